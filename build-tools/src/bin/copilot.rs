@@ -1,0 +1,119 @@
+//! `copilot`: the command-line side of Databricks Usage Copilot. Every subcommand calls
+//! the same library code the browser runs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use usage_copilot::db::UsageDb;
+use usage_copilot::format::{thousands, usd};
+use usage_copilot::seed::{self, SeedConfig};
+use usage_copilot::summary::{compute_type_label, dataset_summary};
+
+#[derive(Parser)]
+#[command(name = "copilot", about = "Databricks Usage Copilot tools", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Text,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the deterministic seeded usage database (or a scaled-up one).
+    Db {
+        /// Where to write the SQLite file (replaced if present).
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of jobs; beyond the nine of the cast, jobs are clones of it.
+        #[arg(long, default_value_t = SeedConfig::default().jobs)]
+        jobs: usize,
+        /// Number of days from 2025-11-01.
+        #[arg(long, default_value_t = SeedConfig::default().days)]
+        days: u32,
+        /// Seed of the pseudo-random generator.
+        #[arg(long, default_value_t = SeedConfig::default().seed)]
+        seed: u64,
+    },
+    /// Print the dataset summary the page shows after loading a database.
+    Summary {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Db { out, jobs, days, seed } => {
+            let config = SeedConfig { seed, jobs, days, ..SeedConfig::default() };
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            let started = Instant::now();
+            let stats = seed::write_database(&out, &config).map_err(|e| e.to_string())?;
+            eprintln!(
+                "wrote {} in {:.1}s: {} job runs, {} usage rows, {} events, {} evictions, {} queries ({} jobs, {} days from {})",
+                out.display(),
+                started.elapsed().as_secs_f64(),
+                thousands(stats.job_runs),
+                thousands(stats.compute_usage),
+                thousands(stats.events),
+                thousands(stats.eviction_details),
+                thousands(stats.sql_query_history),
+                config.jobs,
+                config.days,
+                config.first_day,
+            );
+            Ok(())
+        }
+        Command::Summary { db, format } => {
+            let db = UsageDb::open_path(&db).map_err(|e| e.to_string())?;
+            let summary = dataset_summary(db.conn()).map_err(|e| format!("summary query failed: {e}"))?;
+            match format {
+                Format::Json => {
+                    println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
+                }
+                Format::Text => {
+                    println!("workspaces:        {}", thousands(summary.workspaces));
+                    println!("jobs:              {}", thousands(summary.jobs));
+                    println!("job runs:          {} ({} failed)", thousands(summary.job_runs), thousands(summary.failed_runs));
+                    println!("compute resources: {}", thousands(summary.compute_resources));
+                    println!(
+                        "date range:        {} .. {} ({} days)",
+                        summary.first_date.as_deref().unwrap_or("-"),
+                        summary.last_date.as_deref().unwrap_or("-"),
+                        summary.days
+                    );
+                    println!("total spend:       {}", usd(summary.total_spend_usd));
+                    for row in &summary.spend_by_compute_type {
+                        println!(
+                            "  {:<22} {:>14}  {:>6.2}%",
+                            compute_type_label(&row.compute_type),
+                            usd(row.spend_usd),
+                            row.share_pct
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
