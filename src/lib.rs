@@ -29,6 +29,7 @@
 //! the browser entry point is `src/main.rs`.
 
 pub mod calendar;
+pub mod charts;
 pub mod db;
 pub mod format;
 pub mod schema;

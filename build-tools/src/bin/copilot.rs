@@ -48,6 +48,21 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Run SQL against a database file with the app's SQLite. Prints the rows of the last
+    /// statement as JSON. Read-only unless --write (which creates the file if missing).
+    Sql {
+        #[arg(long)]
+        db: PathBuf,
+        /// Allow changes (and create the file if it does not exist).
+        #[arg(long)]
+        write: bool,
+        /// Read the SQL from this file instead of the command line.
+        #[arg(long, conflicts_with = "sql")]
+        file: Option<PathBuf>,
+        /// One or more statements separated by semicolons.
+        #[arg(required_unless_present = "file")]
+        sql: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -115,5 +130,50 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Sql { db, write, file, sql } => {
+            let sql = match (file, sql) {
+                (Some(path), _) => std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+                (None, Some(sql)) => sql,
+                (None, None) => unreachable!("clap requires one of them"),
+            };
+            let rows = run_sql(&db, write, &sql)?;
+            println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialise"));
+            Ok(())
+        }
     }
+}
+
+/// Executes every statement of `sql`; returns the rows of the last one as JSON objects.
+fn run_sql(path: &std::path::Path, write: bool, sql: &str) -> Result<Vec<serde_json::Value>, String> {
+    use rusqlite::fallible_iterator::FallibleIterator;
+    use rusqlite::{types::ValueRef, Batch, Connection, OpenFlags};
+    let flags = if write {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let failed = |e: rusqlite::Error| format!("SQL failed: {e}");
+    let mut out = Vec::new();
+    let mut batch = Batch::new(&conn, sql);
+    while let Some(mut stmt) = batch.next().map_err(failed)? {
+        let names: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+        let mut rows = stmt.raw_query();
+        out.clear();
+        while let Some(row) = rows.next().map_err(failed)? {
+            let mut object = serde_json::Map::new();
+            for (i, name) in names.iter().enumerate() {
+                let value = match row.get_ref(i).map_err(failed)? {
+                    ValueRef::Null => serde_json::Value::Null,
+                    ValueRef::Integer(n) => n.into(),
+                    ValueRef::Real(x) => x.into(),
+                    ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
+                    ValueRef::Blob(b) => format!("<{} bytes>", b.len()).into(),
+                };
+                object.insert(name.clone(), value);
+            }
+            out.push(serde_json::Value::Object(object));
+        }
+    }
+    Ok(out)
 }
