@@ -32,6 +32,7 @@ pub mod calendar;
 pub mod charts;
 pub mod db;
 pub mod format;
+pub mod report;
 pub mod schema;
 pub mod seed;
 pub mod summary;

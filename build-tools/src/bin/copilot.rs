@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use std::collections::BTreeMap;
+
 use clap::{Parser, Subcommand, ValueEnum};
+use usage_copilot::calendar::Date;
+use usage_copilot::report::{output, registry, ReportFilters};
 use usage_copilot::db::UsageDb;
 use usage_copilot::format::{thousands, usd};
 use usage_copilot::seed::{self, SeedConfig};
@@ -22,6 +26,52 @@ struct Cli {
 enum Format {
     Json,
     Text,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TableFormat {
+    Json,
+    Csv,
+}
+
+/// Filters every report honours.
+#[derive(clap::Args)]
+struct FilterArgs {
+    /// First day (YYYY-MM-DD); default: the data's first day.
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day (YYYY-MM-DD); default: the data's last day.
+    #[arg(long)]
+    to: Option<String>,
+    /// Only this workspace id; default: all.
+    #[arg(long)]
+    workspace: Option<String>,
+    /// Report parameter, e.g. --param window=21 (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+}
+
+impl FilterArgs {
+    fn resolve(&self, conn: &rusqlite::Connection) -> Result<(ReportFilters, BTreeMap<String, f64>), String> {
+        let mut filters = ReportFilters::data_range(conn).map_err(|e| e.to_string())?;
+        let date = |flag: &str, text: &str| {
+            Date::parse(text).ok_or_else(|| format!("--{flag} {text:?} is not a date like 2025-11-01"))
+        };
+        if let Some(from) = &self.from {
+            filters.from = date("from", from)?;
+        }
+        if let Some(to) = &self.to {
+            filters.to = date("to", to)?;
+        }
+        filters.workspace = self.workspace.clone();
+        let mut params = BTreeMap::new();
+        for p in &self.params {
+            let (name, value) = p.split_once('=').ok_or_else(|| format!("--param {p:?} is not NAME=VALUE"))?;
+            let value: f64 = value.parse().map_err(|_| format!("--param {name}: {value:?} is not a number"))?;
+            params.insert(name.to_string(), value);
+        }
+        Ok((filters, params))
+    }
 }
 
 #[derive(Subcommand)]
@@ -47,6 +97,17 @@ enum Command {
         db: PathBuf,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+    },
+    /// Run a report and print its KPIs and rows.
+    Report {
+        /// Report key: job_cost, compute_type_cost, job_cost_pareto, spot_risk_by_job, anomaly_detection.
+        key: String,
+        #[arg(long)]
+        db: PathBuf,
+        #[command(flatten)]
+        filters: FilterArgs,
+        #[arg(long, value_enum, default_value = "json")]
+        format: TableFormat,
     },
     /// Run SQL against a database file with the app's SQLite. Prints the rows of the last
     /// statement as JSON. Read-only unless --write (which creates the file if missing).
@@ -127,6 +188,23 @@ fn run(cli: Cli) -> Result<(), String> {
                         );
                     }
                 }
+            }
+            Ok(())
+        }
+        Command::Report { key, db, filters, format } => {
+            let db = UsageDb::open_path(&db).map_err(|e| e.to_string())?;
+            let report = registry().get(&key).ok_or_else(|| {
+                let keys: Vec<&str> = registry().reports.iter().map(|r| r.spec.key.as_str()).collect();
+                format!("there is no report {key:?}; reports: {}", keys.join(", "))
+            })?;
+            let (filters, params) = filters.resolve(db.conn())?;
+            let result = report.run(db.conn(), &filters, &params).map_err(|e| e.to_string())?;
+            match format {
+                TableFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&output::report_json(&report.spec, &result)).expect("serialises")
+                ),
+                TableFormat::Csv => print!("{}", output::dataset_csv(&report.spec, result.rows(), &[])),
             }
             Ok(())
         }

@@ -1,0 +1,39 @@
+//! Embeds every report (`sql/reports/<key>.toml` + `<key>.sql`) and every chip template
+//! (`src/prompts/chips/*.toml`) into the library, so adding one is adding files.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn files_with_extension(dir: &Path, ext: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    names
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let reports = root.join("sql/reports");
+    println!("cargo:rerun-if-changed={}", reports.display());
+    let mut out = String::from("/// (key, spec TOML, SQL) of every report, in file-name order.\npub static EMBEDDED_REPORTS: &[(&str, &str, &str)] = &[\n");
+    for key in files_with_extension(&reports, "toml").into_iter().filter(|k| k != "pillars") {
+        let spec = reports.join(format!("{key}.toml"));
+        let sql = reports.join(format!("{key}.sql"));
+        assert!(sql.exists(), "report {key} has a spec but no {}", sql.display());
+        println!("cargo:rerun-if-changed={}", spec.display());
+        println!("cargo:rerun-if-changed={}", sql.display());
+        writeln!(out, "    ({key:?}, include_str!({:?}), include_str!({:?})),", spec.display().to_string(), sql.display().to_string()).unwrap();
+    }
+    out.push_str("];\n");
+    let pillars = reports.join("pillars.toml");
+    println!("cargo:rerun-if-changed={}", pillars.display());
+    writeln!(out, "/// Pillars in navigation order.\npub static PILLARS_TOML: &str = include_str!({:?});", pillars.display().to_string()).unwrap();
+
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    std::fs::write(Path::new(&out_dir).join("embedded_reports.rs"), out).expect("write embedded_reports.rs");
+}

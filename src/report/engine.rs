@@ -1,0 +1,322 @@
+//! Running a report: bind filters and params to its named queries, apply its transforms,
+//! aggregate its KPIs. Pure with respect to (DB, report, filters, params).
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use super::dataset::{Dataset, Value};
+use super::expr::Condition;
+use super::spec::{Aggregate, ReportSpec, TransformSpec, Unit};
+use super::transform::{self, ZscoreSettings};
+use crate::calendar::Date;
+
+/// One named query of a report's SQL file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedQuery {
+    pub name: String,
+    pub sql: String,
+}
+
+/// Splits a report SQL file at `-- query: <name>` lines.
+pub fn parse_sql_file(text: &str) -> Result<Vec<NamedQuery>, String> {
+    let mut queries: Vec<NamedQuery> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.trim().strip_prefix("-- query:") {
+            let name = name.trim();
+            if name.is_empty() || queries.iter().any(|q| q.name == name) {
+                return Err(format!("query name {name:?} is empty or repeated"));
+            }
+            queries.push(NamedQuery { name: name.to_string(), sql: String::new() });
+        } else if let Some(current) = queries.last_mut() {
+            current.sql.push_str(line);
+            current.sql.push('\n');
+        } else if !line.trim().is_empty() && !line.trim().starts_with("--") {
+            return Err("SQL before the first `-- query:` line".into());
+        }
+    }
+    if queries.is_empty() {
+        return Err("no `-- query: <name>` section".into());
+    }
+    for q in &mut queries {
+        q.sql = q.sql.trim().trim_end_matches(';').to_string();
+    }
+    Ok(queries)
+}
+
+/// The filters every report honours.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReportFilters {
+    pub from: Date,
+    pub to: Date,
+    /// `None` = all workspaces.
+    pub workspace: Option<String>,
+}
+
+impl ReportFilters {
+    /// The whole date range of the data (first to last usage date), all workspaces. The
+    /// window is anchored on the data, never on today's date.
+    pub fn data_range(conn: &Connection) -> rusqlite::Result<ReportFilters> {
+        let (first, last): (Option<String>, Option<String>) =
+            conn.query_row("SELECT MIN(usage_date), MAX(usage_date) FROM compute_usage", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let parse = |d: Option<String>| d.as_deref().and_then(Date::parse);
+        let fallback = Date::from_ymd(2025, 11, 1);
+        let from = parse(first).unwrap_or(fallback);
+        let to = parse(last).unwrap_or(from);
+        Ok(ReportFilters { from, to, workspace: None })
+    }
+}
+
+/// Why a report could not run. Messages are shown to users.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("There is no report called {0:?}.")]
+    UnknownReport(String),
+    #[error("The date range is empty: {from} is after {to}.")]
+    EmptyRange { from: Date, to: Date },
+    #[error("{label} must be between {min} and {max} (got {value}).")]
+    ParamOutOfRange { label: String, min: f64, max: f64, value: f64 },
+    #[error("{label} must be a whole number (got {value}).")]
+    ParamNotInteger { label: String, value: f64 },
+    #[error("The report has no parameter {0:?}.")]
+    UnknownParam(String),
+    #[error("Query {query} of report {report} failed: {message}")]
+    Sql { report: String, query: String, message: String },
+}
+
+/// A computed KPI.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KpiValue {
+    pub name: String,
+    pub label: String,
+    pub unit: Unit,
+    pub value: Value,
+    pub help: String,
+}
+
+/// Everything a report computed for one set of filters and params.
+#[derive(Clone, Debug)]
+pub struct ReportResult {
+    pub key: String,
+    pub filters: ReportFilters,
+    pub params: BTreeMap<String, f64>,
+    pub datasets: BTreeMap<String, Dataset>,
+    pub kpis: Vec<KpiValue>,
+    /// The main rows' dataset name.
+    pub rows: String,
+}
+
+impl ReportResult {
+    pub fn rows(&self) -> &Dataset {
+        &self.datasets[&self.rows]
+    }
+
+    pub fn dataset(&self, name: &str) -> Option<&Dataset> {
+        self.datasets.get(name)
+    }
+
+    pub fn kpi(&self, name: &str) -> Option<&Value> {
+        self.kpis.iter().find(|k| k.name == name).map(|k| &k.value)
+    }
+}
+
+/// Resolves params: given values are range-checked, missing ones take their default.
+pub fn resolve_params(spec: &ReportSpec, given: &BTreeMap<String, f64>) -> Result<BTreeMap<String, f64>, ReportError> {
+    if let Some(unknown) = given.keys().find(|k| spec.param(k).is_none()) {
+        return Err(ReportError::UnknownParam(unknown.clone()));
+    }
+    let mut out = BTreeMap::new();
+    for p in &spec.params {
+        let value = given.get(&p.name).copied().unwrap_or(p.default);
+        if !(p.min..=p.max).contains(&value) {
+            return Err(ReportError::ParamOutOfRange { label: p.label.clone(), min: p.min, max: p.max, value });
+        }
+        if p.integer && value.fract() != 0.0 {
+            return Err(ReportError::ParamNotInteger { label: p.label.clone(), value });
+        }
+        out.insert(p.name.clone(), value);
+    }
+    Ok(out)
+}
+
+/// Runs one query with the filters and params bound by name (`:from`, `:to`,
+/// `:workspace`, `:<param>`); unknown names are left unbound (NULL).
+pub fn run_query(
+    conn: &Connection,
+    sql: &str,
+    filters: &ReportFilters,
+    params: &BTreeMap<String, f64>,
+) -> rusqlite::Result<Dataset> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let (from, to) = (filters.from.to_string(), filters.to.to_string());
+    if let Some(i) = stmt.parameter_index(":from")? {
+        stmt.raw_bind_parameter(i, &from)?;
+    }
+    if let Some(i) = stmt.parameter_index(":to")? {
+        stmt.raw_bind_parameter(i, &to)?;
+    }
+    if let Some(i) = stmt.parameter_index(":workspace")? {
+        stmt.raw_bind_parameter(i, filters.workspace.as_deref())?;
+    }
+    for (name, value) in params {
+        if let Some(i) = stmt.parameter_index(&format!(":{name}"))? {
+            stmt.raw_bind_parameter(i, value)?;
+        }
+    }
+    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let width = columns.len();
+    let mut rows = Vec::new();
+    let mut cursor = stmt.raw_query();
+    while let Some(row) = cursor.next()? {
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(Value::from(row.get_ref(i)?));
+        }
+        rows.push(values);
+    }
+    Ok(Dataset { columns, rows })
+}
+
+/// Computes a report.
+pub fn run(
+    conn: &Connection,
+    spec: &ReportSpec,
+    queries: &[NamedQuery],
+    filters: &ReportFilters,
+    given_params: &BTreeMap<String, f64>,
+) -> Result<ReportResult, ReportError> {
+    if filters.from > filters.to {
+        return Err(ReportError::EmptyRange { from: filters.from, to: filters.to });
+    }
+    let params = resolve_params(spec, given_params)?;
+    let mut datasets = BTreeMap::new();
+    for q in queries {
+        let data = run_query(conn, &q.sql, filters, &params).map_err(|e| ReportError::Sql {
+            report: spec.key.clone(),
+            query: q.name.clone(),
+            message: e.to_string(),
+        })?;
+        datasets.insert(q.name.clone(), data);
+    }
+    for t in &spec.transforms {
+        let input = &datasets[t.input()];
+        let output = match t {
+            TransformSpec::RollingZscore { partition, order, value, window, warmup, threshold, .. } => {
+                let mut keys: Vec<super::spec::SortKey> = partition
+                    .iter()
+                    .map(|c| super::spec::SortKey { column: c.clone(), desc: false, abs: false })
+                    .collect();
+                keys.push(super::spec::SortKey { column: order.clone(), desc: false, abs: false });
+                let ordered = transform::sort(input, &keys);
+                let settings = ZscoreSettings {
+                    window: params[window] as usize,
+                    warmup: params[warmup] as usize,
+                    threshold: params[threshold],
+                };
+                transform::rolling_zscore(&ordered, partition, value, settings)
+            }
+            TransformSpec::Filter { filter, .. } => {
+                let cond = Condition::parse(filter).expect("validated when the registry loaded");
+                transform::filter(input, &cond)
+            }
+            TransformSpec::Sort { by, .. } => transform::sort(input, by),
+        };
+        datasets.insert(t.output().to_string(), output);
+    }
+    let kpis = spec
+        .kpis
+        .iter()
+        .map(|k| {
+            let data = &datasets[k.dataset.as_deref().unwrap_or(&spec.rows)];
+            let cond = k.filter.as_deref().map(|f| Condition::parse(f).expect("validated"));
+            let value = aggregate(data, k.agg, k.column.as_deref(), k.denominator.as_deref(), cond.as_ref());
+            KpiValue { name: k.name.clone(), label: k.label.clone(), unit: k.unit, value, help: k.help.clone() }
+        })
+        .collect();
+    Ok(ReportResult { key: spec.key.clone(), filters: filters.clone(), params, datasets, kpis, rows: spec.rows.clone() })
+}
+
+/// Aggregates a column over the rows that match `filter`.
+pub fn aggregate(
+    data: &Dataset,
+    agg: Aggregate,
+    column: Option<&str>,
+    denominator: Option<&str>,
+    filter: Option<&Condition>,
+) -> Value {
+    let rows: Vec<usize> = (0..data.len())
+        .filter(|&i| {
+            filter.is_none_or(|c| {
+                let row = data.row(i);
+                c.eval(&|col| data.column_index(col).map(|_| row.get(col)))
+            })
+        })
+        .collect();
+    let numbers = |col: &str| -> Vec<f64> { rows.iter().filter_map(|&i| data.get(i, col).as_f64()).collect() };
+    match agg {
+        Aggregate::Count => Value::Int(rows.len() as i64),
+        Aggregate::CountDistinct => {
+            let col = column.unwrap_or_default();
+            let mut seen: Vec<String> = rows.iter().map(|&i| data.get(i, col).to_string()).collect();
+            seen.sort();
+            seen.dedup();
+            Value::Int(seen.len() as i64)
+        }
+        Aggregate::Sum => Value::Real(numbers(column.unwrap_or_default()).iter().sum()),
+        Aggregate::Min => numbers(column.unwrap_or_default()).into_iter().reduce(f64::min).map_or(Value::Null, Value::Real),
+        Aggregate::Max => numbers(column.unwrap_or_default()).into_iter().reduce(f64::max).map_or(Value::Null, Value::Real),
+        Aggregate::Avg => {
+            let v = numbers(column.unwrap_or_default());
+            if v.is_empty() {
+                Value::Null
+            } else {
+                Value::Real(v.iter().sum::<f64>() / v.len() as f64)
+            }
+        }
+        Aggregate::RatioPct => {
+            let num: f64 = numbers(column.unwrap_or_default()).iter().sum();
+            let den: f64 = numbers(denominator.unwrap_or_default()).iter().sum();
+            if den > 0.0 {
+                Value::Real(100.0 * num / den)
+            } else {
+                Value::Null
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_named_queries() {
+        let q = parse_sql_file("-- comment\n-- query: rows\nSELECT 1;\n-- query: kpis\nSELECT 2\n").unwrap();
+        assert_eq!(q, [
+            NamedQuery { name: "rows".into(), sql: "SELECT 1".into() },
+            NamedQuery { name: "kpis".into(), sql: "SELECT 2".into() },
+        ]);
+        assert!(parse_sql_file("SELECT 1").is_err());
+        assert!(parse_sql_file("-- query: a\nSELECT 1\n-- query: a\nSELECT 2").is_err());
+    }
+
+    #[test]
+    fn aggregates_with_filters() {
+        let data = Dataset {
+            columns: vec!["k".into(), "x".into(), "d".into()],
+            rows: vec![
+                vec![Value::Text("a".into()), Value::Real(1.0), Value::Int(2)],
+                vec![Value::Text("a".into()), Value::Real(3.0), Value::Int(2)],
+                vec![Value::Text("b".into()), Value::Null, Value::Int(4)],
+            ],
+        };
+        let gt1 = Condition::parse("x > 1").unwrap();
+        assert_eq!(aggregate(&data, Aggregate::Sum, Some("x"), None, None), Value::Real(4.0));
+        assert_eq!(aggregate(&data, Aggregate::Count, None, None, Some(&gt1)), Value::Int(1));
+        assert_eq!(aggregate(&data, Aggregate::CountDistinct, Some("k"), None, None), Value::Int(2));
+        assert_eq!(aggregate(&data, Aggregate::Avg, Some("x"), None, None), Value::Real(2.0));
+        assert_eq!(aggregate(&data, Aggregate::RatioPct, Some("x"), Some("d"), None), Value::Real(50.0));
+        assert_eq!(aggregate(&data, Aggregate::Min, Some("x"), None, Some(&Condition::parse("x > 9").unwrap())), Value::Null);
+    }
+}

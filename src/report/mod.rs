@@ -1,0 +1,45 @@
+//! The report engine. A report is data — `sql/reports/<key>.sql` (named queries) plus
+//! `sql/reports/<key>.toml` (its spec) — and this module runs it the same way natively and
+//! in the browser: filters and params → SQL datasets → transforms → KPIs, with entity
+//! mappings that make rows selectable and JSON/CSV output.
+
+pub mod dataset;
+pub mod engine;
+pub mod expr;
+pub mod output;
+pub mod registry;
+pub mod selection;
+pub mod spec;
+pub mod transform;
+
+pub use dataset::{Dataset, Value};
+pub use engine::{ReportError, ReportFilters, ReportResult};
+pub use registry::{registry, Registry, Report};
+pub use selection::{EntityRef, Selection};
+pub use spec::ReportSpec;
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+
+impl Report {
+    /// Runs this report on a database.
+    pub fn run(
+        &self,
+        conn: &Connection,
+        filters: &ReportFilters,
+        params: &BTreeMap<String, f64>,
+    ) -> Result<ReportResult, ReportError> {
+        engine::run(conn, &self.spec, &self.queries, filters, params)
+    }
+}
+
+/// Runs a built-in report by key.
+pub fn run_report(
+    conn: &Connection,
+    key: &str,
+    filters: &ReportFilters,
+    params: &BTreeMap<String, f64>,
+) -> Result<ReportResult, ReportError> {
+    registry().get(key).ok_or_else(|| ReportError::UnknownReport(key.to_string()))?.run(conn, filters, params)
+}

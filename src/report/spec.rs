@@ -1,0 +1,401 @@
+//! What a report spec (`sql/reports/<key>.toml`) may say, and its validation.
+//!
+//! A report is data: named SQL queries produce datasets; transforms derive more datasets;
+//! KPIs aggregate datasets; charts and tables show them; entity mappings make rows
+//! selectable; chip offers say which actions a selection gets.
+
+use serde::{Deserialize, Serialize};
+
+use super::expr::Condition;
+
+/// How a column's numbers are meant and shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// US dollars (2 decimals).
+    Usd,
+    /// Percent, 0–100 (2 decimals).
+    Pct,
+    Count,
+    Minutes,
+    /// A plain ratio (3 decimals).
+    Ratio,
+    /// A dimensionless score (2 decimals).
+    Score,
+    /// A z-score in standard deviations (2 decimals).
+    Zscore,
+    Date,
+    Text,
+}
+
+impl Unit {
+    /// Decimal places kept in exported figures; `None` for non-numeric units.
+    pub fn decimals(self) -> Option<u32> {
+        match self {
+            Unit::Usd | Unit::Pct | Unit::Score | Unit::Zscore => Some(2),
+            Unit::Ratio => Some(3),
+            Unit::Minutes => Some(1),
+            Unit::Count => Some(0),
+            Unit::Date | Unit::Text => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSpec {
+    pub name: String,
+    pub label: String,
+    #[serde(default)]
+    pub help: String,
+    /// Whole numbers only when true.
+    #[serde(default)]
+    pub integer: bool,
+    pub default: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    pub name: String,
+    pub label: String,
+    pub unit: Unit,
+    /// What the number means, in words a user understands.
+    pub meaning: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    Sum,
+    Count,
+    CountDistinct,
+    Min,
+    Max,
+    Avg,
+    /// 100 × Σ column ÷ Σ denominator.
+    RatioPct,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiSpec {
+    pub name: String,
+    pub label: String,
+    pub unit: Unit,
+    pub agg: Aggregate,
+    /// Defaults to the report's main rows.
+    pub dataset: Option<String>,
+    pub column: Option<String>,
+    pub denominator: Option<String>,
+    #[serde(rename = "where")]
+    pub filter: Option<String>,
+    #[serde(default)]
+    pub help: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SortKey {
+    pub column: String,
+    #[serde(default)]
+    pub desc: bool,
+    /// Sort by absolute value.
+    #[serde(default)]
+    pub abs: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TransformSpec {
+    /// For each day after `warmup` days, z = (x − mean) / std over the previous `window`
+    /// values of the same partition; flags |z| ≥ threshold. Parameters name report params.
+    RollingZscore {
+        input: String,
+        output: String,
+        partition: Vec<String>,
+        order: String,
+        value: String,
+        window: String,
+        warmup: String,
+        threshold: String,
+    },
+    /// Keeps the rows for which the condition holds.
+    Filter {
+        input: String,
+        output: String,
+        #[serde(rename = "where")]
+        filter: String,
+    },
+    /// Stable sort by keys.
+    Sort { input: String, output: String, by: Vec<SortKey> },
+}
+
+impl TransformSpec {
+    pub fn input(&self) -> &str {
+        match self {
+            TransformSpec::RollingZscore { input, .. }
+            | TransformSpec::Filter { input, .. }
+            | TransformSpec::Sort { input, .. } => input,
+        }
+    }
+
+    pub fn output(&self) -> &str {
+        match self {
+            TransformSpec::RollingZscore { output, .. }
+            | TransformSpec::Filter { output, .. }
+            | TransformSpec::Sort { output, .. } => output,
+        }
+    }
+}
+
+/// A bar series (or a line/marker series on the secondary axis).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesSpec {
+    pub column: String,
+    pub label: String,
+    pub stack: Option<String>,
+    pub color: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondaryKind {
+    Line,
+    Markers,
+}
+
+/// A series on its own value axis (percentages next to dollars, say).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecondarySpec {
+    pub column: String,
+    pub label: String,
+    pub kind: SecondaryKind,
+    pub unit: Unit,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub color: Option<String>,
+    /// Dashed reference line on this axis (e.g. 80 for a Pareto chart).
+    pub reference: Option<f64>,
+    pub reference_label: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChartKind {
+    /// Bars per category (stacked when series share a `stack`), largest first.
+    Bar {
+        category: String,
+        series: Vec<SeriesSpec>,
+        #[serde(default)]
+        horizontal: bool,
+        unit: Unit,
+        limit: Option<usize>,
+        secondary: Option<SecondarySpec>,
+        /// Column whose text labels each bar (defaults to the values).
+        label: Option<String>,
+    },
+    /// One line per value of `split_by`, over `x`.
+    Line { x: String, y: String, split_by: String, unit: Unit },
+    /// Points at (x, y), sized by `size`, coloured by `color`.
+    Scatter { x: String, y: String, size: String, color: String, label: String, x_unit: Unit, y_unit: Unit },
+    /// Cells of `value` at (x, y).
+    Heatmap { x: String, y: String, value: String },
+    /// A value over time with its expected band and flagged points, one facet at a time.
+    BandTimeline {
+        x: String,
+        value: String,
+        expected: String,
+        lower: String,
+        upper: String,
+        flag: String,
+        severity: String,
+        facet: String,
+        facet_label: String,
+    },
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ChartSpec {
+    pub id: String,
+    pub title: String,
+    pub dataset: String,
+    #[serde(default = "default_chart_height")]
+    pub height: u32,
+    #[serde(default)]
+    pub help: String,
+    #[serde(flatten)]
+    pub kind: ChartKind,
+}
+
+fn default_chart_height() -> u32 {
+    360
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    pub id: String,
+    pub title: String,
+    pub dataset: String,
+    pub columns: Vec<String>,
+    #[serde(rename = "where")]
+    pub filter: Option<String>,
+    /// Shown when the table is empty.
+    #[serde(default)]
+    pub empty: String,
+    #[serde(default)]
+    pub help: String,
+}
+
+/// Makes the rows of a dataset selectable: what entity a row stands for.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityMapping {
+    pub dataset: String,
+    /// `job`, `compute_type`, `compute`, `anomaly`, …
+    pub entity_type: String,
+    /// Template with `{column}` placeholders, e.g. `"{job_id}"`.
+    pub id: String,
+    pub label: String,
+    /// Only rows matching this condition are selectable.
+    #[serde(rename = "where")]
+    pub filter: Option<String>,
+}
+
+/// A chip the report offers for a selection, optionally only when a condition holds.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChipOffer {
+    pub id: String,
+    #[serde(rename = "when")]
+    pub condition: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSpec {
+    pub key: String,
+    pub title: String,
+    pub pillar: String,
+    /// Position within its pillar in the navigation.
+    pub order: u32,
+    pub description: String,
+    /// The dataset that is "the report's rows" (CLI output, CSV of the main table).
+    pub rows: String,
+    /// Formulas and caveats shown with the report.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    #[serde(default)]
+    pub params: Vec<ParamSpec>,
+    #[serde(default)]
+    pub columns: Vec<ColumnSpec>,
+    #[serde(default)]
+    pub transforms: Vec<TransformSpec>,
+    #[serde(default)]
+    pub kpis: Vec<KpiSpec>,
+    #[serde(default)]
+    pub charts: Vec<ChartSpec>,
+    #[serde(default)]
+    pub tables: Vec<TableSpec>,
+    #[serde(default)]
+    pub entities: Vec<EntityMapping>,
+    #[serde(default)]
+    pub chips: Vec<ChipOffer>,
+}
+
+impl ReportSpec {
+    pub fn column(&self, name: &str) -> Option<&ColumnSpec> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn unit_of(&self, column: &str) -> Unit {
+        self.column(column).map(|c| c.unit).unwrap_or(Unit::Text)
+    }
+
+    pub fn label_of<'a>(&'a self, column: &'a str) -> &'a str {
+        self.column(column).map(|c| c.label.as_str()).unwrap_or(column)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// Checks what can be checked without running SQL: conditions parse, names refer to
+    /// declared columns, params and datasets. `query_names` are the SQL file's queries.
+    pub fn validate(&self, query_names: &[String]) -> Result<(), String> {
+        let mut datasets: Vec<&str> = query_names.iter().map(String::as_str).collect();
+        for t in &self.transforms {
+            if !datasets.contains(&t.input()) {
+                return Err(format!("transform reads unknown dataset {:?}", t.input()));
+            }
+            if let TransformSpec::RollingZscore { window, warmup, threshold, .. } = t {
+                for p in [window, warmup, threshold] {
+                    if self.param(p).is_none() {
+                        return Err(format!("transform names unknown param {p:?}"));
+                    }
+                }
+            }
+            if let TransformSpec::Filter { filter, .. } = t {
+                Condition::parse(filter).map_err(|e| e.to_string())?;
+            }
+            datasets.push(t.output());
+        }
+        let known = |d: &str| datasets.contains(&d);
+        if !known(&self.rows) {
+            return Err(format!("rows names unknown dataset {:?}", self.rows));
+        }
+        let declared = |c: &str| self.column(c).is_some();
+        let conditions = self
+            .kpis
+            .iter()
+            .filter_map(|k| k.filter.as_deref())
+            .chain(self.tables.iter().filter_map(|t| t.filter.as_deref()))
+            .chain(self.entities.iter().filter_map(|e| e.filter.as_deref()))
+            .chain(self.chips.iter().filter_map(|c| c.condition.as_deref()));
+        for text in conditions {
+            let cond = Condition::parse(text).map_err(|e| e.to_string())?;
+            if let Some(c) = cond.columns().into_iter().find(|c| !declared(c)) {
+                return Err(format!("condition {text:?} reads undeclared column {c:?}"));
+            }
+        }
+        for k in &self.kpis {
+            if let Some(d) = &k.dataset {
+                if !known(d) {
+                    return Err(format!("KPI {} reads unknown dataset {d:?}", k.name));
+                }
+            }
+            if k.agg != Aggregate::Count && k.column.is_none() {
+                return Err(format!("KPI {} needs a column", k.name));
+            }
+        }
+        for c in &self.charts {
+            if !known(&c.dataset) {
+                return Err(format!("chart {} reads unknown dataset {:?}", c.id, c.dataset));
+            }
+        }
+        for t in &self.tables {
+            if !known(&t.dataset) {
+                return Err(format!("table {} reads unknown dataset {:?}", t.id, t.dataset));
+            }
+            if let Some(c) = t.columns.iter().find(|c| !declared(c)) {
+                return Err(format!("table {} shows undeclared column {c:?}", t.id));
+            }
+        }
+        for e in &self.entities {
+            if !known(&e.dataset) {
+                return Err(format!("entity mapping reads unknown dataset {:?}", e.dataset));
+            }
+        }
+        for p in &self.params {
+            if !(p.min <= p.default && p.default <= p.max) {
+                return Err(format!("param {} default {} is outside {}..{}", p.name, p.default, p.min, p.max));
+            }
+        }
+        Ok(())
+    }
+}
