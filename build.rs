@@ -36,4 +36,15 @@ fn main() {
 
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("embedded_reports.rs"), out).expect("write embedded_reports.rs");
+
+    let chips = root.join("src/prompts/chips");
+    println!("cargo:rerun-if-changed={}", chips.display());
+    let mut out = String::from("/// (file name, TOML) of every chip template file, in file-name order.\npub static EMBEDDED_CHIPS: &[(&str, &str)] = &[\n");
+    for name in files_with_extension(&chips, "toml") {
+        let path = chips.join(format!("{name}.toml"));
+        println!("cargo:rerun-if-changed={}", path.display());
+        writeln!(out, "    ({name:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+    }
+    out.push_str("];\n");
+    std::fs::write(Path::new(&out_dir).join("embedded_chips.rs"), out).expect("write embedded_chips.rs");
 }

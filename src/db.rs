@@ -2,6 +2,8 @@
 //! dropped file) and natively (a file read from disk) — with validation and typed errors
 //! that tell a user what is wrong with the file.
 
+use std::io::Read;
+
 use rusqlite::{Connection, MAIN_DB};
 
 use crate::schema::{self, SchemaProblem};
@@ -24,6 +26,21 @@ pub enum LoadError {
     Io { path: String, message: String },
 }
 
+/// Passes bytes through, keeping the first 16 to check the SQLite header.
+struct HeaderSniff<R> {
+    inner: R,
+    head: Vec<u8>,
+}
+
+impl<R: Read> Read for HeaderSniff<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let wanted = SQLITE_HEADER.len() - self.head.len();
+        self.head.extend_from_slice(&buf[..n.min(wanted)]);
+        Ok(n)
+    }
+}
+
 /// An open, validated usage database held in memory.
 pub struct UsageDb {
     conn: Connection,
@@ -41,21 +58,32 @@ impl UsageDb {
     /// adds what the app derives itself (optional tables, indexes, calendar). The caller's
     /// file is never modified.
     pub fn from_bytes(bytes: &[u8]) -> Result<UsageDb, LoadError> {
-        if bytes.is_empty() {
+        UsageDb::from_reader(bytes, bytes.len())
+    }
+
+    /// Like [`UsageDb::from_bytes`], reading `len` bytes from `reader` straight into
+    /// SQLite's buffer, so a large file is held in memory once.
+    pub fn from_reader(reader: impl Read, len: usize) -> Result<UsageDb, LoadError> {
+        if len == 0 {
             return Err(LoadError::Empty);
         }
-        if bytes.len() < SQLITE_HEADER.len() || &bytes[..SQLITE_HEADER.len()] != SQLITE_HEADER {
+        if len < SQLITE_HEADER.len() {
             return Err(LoadError::NotSqlite);
         }
         let unreadable = |e: rusqlite::Error| LoadError::Unreadable(e.to_string());
         let mut conn = Connection::open_in_memory().map_err(unreadable)?;
-        conn.deserialize_read_exact(MAIN_DB, bytes, bytes.len(), false).map_err(unreadable)?;
+        let mut sniff = HeaderSniff { inner: reader, head: Vec::with_capacity(SQLITE_HEADER.len()) };
+        let loaded = conn.deserialize_read_exact(MAIN_DB, &mut sniff, len, false);
+        if sniff.head.len() == SQLITE_HEADER.len() && sniff.head != SQLITE_HEADER {
+            return Err(LoadError::NotSqlite);
+        }
+        loaded.map_err(unreadable)?;
         let problem = schema::check_required(&conn).map_err(unreadable)?;
         if !problem.is_empty() {
             return Err(LoadError::Schema(problem));
         }
         schema::complete_optional(&conn).map_err(unreadable)?;
-        Ok(UsageDb { conn, byte_len: bytes.len() })
+        Ok(UsageDb { conn, byte_len: len })
     }
 
     /// Reads a database file from disk (native tools and tests).

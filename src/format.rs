@@ -42,3 +42,65 @@ mod tests {
         assert_eq!(pct(52.468), "52.5%");
     }
 }
+
+/// A report value as users read it, by unit: `$1,234.50`, `52.47%`, `1,234`, `205.1 min`,
+/// `+3.72σ`. Nulls read as an en dash.
+pub fn report_value(value: &crate::report::Value, unit: crate::report::spec::Unit) -> String {
+    use crate::report::spec::Unit;
+    use crate::report::Value;
+    let Some(x) = value.as_f64() else {
+        return match value {
+            Value::Null => "–".to_string(),
+            other => other.to_string(),
+        };
+    };
+    match unit {
+        Unit::Usd => usd(x),
+        Unit::Pct => format!("{x:.2}%"),
+        Unit::Count => {
+            let n = x.round();
+            let s = thousands(n.abs() as u64);
+            if n < 0.0 { format!("-{s}") } else { s }
+        }
+        Unit::Minutes => format!("{x:.1} min"),
+        Unit::Ratio => format!("{x:.3}"),
+        Unit::Score => format!("{x:.2}"),
+        Unit::Zscore => format!("{x:+.2}σ"),
+        Unit::Date | Unit::Text => value.to_string(),
+    }
+}
+
+/// Escapes text for inclusion in HTML (chart tooltips render HTML).
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod report_value_tests {
+    use super::*;
+    use crate::report::spec::Unit;
+    use crate::report::Value;
+
+    #[test]
+    fn formats_by_unit_and_escapes_html() {
+        assert_eq!(report_value(&Value::Real(1234.5), Unit::Usd), "$1,234.50");
+        assert_eq!(report_value(&Value::Real(52.468), Unit::Pct), "52.47%");
+        assert_eq!(report_value(&Value::Int(1234), Unit::Count), "1,234");
+        assert_eq!(report_value(&Value::Real(-5.4912), Unit::Zscore), "-5.49σ");
+        assert_eq!(report_value(&Value::Real(3.72), Unit::Zscore), "+3.72σ");
+        assert_eq!(report_value(&Value::Null, Unit::Usd), "–");
+        assert_eq!(report_value(&Value::Text("2025-12-05".into()), Unit::Date), "2025-12-05");
+        assert_eq!(html_escape("<b>\"R&D\"</b>"), "&lt;b&gt;&quot;R&amp;D&quot;&lt;/b&gt;");
+    }
+}

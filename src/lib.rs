@@ -30,12 +30,14 @@
 
 pub mod calendar;
 pub mod charts;
+pub mod chips;
 pub mod db;
 pub mod format;
 pub mod report;
 pub mod schema;
 pub mod seed;
 pub mod summary;
+pub mod url_state;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

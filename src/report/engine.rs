@@ -245,14 +245,10 @@ pub fn aggregate(
     denominator: Option<&str>,
     filter: Option<&Condition>,
 ) -> Value {
-    let rows: Vec<usize> = (0..data.len())
-        .filter(|&i| {
-            filter.is_none_or(|c| {
-                let row = data.row(i);
-                c.eval(&|col| data.column_index(col).map(|_| row.get(col)))
-            })
-        })
-        .collect();
+    let rows: Vec<usize> = match filter {
+        Some(cond) => transform::matching_rows(data, cond),
+        None => (0..data.len()).collect(),
+    };
     let numbers = |col: &str| -> Vec<f64> { rows.iter().filter_map(|&i| data.get(i, col).as_f64()).collect() };
     match agg {
         Aggregate::Count => Value::Int(rows.len() as i64),

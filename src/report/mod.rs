@@ -11,6 +11,7 @@ pub mod registry;
 pub mod selection;
 pub mod spec;
 pub mod transform;
+pub mod view;
 
 pub use dataset::{Dataset, Value};
 pub use engine::{ReportError, ReportFilters, ReportResult};

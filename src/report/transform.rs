@@ -109,15 +109,19 @@ pub fn rolling_zscore(data: &Dataset, partition: &[String], value: &str, setting
     out
 }
 
-/// Rows for which `condition` holds, in order.
-pub fn filter(data: &Dataset, condition: &Condition) -> Dataset {
-    let rows = (0..data.len())
+/// Indexes of the rows for which `condition` holds, in order.
+pub fn matching_rows(data: &Dataset, condition: &Condition) -> Vec<usize> {
+    (0..data.len())
         .filter(|&i| {
             let row = data.row(i);
             condition.eval(&|c| data.column_index(c).map(|_| row.get(c)))
         })
-        .map(|i| data.rows[i].clone())
-        .collect();
+        .collect()
+}
+
+/// Rows for which `condition` holds, in order.
+pub fn filter(data: &Dataset, condition: &Condition) -> Dataset {
+    let rows = matching_rows(data, condition).into_iter().map(|i| data.rows[i].clone()).collect();
     Dataset { columns: data.columns.clone(), rows }
 }
 

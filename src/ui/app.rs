@@ -1,13 +1,20 @@
-//! The page: header with the data source and the open-file control, the error panel, and
-//! the loaded data. Dropping a `.db` file anywhere on the page opens it.
+//! The page shell: header with the open-file control, the error panel, and — once data is
+//! loaded — the navigation beside the current page (overview, a report, or the bench).
+//! Dropping a `.db` file anywhere on the page opens it.
+
+use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use super::dataset_summary::DatasetSummaryView;
+use super::bench_page::BenchPage;
 use super::load_error_panel::LoadErrorPanel;
 use super::load_progress::LoadProgress;
 use super::open_database::OpenDatabase;
-use super::state::AppData;
+use super::overview::Overview;
+use super::report_nav::ReportNav;
+use super::report_page::ReportPage;
+use super::state::{AppData, LoadedData};
+use crate::url_state::Page;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -43,30 +50,49 @@ pub fn App() -> impl IntoView {
                 <OpenDatabase/>
             </header>
             <LoadErrorPanel/>
-            <main>
-                <Suspense fallback=|| view! { <LoadProgress/> }>
-                    {move || Suspend::new(async move {
-                        let seeded = app.seeded.await;
-                        let seeded_error = seeded.err();
-                        view! {
-                            {move || {
-                                let error = seeded_error.clone().filter(|_| app.opened.get().is_none());
-                                error.map(|message| view! {
-                                    <div class="error-panel" role="alert" data-testid="seeded-error">
-                                        <div>
-                                            <strong>"The demo data did not load"</strong>
-                                            <p>{message}</p>
-                                            <p class="muted">"You can still open your own usage database with the button above."</p>
-                                        </div>
+            <Suspense fallback=|| view! { <main><LoadProgress/></main> }>
+                {move || Suspend::new(async move {
+                    let seeded = app.seeded.await;
+                    let seeded_error = seeded.err();
+                    view! {
+                        {move || {
+                            let error = seeded_error.clone().filter(|_| app.opened.get().is_none());
+                            error.map(|message| view! {
+                                <div class="error-panel" role="alert" data-testid="seeded-error">
+                                    <div>
+                                        <strong>"The demo data did not load"</strong>
+                                        <p>{message}</p>
+                                        <p class="muted">"You can still open your own usage database with the button above."</p>
                                     </div>
-                                })
-                            }}
-                            {move || app.active().map(|data| view! { <DatasetSummaryView data/> })}
-                        }
-                    })}
-                </Suspense>
-            </main>
+                                </div>
+                            })
+                        }}
+                        {move || app.active().map(|data| view! { <MainLayout data/> })}
+                    }
+                })}
+            </Suspense>
             <div class="drop-hint" aria-hidden="true">"Drop a .db file to open it"</div>
+        </div>
+    }
+}
+
+/// Navigation beside the page the URL names. Only a change of page re-creates the page;
+/// filters and selections update it in place.
+#[component]
+fn MainLayout(data: Rc<LoadedData>) -> impl IntoView {
+    let app = expect_context::<AppData>();
+    let page = Memo::new(move |_| app.view.with(|v| v.page.clone()));
+    let data = StoredValue::new_local(data);
+    view! {
+        <div class="layout">
+            <ReportNav/>
+            <main class="content">
+                {move || match page.get() {
+                    Page::Overview => view! { <Overview data=data.get_value()/> }.into_any(),
+                    Page::Report(key) => view! { <ReportPage data=data.get_value() report_key=key/> }.into_any(),
+                    Page::Bench => view! { <BenchPage/> }.into_any(),
+                }}
+            </main>
         </div>
     }
 }

@@ -21,8 +21,45 @@ pub fn js_error_text(value: &JsValue) -> String {
     value.as_string().unwrap_or_else(|| format!("{value:?}"))
 }
 
+/// Bytes held in JavaScript memory as received, readable once into wasm memory.
+pub struct JsBytes {
+    chunks: Vec<Uint8Array>,
+    len: usize,
+    chunk: usize,
+    offset: u32,
+}
+
+impl JsBytes {
+    fn new(chunks: Vec<Uint8Array>) -> JsBytes {
+        let len = chunks.iter().map(|c| c.length() as usize).sum();
+        JsBytes { chunks, len, chunk: 0, offset: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl std::io::Read for JsBytes {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some(current) = self.chunks.get(self.chunk) {
+            let remaining = current.length() - self.offset;
+            if remaining == 0 {
+                self.chunk += 1;
+                self.offset = 0;
+                continue;
+            }
+            let n = remaining.min(buf.len() as u32);
+            current.subarray(self.offset, self.offset + n).copy_to(&mut buf[..n as usize]);
+            self.offset += n;
+            return Ok(n as usize);
+        }
+        Ok(0)
+    }
+}
+
 /// GETs `url` and returns its body, calling `on_progress` after every chunk.
-pub async fn fetch_with_progress(url: &str, on_progress: impl Fn(ByteProgress)) -> Result<Vec<u8>, String> {
+pub async fn fetch_with_progress(url: &str, on_progress: impl Fn(ByteProgress)) -> Result<JsBytes, String> {
     let window = web_sys::window().ok_or("no window object")?;
     let response: Response = JsFuture::from(window.fetch_with_str(url))
         .await
@@ -38,7 +75,8 @@ pub async fn fetch_with_progress(url: &str, on_progress: impl Fn(ByteProgress)) 
     let body = response.body().ok_or("the response has no body")?;
     let reader: ReadableStreamDefaultReader =
         body.get_reader().dyn_into().map_err(|_| "cannot read the response body".to_string())?;
-    let mut bytes: Vec<u8> = Vec::with_capacity(total.unwrap_or(0) as usize);
+    let mut chunks: Vec<Uint8Array> = Vec::new();
+    let mut loaded: u64 = 0;
     on_progress(ByteProgress { loaded: 0, total });
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(|e| format!("download interrupted: {}", js_error_text(&e)))?;
@@ -48,17 +86,41 @@ pub async fn fetch_with_progress(url: &str, on_progress: impl Fn(ByteProgress)) 
         }
         let value = Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|e| js_error_text(&e))?;
         let array = Uint8Array::new(&value);
-        let start = bytes.len();
-        bytes.resize(start + array.length() as usize, 0);
-        array.copy_to(&mut bytes[start..]);
-        let loaded = bytes.len() as u64;
+        loaded += u64::from(array.length());
+        chunks.push(array);
         on_progress(ByteProgress { loaded, total: total.filter(|t| *t >= loaded) });
     }
-    Ok(bytes)
+    Ok(JsBytes::new(chunks))
 }
 
-/// Reads a whole `File` into memory.
-pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+/// Reads a whole `File` (into JavaScript memory).
+pub async fn read_file(file: &web_sys::File) -> Result<JsBytes, String> {
     let buffer = JsFuture::from(file.array_buffer()).await.map_err(|e| format!("cannot read the file: {}", js_error_text(&e)))?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+    Ok(JsBytes::new(vec![Uint8Array::new(&buffer)]))
+}
+
+/// Offers `text` as a file download named `filename`.
+pub fn download_text(filename: &str, mime: &str, text: &str) -> Result<(), String> {
+    let fail = |e: JsValue| js_error_text(&e);
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let anchor: web_sys::HtmlAnchorElement =
+        document.create_element("a").map_err(fail)?.dyn_into().map_err(|_| "not an anchor".to_string())?;
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.set_attribute("data-testid", "download-link").map_err(fail)?;
+    document.body().ok_or("no body")?.append_child(&anchor).map_err(fail)?;
+    anchor.click();
+    anchor.remove();
+    web_sys::Url::revoke_object_url(&url).map_err(fail)?;
+    Ok(())
+}
+
+/// Milliseconds from a monotonic clock.
+pub fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }

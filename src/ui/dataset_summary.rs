@@ -67,7 +67,7 @@ pub fn DatasetSummaryView(data: Rc<LoadedData>) -> impl IntoView {
                             .collect_view()}
                     </tbody>
                 </table>
-                <EChart chart=Signal::stored(chart) height=220 label="Spend per compute type"/>
+                <EChart chart=Signal::stored_local(chart) height=220 label="Spend per compute type"/>
             </div>
         </section>
     }

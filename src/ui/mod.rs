@@ -1,25 +1,40 @@
 //! The Leptos user interface (wasm only): small components, one concern per file, sharing
-//! state through context (`state::AppData`). All figures come from the core modules; the
-//! UI only loads bytes, calls them and draws the result.
+//! state through context (`state::AppData`, `report_context::ReportContext`). All figures
+//! come from the core modules; the UI loads bytes, calls them and draws the result.
 //!
 //! | file | owns |
 //! |------|------|
-//! | `app` | the page layout, context setup, page-wide drag-and-drop |
+//! | `app` | the page shell, page routing, page-wide drag-and-drop |
 //! | `state` | loaded data (`LoadedData`), the app context, opening a user's file |
-//! | `browser_io` | fetch with byte progress, reading a picked or dropped `File` |
-//! | `load_progress` | the progress bar while the seeded DB downloads |
-//! | `open_database` | the "open your own .db" control |
-//! | `load_error_panel` | the error panel for a file that could not be used |
-//! | `dataset_summary` | KPIs and spend per compute type of the loaded DB |
-//! | `chart` | an ECharts host for a `charming::Chart` |
+//! | `router` | keeping the view in sync with the URL hash; navigation |
+//! | `browser_io` | fetch with byte progress, reading files, downloads, a clock |
+//! | `load_progress`, `open_database`, `load_error_panel` | loading data and its errors |
+//! | `overview`, `dataset_summary` | the landing page: dataset summary and report cards |
+//! | `report_nav` | the navigation, reports grouped by pillar |
+//! | `report_page`, `report_context` | a report: its run, filters, KPIs, charts, tables |
+//! | `filters_bar`, `kpi_row`, `report_chart`, `report_table` | the parts of a report |
+//! | `selection_pane` | the commentary pane: selection and its chips by lane |
+//! | `chart` | an ECharts host for a `charming::Chart`, with click events |
+//! | `bench_page` | report timings in the browser, for `make bench` |
 
 mod app;
+mod bench_page;
 mod browser_io;
 mod chart;
 mod dataset_summary;
+mod filters_bar;
+mod kpi_row;
 mod load_error_panel;
 mod load_progress;
 mod open_database;
+mod overview;
+mod report_chart;
+mod report_context;
+mod report_nav;
+mod report_page;
+mod report_table;
+mod router;
+mod selection_pane;
 mod state;
 
 /// Mounts the app on `<body>`.

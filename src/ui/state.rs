@@ -6,10 +6,13 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::browser_io::{fetch_with_progress, read_file, ByteProgress};
+use super::browser_io::{fetch_with_progress, read_file, ByteProgress, JsBytes};
+use super::router;
 use crate::db::UsageDb;
 use crate::format::thousands;
+use crate::report::ReportFilters;
 use crate::summary::{dataset_summary, DatasetSummary};
+use crate::url_state::ViewState;
 
 /// Where the app fetches the seeded demo database from (relative to the page).
 pub const SEEDED_DB_URL: &str = "data/usage_rag_data.db";
@@ -20,13 +23,25 @@ pub struct LoadedData {
     pub source: String,
     pub db: UsageDb,
     pub summary: DatasetSummary,
+    /// The data's first and last day, all workspaces: the default filters.
+    pub data_range: ReportFilters,
+    /// (id, name) of every workspace, for the filter.
+    pub workspaces: Vec<(String, String)>,
 }
 
 impl LoadedData {
-    pub fn from_bytes(source: String, bytes: &[u8]) -> Result<LoadedData, String> {
-        let db = UsageDb::from_bytes(bytes).map_err(|e| e.to_string())?;
-        let summary = dataset_summary(db.conn()).map_err(|e| format!("The summary query failed: {e}"))?;
-        Ok(LoadedData { source, db, summary })
+    pub fn from_bytes(source: String, bytes: JsBytes) -> Result<LoadedData, String> {
+        let len = bytes.len();
+        let db = UsageDb::from_reader(bytes, len).map_err(|e| e.to_string())?;
+        let failed = |e: rusqlite::Error| format!("Reading the database failed: {e}");
+        let summary = dataset_summary(db.conn()).map_err(failed)?;
+        let data_range = ReportFilters::data_range(db.conn()).map_err(failed)?;
+        let workspaces = db
+            .conn()
+            .prepare("SELECT workspace_id, workspace_name FROM workspace ORDER BY workspace_id")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>())
+            .map_err(failed)?;
+        Ok(LoadedData { source, db, summary, data_range, workspaces })
     }
 
     /// "usage.db, 1,234 KB"
@@ -50,6 +65,8 @@ pub struct AppData {
     pub progress: RwSignal<ByteProgress>,
     pub open_failure: RwSignal<Option<OpenFailure>>,
     pub opening: RwSignal<bool>,
+    /// What the URL says; changed only through `navigate`.
+    pub view: RwSignal<ViewState>,
 }
 
 impl AppData {
@@ -59,7 +76,7 @@ impl AppData {
             let bytes = fetch_with_progress(SEEDED_DB_URL, move |p| progress.set(p))
                 .await
                 .map_err(|e| format!("Could not download the seeded database ({SEEDED_DB_URL}): {e}."))?;
-            LoadedData::from_bytes("Seeded demo data".to_string(), &bytes).map(Rc::new)
+            LoadedData::from_bytes("Seeded demo data".to_string(), bytes).map(Rc::new)
         });
         AppData {
             seeded,
@@ -67,7 +84,20 @@ impl AppData {
             progress,
             open_failure: RwSignal::new(None),
             opening: RwSignal::new(false),
+            view: router::view_signal(),
         }
+    }
+
+    /// Moves to a new view by changing the URL (history entry, shareable link).
+    pub fn navigate(self, view: ViewState) {
+        router::navigate(&view);
+    }
+
+    /// The current view with `change` applied, navigated to.
+    pub fn update_view(self, change: impl FnOnce(&mut ViewState)) {
+        let mut next = self.view.get_untracked();
+        change(&mut next);
+        self.navigate(next);
     }
 
     /// The database the page shows: the user's own if they opened one, else the seeded one.
@@ -82,13 +112,15 @@ impl AppData {
         self.opening.set(true);
         spawn_local(async move {
             let result = match read_file(&file).await {
-                Ok(bytes) => LoadedData::from_bytes(name.clone(), &bytes),
+                Ok(bytes) => LoadedData::from_bytes(name.clone(), bytes),
                 Err(e) => Err(e),
             };
             match result {
                 Ok(data) => {
                     self.opened.set(Some(Rc::new(data)));
                     self.open_failure.set(None);
+                    // Filters and selections of the old data may not exist in the new.
+                    self.update_view(|v| *v = ViewState { page: v.page.clone(), ..ViewState::default() });
                 }
                 Err(message) => self.open_failure.set(Some(OpenFailure { file_name: name, message })),
             }

@@ -1,21 +1,14 @@
-//! Chart options (ECharts, built with charming) for what the app draws. They are plain
-//! values, built and snapshot-tested natively; `ui::chart` only hands them to ECharts.
-//! Labels are formatted here with `format`, so a chart reads the same as tables and CLI.
+//! The spend-per-compute-type bars of the dataset summary.
 
 use charming::component::{Axis, Grid};
 use charming::datatype::DataPointItem;
-use charming::element::{AxisType, Formatter, JsFunction, Label, LabelPosition, Tooltip, Trigger};
+use charming::element::{AxisType, Label, LabelPosition, Tooltip, Trigger};
 use charming::series::Bar;
 use charming::Chart;
 
+use super::labels_by_index;
 use crate::format::usd;
 use crate::summary::{compute_type_label, DatasetSummary};
-
-/// A label formatter that shows, for each data point, the label computed in Rust.
-pub fn labels_by_index(labels: &[String]) -> Formatter {
-    let json = serde_json::to_string(labels).expect("strings serialise");
-    Formatter::Function(JsFunction::new_with_args("p", &format!("return {json}[p.dataIndex];")))
-}
 
 /// Spend per compute type: sorted horizontal bars (largest on top) labelled "$X (P%)".
 pub fn spend_by_compute_type(summary: &DatasetSummary) -> Chart {
@@ -26,6 +19,7 @@ pub fn spend_by_compute_type(summary: &DatasetSummary) -> Chart {
     let data: Vec<DataPointItem> =
         rows.iter().map(|r| DataPointItem::new(r.spend_usd).name(r.compute_type.clone())).collect();
     Chart::new()
+        .animation(false)
         .tooltip(Tooltip::new().trigger(Trigger::Item).formatter(labels_by_index(&labels)))
         .grid(Grid::new().left("3%").right("22%").top("4%").bottom("4%").contain_label(true))
         .x_axis(Axis::new().type_(AxisType::Value).name("USD"))
@@ -60,7 +54,7 @@ mod tests {
                 ComputeTypeSpend { compute_type: "SQL_WAREHOUSE".into(), spend_usd: 500.0, share_pct: 33.33 },
             ],
         };
-        let json: serde_json::Value = serde_json::to_value(spend_by_compute_type(&summary)).unwrap();
+        let json = serde_json::to_value(spend_by_compute_type(&summary)).unwrap();
         assert_eq!(json["yAxis"]["data"], serde_json::json!(["SQL warehouses", "Jobs compute"]));
         assert_eq!(json["series"][0]["data"][1]["value"], serde_json::json!(1000.0));
         let formatter = json["series"][0]["label"]["formatter"].as_str().unwrap();

@@ -1,0 +1,58 @@
+//! Points at (x, y), sized by one column and coloured by another (the spot risk matrix).
+
+use charming::component::{Axis, Grid, VisualMap, VisualMapChannel};
+use charming::datatype::{CompositeValue, DataPoint};
+use charming::element::{AxisType, Color, JsFunction, Label, LabelPosition};
+use charming::series::Scatter;
+use charming::Chart;
+
+use super::{describe_row, labels_by_index, number, tooltip_by_point};
+use crate::report::dataset::Dataset;
+use crate::report::spec::{ChartKind, ChartSpec, ReportSpec, Unit};
+
+pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (Chart, Vec<Vec<Option<usize>>>) {
+    let ChartKind::Scatter { x, y, size, color, label, x_unit, y_unit } = &spec.kind else { unreachable!("dispatched on kind") };
+    let rows: Vec<usize> = (0..data.len()).collect();
+    let points_xyz: Vec<DataPoint> = rows
+        .iter()
+        .map(|&r| {
+            DataPoint::Value(CompositeValue::Array(vec![
+                number(data, r, x).into(),
+                number(data, r, y).into(),
+                number(data, r, color).into(),
+            ]))
+        })
+        .collect();
+    // Bubble area grows with the size column: 10 px plus 6 px per √unit, capped.
+    let sizes: Vec<f64> = rows.iter().map(|&r| (10.0 + 6.0 * number(data, r, size).max(0.0).sqrt()).min(48.0)).collect();
+    let size_fn = JsFunction::new_with_args("v, p", &format!("return {}[p.dataIndex];", serde_json::to_string(&sizes).expect("numbers")));
+    let names: Vec<String> = rows.iter().map(|&r| data.get(r, label).to_string()).collect();
+    let tips: Vec<String> = rows.iter().map(|&r| describe_row(report, data.row(r), &names[r], &[x, y, size, color])).collect();
+    let color_max = rows.iter().map(|&r| number(data, r, color)).fold(1.0, f64::max);
+    let mut series = Scatter::new().name(report.label_of(y).to_string()).symbol_size(size_fn).data(points_xyz);
+    if rows.len() <= 20 {
+        series = series.label(Label::new().show(true).position(LabelPosition::Right).formatter(labels_by_index(&names)));
+    }
+    let axis = |unit: &Unit, column: &str| {
+        let a = Axis::new().type_(AxisType::Value).name(report.label_of(column).to_string());
+        if *unit == Unit::Pct { a.min(0).max(100) } else { a }
+    };
+    let chart = Chart::new()
+        .animation(false)
+        .tooltip(tooltip_by_point(&[tips]))
+        .grid(Grid::new().left("3%").right("12%").top("30").bottom("3%").contain_label(true))
+        .x_axis(axis(x_unit, x))
+        .y_axis(axis(y_unit, y))
+        .visual_map(
+            VisualMap::new()
+                .dimension(2)
+                .min(0.0)
+                .max(color_max)
+                .calculable(true)
+                .right("0")
+                .top("middle")
+                .in_range(VisualMapChannel::new().color(vec![Color::from("#fde2d2"), Color::from("#c92a2a")])),
+        )
+        .series(series);
+    (chart, vec![rows.into_iter().map(Some).collect()])
+}

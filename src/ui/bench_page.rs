@@ -1,0 +1,72 @@
+//! `#/bench?db=<url>&runs=<n>`: times loading a database and running every report in this
+//! browser, and prints the figures as JSON for `make bench` to compare with native runs.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+
+use super::browser_io::{fetch_with_progress, now_ms};
+use super::state::{AppData, SEEDED_DB_URL};
+use crate::db::UsageDb;
+use crate::report::{registry, ReportFilters};
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+}
+
+async fn run_bench(url: String, runs: usize) -> Result<serde_json::Value, String> {
+    let started = now_ms();
+    let bytes = fetch_with_progress(&url, |_| {}).await?;
+    let fetched = now_ms();
+    let len = bytes.len();
+    let db = UsageDb::from_reader(bytes, len).map_err(|e| e.to_string())?;
+    let opened = now_ms();
+    let filters = ReportFilters::data_range(db.conn()).map_err(|e| e.to_string())?;
+    let mut reports = serde_json::Map::new();
+    for report in &registry().reports {
+        let mut times = Vec::with_capacity(runs);
+        let mut rows = 0;
+        for _ in 0..runs {
+            let t = now_ms();
+            let result = report.run(db.conn(), &filters, &BTreeMap::new()).map_err(|e| e.to_string())?;
+            times.push(now_ms() - t);
+            rows = result.rows().len();
+        }
+        reports.insert(report.spec.key.clone(), serde_json::json!({ "median_ms": median(times.clone()), "runs_ms": times, "rows": rows }));
+    }
+    Ok(serde_json::json!({
+        "db": url,
+        "bytes": len,
+        "fetch_ms": fetched - started,
+        "open_ms": opened - fetched,
+        "reports": reports,
+    }))
+}
+
+#[component]
+pub fn BenchPage() -> impl IntoView {
+    let app = expect_context::<AppData>();
+    let (url, runs) = app.view.with_untracked(|v| {
+        (
+            v.extra.get("db").cloned().unwrap_or_else(|| SEEDED_DB_URL.to_string()),
+            v.extra.get("runs").and_then(|r| r.parse().ok()).unwrap_or(5usize).max(1),
+        )
+    });
+    let result = LocalResource::new(move || run_bench(url.clone(), runs));
+    view! {
+        <section class="panel">
+            <h2>"Report timings in this browser"</h2>
+            <Suspense fallback=|| view! { <p data-testid="bench-running">"Running…"</p> }>
+                {move || Suspend::new(async move {
+                    let text = match result.await {
+                        Ok(json) => serde_json::to_string_pretty(&json).expect("serialises"),
+                        Err(e) => serde_json::json!({ "error": e }).to_string(),
+                    };
+                    view! { <pre data-testid="bench-results">{text}</pre> }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,124 @@
+//! Filters every report honours (date range, workspace) and the report's own parameters.
+//! Every change is a navigation, so the URL always holds the view.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use super::state::{AppData, LoadedData};
+use crate::calendar::Date;
+use crate::report::registry;
+
+#[component]
+pub fn FiltersBar(data: Rc<LoadedData>, report_key: String) -> impl IntoView {
+    let app = expect_context::<AppData>();
+    let range = data.data_range.clone();
+    let (first, last) = (range.from, range.to);
+    let set_date = move |is_from: bool, text: String| {
+        let date = Date::parse(&text);
+        app.update_view(|v| {
+            // The data's own bound is the default and stays out of the URL.
+            if is_from {
+                v.from = date.filter(|d| *d != first);
+            } else {
+                v.to = date.filter(|d| *d != last);
+            }
+        });
+    };
+    let workspaces = data.workspaces.clone();
+    let params = registry().get(&report_key).map(|r| r.spec.params.clone()).unwrap_or_default();
+    let param_inputs = params
+        .into_iter()
+        .map(|p| {
+            let name = p.name.clone();
+            let shown = name.clone();
+            let value = move || app.view.with(|v| v.params.get(&shown).cloned()).unwrap_or_else(|| p.default.to_string());
+            view! {
+                <label title=p.help.clone()>
+                    {p.label.clone()}
+                    <input
+                        type="number"
+                        data-param=name.clone()
+                        min=p.min
+                        max=p.max
+                        step=if p.integer { "1" } else { "0.1" }
+                        prop:value=value
+                        on:change=move |ev| {
+                            let text = event_target_value(&ev);
+                            let name = name.clone();
+                            app.update_view(|v| {
+                                if text.trim().is_empty() {
+                                    v.params.remove(&name);
+                                } else {
+                                    v.params.insert(name, text);
+                                }
+                            });
+                        }
+                    />
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="filters" data-testid="filters">
+            <label>
+                "From"
+                <input
+                    type="date"
+                    data-testid="filter-from"
+                    min=first.to_string()
+                    max=last.to_string()
+                    prop:value=move || app.view.with(|v| v.from.unwrap_or(first)).to_string()
+                    on:change=move |ev| set_date(true, event_target_value(&ev))
+                />
+            </label>
+            <label>
+                "To"
+                <input
+                    type="date"
+                    data-testid="filter-to"
+                    min=first.to_string()
+                    max=last.to_string()
+                    prop:value=move || app.view.with(|v| v.to.unwrap_or(last)).to_string()
+                    on:change=move |ev| set_date(false, event_target_value(&ev))
+                />
+            </label>
+            <label>
+                "Workspace"
+                <select
+                    data-testid="filter-workspace"
+                    on:change=move |ev| {
+                        let ws = event_target_value(&ev);
+                        app.update_view(|v| v.workspace = Some(ws).filter(|w| !w.is_empty()));
+                    }
+                >
+                    <option value="" selected=move || app.view.with(|v| v.workspace.is_none())>"All workspaces"</option>
+                    {workspaces
+                        .into_iter()
+                        .map(|(id, name)| {
+                            let shown = id.clone();
+                            view! {
+                                <option value=id.clone() selected=move || app.view.with(|v| v.workspace.as_deref() == Some(shown.as_str()))>
+                                    {format!("{name} ({id})")}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            {param_inputs}
+            <button
+                class="button subtle"
+                data-testid="filter-reset"
+                on:click=move |_| app.update_view(|v| {
+                    v.from = None;
+                    v.to = None;
+                    v.workspace = None;
+                    v.params.clear();
+                })
+            >
+                "Reset"
+            </button>
+        </div>
+    }
+}

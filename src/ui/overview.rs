@@ -1,0 +1,46 @@
+//! The landing page: what the loaded data contains, and the reports to open.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use super::dataset_summary::DatasetSummaryView;
+use super::state::{AppData, LoadedData};
+use crate::report::registry;
+use crate::url_state::Page;
+
+#[component]
+pub fn Overview(data: Rc<LoadedData>) -> impl IntoView {
+    let app = expect_context::<AppData>();
+    let reg = registry();
+    view! {
+        <DatasetSummaryView data/>
+        <section class="report-cards">
+            {reg
+                .pillars
+                .iter()
+                .map(|p| {
+                    view! {
+                        <div class="pillar-cards">
+                            <h3>{p.title.clone()}<span class="muted">{format!(" · {}", p.description)}</span></h3>
+                            <div class="cards">
+                                {reg
+                                    .in_pillar(&p.key)
+                                    .map(|r| {
+                                        let key = r.spec.key.clone();
+                                        view! {
+                                            <a class="card" href=move || app.view.with(|v| v.switch_to(Page::Report(key.clone())).to_hash())>
+                                                <strong>{r.spec.title.clone()}</strong>
+                                                <span class="muted">{r.spec.description.clone()}</span>
+                                            </a>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </div>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </section>
+    }
+}

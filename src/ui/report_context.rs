@@ -1,0 +1,64 @@
+//! The report page's shared state: the latest run of the report (recomputed only when the
+//! report, filters or params change) and the selection resolved against it.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use super::state::{AppData, LoadedData};
+use crate::report::selection::find_selection;
+use crate::report::view::{run_view, ReportRun};
+use crate::report::{EntityRef, ReportResult, Selection};
+
+#[derive(Clone, Copy)]
+pub struct ReportContext {
+    pub run: RwSignal<Option<Rc<ReportRun>>, LocalStorage>,
+}
+
+impl ReportContext {
+    /// Runs the report whenever the report, filters or params in the URL change.
+    pub fn new(app: AppData, data: Rc<LoadedData>) -> ReportContext {
+        let run = RwSignal::new_local(None);
+        let inputs = Memo::new(move |_| {
+            app.view.with(|v| {
+                let mut v = v.clone();
+                v.selection = None;
+                v.facet = None;
+                v
+            })
+        });
+        Effect::new(move |_| {
+            let view = inputs.get();
+            run.set(run_view(data.db.conn(), &data.data_range, &view).map(Rc::new));
+        });
+        ReportContext { run }
+    }
+
+    pub fn with_result<T>(&self, f: impl FnOnce(&ReportRun, &ReportResult) -> T) -> Option<T> {
+        self.run.with(|r| {
+            let run = r.as_ref()?;
+            let result = run.outcome.as_ref().ok()?;
+            Some(f(run, result))
+        })
+    }
+
+    /// The URL's selection found in the current result (tracks the URL and the run).
+    pub fn selection(&self, app: AppData) -> Option<Selection> {
+        let wanted = app.view.with(|v| v.selection.clone())?;
+        self.with_result(|run, result| find_selection(&run.report.spec, result, &wanted)).flatten()
+    }
+
+    /// A selection in the URL that the current result does not contain.
+    pub fn missing_selection(&self, app: AppData) -> Option<EntityRef> {
+        let wanted = app.view.with(|v| v.selection.clone())?;
+        match self.with_result(|run, result| find_selection(&run.report.spec, result, &wanted).is_some()) {
+            Some(true) => None,
+            _ => Some(wanted),
+        }
+    }
+}
+
+/// Selects an entity (or clears the selection) by navigating.
+pub fn select(app: AppData, entity: Option<EntityRef>) {
+    app.update_view(|v| v.selection = entity);
+}

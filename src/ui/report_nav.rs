@@ -1,0 +1,54 @@
+//! The navigation: the overview, then every report grouped by pillar. Links keep the
+//! current filters.
+
+use leptos::prelude::*;
+
+use super::state::AppData;
+use crate::report::registry;
+use crate::url_state::Page;
+
+#[component]
+pub fn ReportNav() -> impl IntoView {
+    let app = expect_context::<AppData>();
+    let href = move |page: Page| app.view.with(|v| v.switch_to(page).to_hash());
+    let is_page = move |page: Page| app.view.with(|v| v.page == page);
+    let reg = registry();
+    view! {
+        <nav class="report-nav" aria-label="Reports">
+            <a href=move || href(Page::Overview) class:active=move || is_page(Page::Overview) data-testid="nav-overview">
+                "Overview"
+            </a>
+            {reg
+                .pillars
+                .iter()
+                .map(|pillar| {
+                    view! {
+                        <div class="pillar">
+                            <h4 title=pillar.description.clone()>{pillar.title.clone()}</h4>
+                            <ul>
+                                {reg
+                                    .in_pillar(&pillar.key)
+                                    .map(|r| {
+                                        let key = r.spec.key.clone();
+                                        let (k1, k2) = (key.clone(), key.clone());
+                                        view! {
+                                            <li>
+                                                <a
+                                                    href=move || href(Page::Report(k1.clone()))
+                                                    class:active=move || is_page(Page::Report(k2.clone()))
+                                                    data-report=key
+                                                >
+                                                    {r.spec.title.clone()}
+                                                </a>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}

@@ -1,0 +1,89 @@
+//! A report: title and formulas, filters, KPIs, charts, a keyboard-friendly list of what
+//! can be selected, tables, and the commentary pane.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use super::filters_bar::FiltersBar;
+use super::kpi_row::KpiRow;
+use super::report_chart::ReportChart;
+use super::report_context::{select, ReportContext};
+use super::report_table::ReportTable;
+use super::selection_pane::SelectionPane;
+use super::state::{AppData, LoadedData};
+use crate::report::registry;
+use crate::report::selection::selectable_rows;
+
+/// How many "select an item" buttons to offer under the charts.
+const SELECTABLE_SHOWN: usize = 12;
+
+#[component]
+pub fn ReportPage(data: Rc<LoadedData>, report_key: String) -> impl IntoView {
+    let app = expect_context::<AppData>();
+    let Some(report) = registry().get(&report_key) else {
+        return view! {
+            <div class="error-panel" role="alert">
+                <div><strong>"Unknown report"</strong><p>{format!("There is no report called {report_key:?}.")}</p></div>
+            </div>
+        }
+        .into_any();
+    };
+    let ctx = ReportContext::new(app, data.clone());
+    provide_context(ctx);
+    let spec = &report.spec;
+    let error = move || {
+        ctx.run.with(|r| {
+            r.as_ref().and_then(|r| r.outcome.as_ref().err().cloned()).map(|message| {
+                view! {
+                    <div class="error-panel" role="alert" data-testid="report-error">
+                        <div><strong>"The report could not run"</strong><p>{message}</p></div>
+                    </div>
+                }
+            })
+        })
+    };
+    let selectable = move || {
+        ctx.with_result(|run, result| {
+            selectable_rows(&run.report.spec, result)
+                .into_iter()
+                .take(SELECTABLE_SHOWN)
+                .map(|s| {
+                    let e = s.entity.clone();
+                    view! {
+                        <button class="chip subtle" data-select=s.entity.to_string() on:click=move |_| select(app, Some(e.clone()))>
+                            {s.label.clone()}
+                        </button>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <div class="report-layout" data-testid="report-page" data-report=spec.key.clone()>
+            <div class="report-main">
+                <header class="report-head">
+                    <h2>{spec.title.clone()}</h2>
+                    <p class="muted">{spec.description.clone()}</p>
+                    {(!spec.notes.is_empty()).then(|| view! {
+                        <details class="notes">
+                            <summary>"How these figures are computed"</summary>
+                            <ul>{spec.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul>
+                        </details>
+                    })}
+                </header>
+                <FiltersBar data=data.clone() report_key=report_key.clone()/>
+                {error}
+                <KpiRow/>
+                {spec.charts.iter().map(|c| view! { <ReportChart spec=c.clone()/> }).collect_view()}
+                <section class="panel">
+                    <h3>"Select an item"</h3>
+                    <div class="chips" data-testid="selectable-list">{selectable}</div>
+                </section>
+                {spec.tables.iter().map(|t| view! { <ReportTable spec=t.clone()/> }).collect_view()}
+            </div>
+            <SelectionPane/>
+        </div>
+    }
+    .into_any()
+}
