@@ -42,10 +42,9 @@ test-rust: setup
 test-e2e: dist tools
 	node --test tests/e2e/
 
-## bench: benchmarks (medians and ratios against a baseline measured in the same run)
-bench:
-	@echo "No benchmarks yet. Planned: report queries (native vs browser), usage graph build,"
-	@echo "proxy time-to-first-byte, docs retrieval latency, import throughput."
+## bench: benchmarks, printed as medians and ratios against a baseline measured in the same run
+bench: dist tools
+	node bench/reports.mjs
 
 ## clean: remove build output and generated data
 clean:

@@ -149,5 +149,9 @@ CREATE TABLE IF NOT EXISTS sku_prices (
 );
 
 CREATE INDEX IF NOT EXISTS idx_job_runs_job ON job_runs(job_id, start_time);
+-- Covering indexes for the reports: usage by day without touching table rows, and the
+-- run → job lookup every job report makes per usage row.
+CREATE INDEX IF NOT EXISTS idx_compute_usage_day ON compute_usage(usage_date, parent_type, parent_id, total_cost, dbus_consumed, avg_cpu_utilization);
+CREATE INDEX IF NOT EXISTS idx_job_runs_cover ON job_runs(job_run_id, job_id, spot_ratio, run_status);
 CREATE INDEX IF NOT EXISTS idx_events_usage ON events(compute_usage_id);
 CREATE INDEX IF NOT EXISTS idx_query_parent ON sql_query_history(parent_id);

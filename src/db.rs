@@ -8,6 +8,9 @@ use rusqlite::{Connection, MAIN_DB};
 
 use crate::schema::{self, SchemaProblem};
 
+/// Page cache in KiB; bounds how much a sort keeps in memory before spilling.
+const SORT_CACHE_KIB: u32 = 256 * 1024;
+
 /// The first 16 bytes of every SQLite 3 database file.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
@@ -78,6 +81,10 @@ impl UsageDb {
             return Err(LoadError::NotSqlite);
         }
         loaded.map_err(unreadable)?;
+        // The database already lives in memory: a large page cache only lets big sorts and
+        // GROUP BYs stay in memory instead of spilling to (in the browser: slow, in-memory)
+        // temp files.
+        conn.execute_batch(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}; PRAGMA temp_store = MEMORY;")).map_err(unreadable)?;
         let problem = schema::check_required(&conn).map_err(unreadable)?;
         if !problem.is_empty() {
             return Err(LoadError::Schema(problem));

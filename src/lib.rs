@@ -22,6 +22,7 @@
 //! | `db`       | opening a database from bytes, typed load errors shown to users |
 //! | `summary`  | the dataset summary (counts, date range, spend by compute type) |
 //! | `format`   | money / percent / count formatting shared by UI and CLI |
+//! | `clock`    | a millisecond clock for timings (native and browser) |
 //! | `seed`     | the deterministic seeded dataset: cast, scenarios, PRNG, generator |
 //! | `ui`       | (wasm only) Leptos components: loading, file opening, summary view |
 //!
@@ -30,6 +31,7 @@
 
 pub mod calendar;
 pub mod charts;
+pub mod clock;
 pub mod chips;
 pub mod db;
 pub mod format;

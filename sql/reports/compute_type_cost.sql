@@ -1,6 +1,8 @@
 -- Total Cost by Compute Type: spend of job compute, all-purpose clusters and SQL
 -- warehouses, their daily trend (days without spend count as $0) and volatility.
 -- Parameters: :from, :to (inclusive dates), :workspace (NULL = all).
+-- The workspace filter keeps usage whose run's job, or whose cluster or warehouse, is in
+-- the workspace; with all workspaces it costs nothing.
 
 -- query: daily
 WITH RECURSIVE days(d) AS (
@@ -8,14 +10,16 @@ WITH RECURSIVE days(d) AS (
     UNION ALL
     SELECT date(d, '+1 day') FROM days WHERE d < :to
 ),
+in_scope(parent_type, parent_id) AS (
+    SELECT 'JOB_RUN', r.job_run_id FROM job_runs r JOIN jobs j ON j.job_id = r.job_id WHERE j.workspace_id = :workspace
+    UNION ALL
+    SELECT c.compute_type, c.compute_id FROM non_job_compute c WHERE c.workspace_id = :workspace
+),
 spend AS (
     SELECT u.parent_type AS compute_type, u.usage_date AS d, SUM(u.total_cost) AS cost
     FROM compute_usage u
-    LEFT JOIN job_runs r ON u.parent_type = 'JOB_RUN' AND r.job_run_id = u.parent_id
-    LEFT JOIN jobs j ON j.job_id = r.job_id
-    LEFT JOIN non_job_compute c ON u.parent_type <> 'JOB_RUN' AND c.compute_id = u.parent_id
     WHERE u.usage_date BETWEEN :from AND :to
-      AND (:workspace IS NULL OR COALESCE(j.workspace_id, c.workspace_id) = :workspace)
+      AND (:workspace IS NULL OR (u.parent_type, u.parent_id) IN (SELECT parent_type, parent_id FROM in_scope))
     GROUP BY u.parent_type, u.usage_date
 ),
 types AS (SELECT DISTINCT compute_type FROM spend)
@@ -31,34 +35,37 @@ WITH RECURSIVE days(d) AS (
     UNION ALL
     SELECT date(d, '+1 day') FROM days WHERE d < :to
 ),
-usage AS (
+in_scope(parent_type, parent_id) AS (
+    SELECT 'JOB_RUN', r.job_run_id FROM job_runs r JOIN jobs j ON j.job_id = r.job_id WHERE j.workspace_id = :workspace
+    UNION ALL
+    SELECT c.compute_type, c.compute_id FROM non_job_compute c WHERE c.workspace_id = :workspace
+),
+usage AS NOT MATERIALIZED (
     SELECT u.parent_type AS compute_type, u.parent_id, u.usage_date AS d, u.total_cost, u.dbus_consumed,
            u.avg_cpu_utilization
     FROM compute_usage u
-    LEFT JOIN job_runs r ON u.parent_type = 'JOB_RUN' AND r.job_run_id = u.parent_id
-    LEFT JOIN jobs j ON j.job_id = r.job_id
-    LEFT JOIN non_job_compute c ON u.parent_type <> 'JOB_RUN' AND c.compute_id = u.parent_id
     WHERE u.usage_date BETWEEN :from AND :to
-      AND (:workspace IS NULL OR COALESCE(j.workspace_id, c.workspace_id) = :workspace)
+      AND (:workspace IS NULL OR (u.parent_type, u.parent_id) IN (SELECT parent_type, parent_id FROM in_scope))
 ),
-spend AS (SELECT compute_type, d, SUM(total_cost) AS cost FROM usage GROUP BY compute_type, d),
+by_day AS (
+    SELECT compute_type, d, SUM(total_cost) AS cost, SUM(dbus_consumed) AS dbus,
+           SUM(avg_cpu_utilization) AS cpu_sum, COUNT(avg_cpu_utilization) AS cpu_n, COUNT(*) AS n
+    FROM usage GROUP BY compute_type, d
+),
+entities AS (SELECT compute_type, COUNT(DISTINCT parent_id) AS entities FROM usage GROUP BY compute_type),
 daily AS (
-    SELECT t.compute_type, days.d, COALESCE(s.cost, 0) AS cost
-    FROM (SELECT DISTINCT compute_type FROM usage) t
+    SELECT t.compute_type, days.d, COALESCE(b.cost, 0) AS cost
+    FROM (SELECT DISTINCT compute_type FROM by_day) t
     CROSS JOIN days
-    LEFT JOIN spend s ON s.compute_type = t.compute_type AND s.d = days.d
+    LEFT JOIN by_day b ON b.compute_type = t.compute_type AND b.d = days.d
 ),
 per_type AS (
-    SELECT compute_type,
-           SUM(total_cost) AS total_cost,
-           SUM(dbus_consumed) AS dbus,
-           AVG(avg_cpu_utilization) AS avg_cpu,
-           COUNT(DISTINCT parent_id) AS entities,
-           COUNT(*) AS usage_rows
-    FROM usage GROUP BY compute_type
+    SELECT compute_type, SUM(cost) AS total_cost, SUM(dbus) AS dbus,
+           SUM(cpu_sum) / NULLIF(SUM(cpu_n), 0) AS avg_cpu, SUM(n) AS usage_rows
+    FROM by_day GROUP BY compute_type
 ),
 daily_stats AS (
-    SELECT compute_type, AVG(cost) AS mean_daily, MAX(cost) AS max_daily, MIN(cost) AS min_daily, COUNT(*) AS days
+    SELECT compute_type, AVG(cost) AS mean_daily, MAX(cost) AS max_daily, MIN(cost) AS min_daily
     FROM daily GROUP BY compute_type
 ),
 total AS (SELECT SUM(total_cost) AS grand FROM per_type)
@@ -77,8 +84,9 @@ SELECT p.compute_type,
        CASE WHEN s.mean_daily > 0 THEN (s.max_daily - s.min_daily) / s.mean_daily END AS volatility,
        p.dbus AS dbus_consumed,
        100.0 * p.avg_cpu AS avg_cpu_pct,
-       p.entities AS active_entities,
+       e.entities AS active_entities,
        p.usage_rows
 FROM per_type p
-JOIN daily_stats s ON s.compute_type = p.compute_type, total t
+JOIN daily_stats s ON s.compute_type = p.compute_type
+JOIN entities e ON e.compute_type = p.compute_type, total t
 ORDER BY p.total_cost DESC, p.compute_type

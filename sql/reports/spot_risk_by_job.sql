@@ -9,47 +9,49 @@ WITH job_usage AS (
            u.total_cost * COALESCE(r.spot_ratio, 0) AS spot_cost
     FROM compute_usage u
     JOIN job_runs r ON r.job_run_id = u.parent_id
-    JOIN jobs j ON j.job_id = r.job_id
     WHERE u.parent_type = 'JOB_RUN' AND u.usage_date BETWEEN :from AND :to
-      AND (:workspace IS NULL OR j.workspace_id = :workspace)
+      AND (:workspace IS NULL OR r.job_id IN (SELECT job_id FROM jobs WHERE workspace_id = :workspace))
 ),
 evictions AS (
-    SELECT ju.job_id, ju.job_run_id, date(e.event_time) AS d
+    SELECT r.job_id, r.job_run_id, date(e.event_time) AS d
     FROM events e
-    JOIN job_usage ju ON ju.compute_usage_id = e.compute_usage_id
+    JOIN compute_usage u ON u.compute_usage_id = e.compute_usage_id AND u.parent_type = 'JOB_RUN'
+    JOIN job_runs r ON r.job_run_id = u.parent_id
     WHERE e.event_type = 'SPOT_EVICTION' AND date(e.event_time) BETWEEN :from AND :to
+      AND (:workspace IS NULL OR r.job_id IN (SELECT job_id FROM jobs WHERE workspace_id = :workspace))
 ),
 eviction_stats AS (
     SELECT job_id, COUNT(*) AS evictions, COUNT(DISTINCT d) AS eviction_days, COUNT(DISTINCT job_run_id) AS evicted_runs
     FROM evictions GROUP BY job_id
 ),
-evicted_cost AS (
-    SELECT ju.job_id, SUM(ju.total_cost) AS cost
-    FROM job_usage ju
-    WHERE ju.job_run_id IN (SELECT job_run_id FROM evictions)
-    GROUP BY ju.job_id
+evicted_runs AS (SELECT DISTINCT job_run_id FROM evictions),
+per_run AS (
+    SELECT job_id, job_run_id, MAX(run_status = 'FAILED') AS failed, SUM(total_cost) AS cost, SUM(spot_cost) AS spot_cost
+    FROM job_usage GROUP BY job_run_id
 ),
 per_job AS (
-    SELECT ju.job_id,
-           SUM(ju.total_cost) AS total_cost,
-           SUM(ju.spot_cost) AS spot_cost,
-           COUNT(DISTINCT ju.job_run_id) AS runs,
-           COUNT(DISTINCT CASE WHEN ju.run_status = 'FAILED' THEN ju.job_run_id END) AS failed,
-           COALESCE(es.evictions, 0) AS evictions,
-           COALESCE(es.eviction_days, 0) AS eviction_days,
-           COALESCE(es.evicted_runs, 0) AS evicted_runs,
-           COALESCE(ec.cost, 0) AS evicted_cost
-    FROM job_usage ju
-    LEFT JOIN eviction_stats es ON es.job_id = ju.job_id
-    LEFT JOIN evicted_cost ec ON ec.job_id = ju.job_id
-    GROUP BY ju.job_id
+    SELECT pr.job_id,
+           SUM(pr.cost) AS total_cost,
+           SUM(pr.spot_cost) AS spot_cost,
+           COUNT(*) AS runs,
+           SUM(pr.failed) AS failed,
+           SUM(CASE WHEN er.job_run_id IS NOT NULL THEN pr.cost ELSE 0 END) AS evicted_cost
+    FROM per_run pr
+    LEFT JOIN evicted_runs er ON er.job_run_id = pr.job_run_id
+    GROUP BY pr.job_id
+),
+joined AS (
+    SELECT p.*, COALESCE(es.evictions, 0) AS evictions, COALESCE(es.eviction_days, 0) AS eviction_days,
+           COALESCE(es.evicted_runs, 0) AS evicted_runs
+    FROM per_job p
+    LEFT JOIN eviction_stats es ON es.job_id = p.job_id
 ),
 scored AS (
     SELECT p.*,
            CASE WHEN p.total_cost > 0 THEN 100.0 * p.spot_cost / p.total_cost ELSE 0 END AS spot_pct,
            CASE WHEN p.runs > 0 THEN 100.0 * p.evicted_runs / p.runs ELSE 0 END AS eviction_rate,
            CASE WHEN p.runs > 0 THEN 100.0 * p.failed / p.runs ELSE 0 END AS failure_rate
-    FROM per_job p
+    FROM joined p
 )
 SELECT s.job_id,
        j.job_name,

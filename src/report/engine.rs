@@ -11,6 +11,7 @@ use super::expr::Condition;
 use super::spec::{Aggregate, ReportSpec, TransformSpec, Unit};
 use super::transform::{self, ZscoreSettings};
 use crate::calendar::Date;
+use crate::clock;
 
 /// One named query of a report's SQL file.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,6 +106,8 @@ pub struct ReportResult {
     pub kpis: Vec<KpiValue>,
     /// The main rows' dataset name.
     pub rows: String,
+    /// (step, milliseconds) for each query and transform, in order.
+    pub timings: Vec<(String, f64)>,
 }
 
 impl ReportResult {
@@ -191,30 +194,30 @@ pub fn run(
     }
     let params = resolve_params(spec, given_params)?;
     let mut datasets = BTreeMap::new();
+    let mut timings = Vec::new();
     for q in queries {
+        let started = clock::now_ms();
         let data = run_query(conn, &q.sql, filters, &params).map_err(|e| ReportError::Sql {
             report: spec.key.clone(),
             query: q.name.clone(),
             message: e.to_string(),
         })?;
+        timings.push((format!("query {}", q.name), clock::now_ms() - started));
         datasets.insert(q.name.clone(), data);
     }
     for t in &spec.transforms {
+        let started = clock::now_ms();
         let input = &datasets[t.input()];
         let output = match t {
-            TransformSpec::RollingZscore { partition, order, value, window, warmup, threshold, .. } => {
-                let mut keys: Vec<super::spec::SortKey> = partition
-                    .iter()
-                    .map(|c| super::spec::SortKey { column: c.clone(), desc: false, abs: false })
-                    .collect();
-                keys.push(super::spec::SortKey { column: order.clone(), desc: false, abs: false });
-                let ordered = transform::sort(input, &keys);
+            TransformSpec::RollingZscore { partition, order, value, window, warmup, threshold, fill_missing_days, .. } => {
+                let days: Vec<String> = filters.from.through(filters.to).map(|d| d.to_string()).collect();
+                let series = transform::partition_series(input, partition, order, value, fill_missing_days.then_some(&days[..]));
                 let settings = ZscoreSettings {
                     window: params[window] as usize,
                     warmup: params[warmup] as usize,
                     threshold: params[threshold],
                 };
-                transform::rolling_zscore(&ordered, partition, value, settings)
+                transform::rolling_zscore(&series, partition, value, settings)
             }
             TransformSpec::Filter { filter, .. } => {
                 let cond = Condition::parse(filter).expect("validated when the registry loaded");
@@ -222,6 +225,7 @@ pub fn run(
             }
             TransformSpec::Sort { by, .. } => transform::sort(input, by),
         };
+        timings.push((format!("transform {}", t.output()), clock::now_ms() - started));
         datasets.insert(t.output().to_string(), output);
     }
     let kpis = spec
@@ -234,7 +238,7 @@ pub fn run(
             KpiValue { name: k.name.clone(), label: k.label.clone(), unit: k.unit, value, help: k.help.clone() }
         })
         .collect();
-    Ok(ReportResult { key: spec.key.clone(), filters: filters.clone(), params, datasets, kpis, rows: spec.rows.clone() })
+    Ok(ReportResult { key: spec.key.clone(), filters: filters.clone(), params, datasets, kpis, rows: spec.rows.clone(), timings })
 }
 
 /// Aggregates a column over the rows that match `filter`.

@@ -112,6 +112,8 @@ pub struct SortKey {
 pub enum TransformSpec {
     /// For each day after `warmup` days, z = (x − mean) / std over the previous `window`
     /// values of the same partition; flags |z| ≥ threshold. Parameters name report params.
+    /// With `fill_missing_days`, `order` is a date column and every partition gets a row
+    /// for each day of the report's range (a copy of its first row with `value` = 0).
     RollingZscore {
         input: String,
         output: String,
@@ -121,6 +123,8 @@ pub enum TransformSpec {
         window: String,
         warmup: String,
         threshold: String,
+        #[serde(default)]
+        fill_missing_days: bool,
     },
     /// Keeps the rows for which the condition holds.
     Filter {

@@ -28,6 +28,58 @@ pub fn severity(abs_z: f64, threshold: f64) -> (&'static str, i64) {
     }
 }
 
+/// Groups rows by partition (partitions in key order, rows by `order` within each) and,
+/// when `days` is given, adds a row for every missing day: a copy of the partition's first
+/// row with `order` set to the day and `value` set to 0. Rows are not cloned more than once.
+pub fn partition_series(data: &Dataset, partition: &[String], order: &str, value: &str, days: Option<&[String]>) -> Dataset {
+    let key_columns: Vec<usize> = partition.iter().filter_map(|p| data.column_index(p)).collect();
+    let order_column = data.column_index(order);
+    let value_column = data.column_index(value);
+    let mut groups: std::collections::BTreeMap<Vec<String>, Vec<usize>> = std::collections::BTreeMap::new();
+    for i in 0..data.len() {
+        let key = key_columns.iter().map(|&c| data.rows[i][c].to_string()).collect();
+        groups.entry(key).or_default().push(i);
+    }
+    let order_of = |i: usize| order_column.map(|c| data.rows[i][c].to_string()).unwrap_or_default();
+    let mut rows = Vec::with_capacity(days.map_or(data.len(), |d| d.len() * groups.len()));
+    for members in groups.values_mut() {
+        members.sort_by_key(|&i| order_of(i));
+        match (days, order_column) {
+            (Some(days), Some(oc)) => {
+                let mut next = members.iter().peekable();
+                for day in days {
+                    // Rows outside the range (or repeated days) are kept in order as they come.
+                    while let Some(&&i) = next.peek() {
+                        if order_of(i).as_str() < day.as_str() {
+                            rows.push(data.rows[i].clone());
+                            next.next();
+                        } else {
+                            break;
+                        }
+                    }
+                    match next.peek() {
+                        Some(&&i) if order_of(i) == *day => {
+                            rows.push(data.rows[i].clone());
+                            next.next();
+                        }
+                        _ => {
+                            let mut filler = data.rows[members[0]].clone();
+                            filler[oc] = Value::Text(day.clone());
+                            if let Some(vc) = value_column {
+                                filler[vc] = Value::Real(0.0);
+                            }
+                            rows.push(filler);
+                        }
+                    }
+                }
+                rows.extend(next.map(|&i| data.rows[i].clone()));
+            }
+            _ => rows.extend(members.iter().map(|&i| data.rows[i].clone())),
+        }
+    }
+    Dataset { columns: data.columns.clone(), rows }
+}
+
 /// Adds to `data` (rows already ordered by `order` within each partition) the columns
 /// `expected_usd`, `std_usd`, `lower_usd`, `upper_usd`, `z_score`, `deviation_usd`,
 /// `deviation_pct`, `baseline_days`, `is_anomaly`, `severity`, `severity_rank`.
@@ -50,15 +102,17 @@ pub fn rolling_zscore(data: &Dataset, partition: &[String], value: &str, setting
     let mut sev = vec![Value::Null; n];
     let mut sev_rank = vec![Value::Int(0); n];
 
-    let key_of = |i: usize| -> Vec<String> { partition.iter().map(|p| data.get(i, p).to_string()).collect() };
+    let key_columns: Vec<usize> = partition.iter().filter_map(|p| data.column_index(p)).collect();
+    let same_partition = |a: usize, b: usize| key_columns.iter().all(|&c| data.rows[a][c] == data.rows[b][c]);
+    let value_column = data.column_index(value);
     let mut start = 0;
     while start < n {
-        let key = key_of(start);
         let mut end = start + 1;
-        while end < n && key_of(end) == key {
+        while end < n && same_partition(start, end) {
             end += 1;
         }
-        let values: Vec<f64> = (start..end).map(|i| data.get(i, value).as_f64().unwrap_or(0.0)).collect();
+        let values: Vec<f64> =
+            (start..end).map(|i| value_column.and_then(|c| data.rows[i][c].as_f64()).unwrap_or(0.0)).collect();
         for (offset, &x) in values.iter().enumerate() {
             let row = start + offset;
             if offset < settings.warmup || offset == 0 {
@@ -125,24 +179,31 @@ pub fn filter(data: &Dataset, condition: &Condition) -> Dataset {
     Dataset { columns: data.columns.clone(), rows }
 }
 
+/// True when the rows are already in the order `sort` would give.
+pub fn is_sorted(data: &Dataset, keys: &[SortKey]) -> bool {
+    (1..data.len()).all(|i| compare_rows(data, keys, i - 1, i).is_le())
+}
+
+fn compare_rows(data: &Dataset, keys: &[SortKey], a: usize, b: usize) -> std::cmp::Ordering {
+    for key in keys {
+        let (mut va, mut vb) = (data.get(a, &key.column).clone(), data.get(b, &key.column).clone());
+        if key.abs {
+            va = va.as_f64().map(|x| Value::Real(x.abs())).unwrap_or(va);
+            vb = vb.as_f64().map(|x| Value::Real(x.abs())).unwrap_or(vb);
+        }
+        let ord = va.sort_cmp(&vb);
+        let ord = if key.desc { ord.reverse() } else { ord };
+        if ord.is_ne() {
+            return ord;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
 /// Stable sort by the keys in order.
 pub fn sort(data: &Dataset, keys: &[SortKey]) -> Dataset {
     let mut order: Vec<usize> = (0..data.len()).collect();
-    order.sort_by(|&a, &b| {
-        for key in keys {
-            let (mut va, mut vb) = (data.get(a, &key.column).clone(), data.get(b, &key.column).clone());
-            if key.abs {
-                va = va.as_f64().map(|x| Value::Real(x.abs())).unwrap_or(va);
-                vb = vb.as_f64().map(|x| Value::Real(x.abs())).unwrap_or(vb);
-            }
-            let ord = va.sort_cmp(&vb);
-            let ord = if key.desc { ord.reverse() } else { ord };
-            if ord.is_ne() {
-                return ord;
-            }
-        }
-        std::cmp::Ordering::Equal
-    });
+    order.sort_by(|&a, &b| compare_rows(data, keys, a, b));
     Dataset { columns: data.columns.clone(), rows: order.into_iter().map(|i| data.rows[i].clone()).collect() }
 }
 
@@ -182,6 +243,27 @@ mod tests {
         assert_eq!(out.get(4, "z_score"), &Value::Real(-6.0));
         assert_eq!(out.get(4, "deviation_usd"), &Value::Real(-6.0));
         assert_eq!(out.get(4, "severity"), &Value::Text("critical".into()));
+    }
+
+    #[test]
+    fn partitions_any_order_and_fills_missing_days_with_zero() {
+        let data = Dataset {
+            columns: vec!["entity".into(), "label".into(), "date".into(), "actual".into()],
+            rows: vec![
+                vec![Value::Text("b".into()), Value::Text("B".into()), Value::Text("2025-11-02".into()), Value::Real(5.0)],
+                vec![Value::Text("a".into()), Value::Text("A".into()), Value::Text("2025-11-03".into()), Value::Real(2.0)],
+                vec![Value::Text("a".into()), Value::Text("A".into()), Value::Text("2025-11-01".into()), Value::Real(1.0)],
+            ],
+        };
+        let days: Vec<String> = ["2025-11-01", "2025-11-02", "2025-11-03"].iter().map(|d| d.to_string()).collect();
+        let out = partition_series(&data, &["entity".into()], "date", "actual", Some(&days));
+        let flat: Vec<String> = (0..out.len())
+            .map(|i| format!("{} {} {} {}", out.get(i, "entity"), out.get(i, "label"), out.get(i, "date"), out.get(i, "actual")))
+            .collect();
+        assert_eq!(flat, [
+            "a A 2025-11-01 1", "a A 2025-11-02 0", "a A 2025-11-03 2",
+            "b B 2025-11-01 0", "b B 2025-11-02 5", "b B 2025-11-03 0",
+        ]);
     }
 
     #[test]

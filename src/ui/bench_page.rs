@@ -1,5 +1,6 @@
 //! `#/bench?db=<url>&runs=<n>`: times loading a database and running every report in this
 //! browser, and prints the figures as JSON for `make bench` to compare with native runs.
+//! With `&sql=<query>` it times that one query instead (for finding slow steps).
 
 use std::collections::BTreeMap;
 
@@ -16,25 +17,50 @@ fn median(mut values: Vec<f64>) -> f64 {
     if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
 }
 
-async fn run_bench(url: String, runs: usize) -> Result<serde_json::Value, String> {
+/// Times one ad-hoc query (`&sql=` on the bench URL): a tool for finding slow steps.
+fn time_sql(db: &UsageDb, sql: &str, runs: usize) -> Result<serde_json::Value, String> {
+    let mut times = Vec::with_capacity(runs);
+    let mut rows = 0usize;
+    for _ in 0..runs {
+        let t = now_ms();
+        let mut stmt = db.conn().prepare(sql).map_err(|e| e.to_string())?;
+        let mut cursor = stmt.raw_query();
+        rows = 0;
+        while cursor.next().map_err(|e| e.to_string())?.is_some() {
+            rows += 1;
+        }
+        times.push(now_ms() - t);
+    }
+    Ok(serde_json::json!({ "sql": sql, "median_ms": median(times.clone()), "runs_ms": times, "rows": rows }))
+}
+
+async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serde_json::Value, String> {
     let started = now_ms();
     let bytes = fetch_with_progress(&url, |_| {}).await?;
     let fetched = now_ms();
     let len = bytes.len();
     let db = UsageDb::from_reader(bytes, len).map_err(|e| e.to_string())?;
     let opened = now_ms();
+    if let Some(sql) = sql {
+        return time_sql(&db, &sql, runs);
+    }
     let filters = ReportFilters::data_range(db.conn()).map_err(|e| e.to_string())?;
     let mut reports = serde_json::Map::new();
     for report in &registry().reports {
         let mut times = Vec::with_capacity(runs);
         let mut rows = 0;
+        let mut steps: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for _ in 0..runs {
             let t = now_ms();
             let result = report.run(db.conn(), &filters, &BTreeMap::new()).map_err(|e| e.to_string())?;
             times.push(now_ms() - t);
             rows = result.rows().len();
+            for (step, ms) in &result.timings {
+                steps.entry(step.clone()).or_default().push(*ms);
+            }
         }
-        reports.insert(report.spec.key.clone(), serde_json::json!({ "median_ms": median(times.clone()), "runs_ms": times, "rows": rows }));
+        let steps: BTreeMap<String, f64> = steps.into_iter().map(|(k, v)| (k, median(v))).collect();
+        reports.insert(report.spec.key.clone(), serde_json::json!({ "median_ms": median(times.clone()), "runs_ms": times, "rows": rows, "steps": steps }));
     }
     Ok(serde_json::json!({
         "db": url,
@@ -48,13 +74,14 @@ async fn run_bench(url: String, runs: usize) -> Result<serde_json::Value, String
 #[component]
 pub fn BenchPage() -> impl IntoView {
     let app = expect_context::<AppData>();
-    let (url, runs) = app.view.with_untracked(|v| {
+    let (url, runs, sql) = app.view.with_untracked(|v| {
         (
             v.extra.get("db").cloned().unwrap_or_else(|| SEEDED_DB_URL.to_string()),
             v.extra.get("runs").and_then(|r| r.parse().ok()).unwrap_or(5usize).max(1),
+            v.extra.get("sql").cloned(),
         )
     });
-    let result = LocalResource::new(move || run_bench(url.clone(), runs));
+    let result = LocalResource::new(move || run_bench(url.clone(), runs, sql.clone()));
     view! {
         <section class="panel">
             <h2>"Report timings in this browser"</h2>

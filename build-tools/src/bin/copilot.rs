@@ -109,6 +109,14 @@ enum Command {
         #[arg(long, value_enum, default_value = "json")]
         format: TableFormat,
     },
+    /// Time loading a database and running every report (native baseline of `make bench`).
+    BenchReports {
+        #[arg(long)]
+        db: PathBuf,
+        /// Runs per report; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Run SQL against a database file with the app's SQLite. Prints the rows of the last
     /// statement as JSON. Read-only unless --write (which creates the file if missing).
     Sql {
@@ -208,6 +216,11 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::BenchReports { db, runs } => {
+            let json = bench_reports(&db, runs.max(1))?;
+            println!("{}", serde_json::to_string_pretty(&json).expect("serialises"));
+            Ok(())
+        }
         Command::Sql { db, write, file, sql } => {
             let sql = match (file, sql) {
                 (Some(path), _) => std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
@@ -254,4 +267,44 @@ fn run_sql(path: &std::path::Path, write: bool, sql: &str) -> Result<Vec<serde_j
         }
     }
     Ok(out)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+}
+
+/// Same measurements as the browser's `#/bench` page, natively: bytes → in-memory DB,
+/// then each report `runs` times over the data's full range.
+fn bench_reports(path: &std::path::Path, runs: usize) -> Result<serde_json::Value, String> {
+    let started = Instant::now();
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let read_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let opening = Instant::now();
+    let db = UsageDb::from_bytes(&bytes).map_err(|e| e.to_string())?;
+    let open_ms = opening.elapsed().as_secs_f64() * 1000.0;
+    drop(bytes);
+    let filters = ReportFilters::data_range(db.conn()).map_err(|e| e.to_string())?;
+    let mut reports = serde_json::Map::new();
+    for report in &registry().reports {
+        let mut times = Vec::with_capacity(runs);
+        let mut rows = 0;
+        let mut steps: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let result = report.run(db.conn(), &filters, &BTreeMap::new()).map_err(|e| e.to_string())?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            rows = result.rows().len();
+            for (step, ms) in &result.timings {
+                steps.entry(step.clone()).or_default().push(*ms);
+            }
+        }
+        let steps: BTreeMap<String, f64> = steps.into_iter().map(|(k, v)| (k, median(v))).collect();
+        reports.insert(
+            report.spec.key.clone(),
+            serde_json::json!({ "median_ms": median(times.clone()), "runs_ms": times, "rows": rows, "steps": steps }),
+        );
+    }
+    Ok(serde_json::json!({ "db": path.display().to_string(), "bytes": db.byte_len(), "fetch_ms": read_ms, "open_ms": open_ms, "reports": reports }))
 }
