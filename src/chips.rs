@@ -66,6 +66,10 @@ pub struct ChipTemplate {
     pub evidence: EvidenceNeed,
     /// What to look up in the docs corpus when the chip needs docs.
     pub docs_query: Option<String>,
+    /// Evidence topics this chip cares about, most important first: they lead the
+    /// evidence and shape the offline answer.
+    #[serde(default)]
+    pub focus: Vec<crate::evidence::Topic>,
     /// The question, with `{label}`, `{entity_type}`, `{entity_id}`, `{report_title}`,
     /// `{from}`, `{to}` placeholders.
     pub instruction: String,

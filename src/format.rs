@@ -43,6 +43,31 @@ mod tests {
     }
 }
 
+/// Minutes with one decimal: `122.8 min`.
+pub fn minutes(value: f64) -> String {
+    format!("{value:.1} min")
+}
+
+/// "2025-11-28 to 2025-11-30, 2025-12-03" from sorted, distinct dates.
+pub fn date_ranges(dates: &[String]) -> String {
+    let parsed: Vec<crate::calendar::Date> = dates.iter().filter_map(|d| crate::calendar::Date::parse(d)).collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < parsed.len() {
+        let mut j = i;
+        while j + 1 < parsed.len() && parsed[i].days_until(parsed[j + 1]) == (j + 1 - i) as i64 {
+            j += 1;
+        }
+        out.push(match j - i {
+            0 => parsed[i].to_string(),
+            1 => format!("{}, {}", parsed[i], parsed[j]),
+            _ => format!("{} to {}", parsed[i], parsed[j]),
+        });
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
 /// A report value as users read it, by unit: `$1,234.50`, `52.47%`, `1,234`, `205.1 min`,
 /// `+3.72σ`. Nulls read as an en dash.
 pub fn report_value(value: &crate::report::Value, unit: crate::report::spec::Unit) -> String {
@@ -62,7 +87,7 @@ pub fn report_value(value: &crate::report::Value, unit: crate::report::spec::Uni
             let s = thousands(n.abs() as u64);
             if n < 0.0 { format!("-{s}") } else { s }
         }
-        Unit::Minutes => format!("{x:.1} min"),
+        Unit::Minutes => minutes(x),
         Unit::Ratio => format!("{x:.3}"),
         Unit::Score => format!("{x:.2}"),
         Unit::Zscore => format!("{x:+.2}σ"),
@@ -91,6 +116,15 @@ mod report_value_tests {
     use super::*;
     use crate::report::spec::Unit;
     use crate::report::Value;
+
+    #[test]
+    fn compresses_runs_of_days() {
+        let d = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(date_ranges(&d(&["2025-11-28", "2025-11-29", "2025-11-30", "2025-12-03"])), "2025-11-28 to 2025-11-30, 2025-12-03");
+        assert_eq!(date_ranges(&d(&["2025-12-05", "2025-12-06"])), "2025-12-05, 2025-12-06");
+        assert_eq!(date_ranges(&[]), "");
+        assert_eq!(minutes(122.84), "122.8 min");
+    }
 
     #[test]
     fn formats_by_unit_and_escapes_html() {

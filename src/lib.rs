@@ -32,9 +32,14 @@
 pub mod calendar;
 pub mod charts;
 pub mod clock;
+pub mod copilot;
 pub mod chips;
 pub mod db;
+pub mod evidence;
 pub mod format;
+pub mod graph;
+pub mod narrative;
+pub mod prompt;
 pub mod report;
 pub mod schema;
 pub mod seed;

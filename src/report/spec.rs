@@ -64,6 +64,9 @@ pub struct ColumnSpec {
     pub unit: Unit,
     /// What the number means, in words a user understands.
     pub meaning: String,
+    /// A helper column (flags, sort keys, labels) left out of the copilot's evidence.
+    #[serde(default)]
+    pub internal: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]

@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use usage_copilot::calendar::Date;
-use usage_copilot::report::{output, registry, ReportFilters};
+use usage_copilot::copilot::{offered_chips, prepare_chip, Prepared, Request};
+use usage_copilot::evidence::pack::EvidencePack;
+use usage_copilot::report::selection::find_selection;
+use usage_copilot::report::{output, registry, EntityRef, ReportFilters};
 use usage_copilot::db::UsageDb;
 use usage_copilot::format::{thousands, usd};
 use usage_copilot::seed::{self, SeedConfig};
@@ -32,6 +35,63 @@ enum Format {
 enum TableFormat {
     Json,
     Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PackFormat {
+    Json,
+    Markdown,
+}
+
+/// A selection in a report: the database, the report, the entity and the filters.
+#[derive(clap::Args)]
+struct TargetArgs {
+    #[arg(long)]
+    db: PathBuf,
+    /// Report key, e.g. job_cost.
+    #[arg(long)]
+    report: String,
+    /// The selected entity as TYPE:ID, e.g. job:J-LEGACY-ETL or anomaly:J-FIN-DAILY@2025-12-05.
+    #[arg(long)]
+    entity: String,
+    #[command(flatten)]
+    filters: FilterArgs,
+}
+
+/// A loaded selection, ready for the copilot pipeline.
+struct Target {
+    db: UsageDb,
+    report: &'static usage_copilot::report::Report,
+    result: usage_copilot::report::ReportResult,
+    selection: usage_copilot::report::Selection,
+}
+
+impl TargetArgs {
+    fn load(&self) -> Result<Target, String> {
+        let db = UsageDb::open_path(&self.db).map_err(|e| e.to_string())?;
+        let report = registry().get(&self.report).ok_or_else(|| format!("there is no report {:?}", self.report))?;
+        let (filters, params) = self.filters.resolve(db.conn())?;
+        let result = report.run(db.conn(), &filters, &params).map_err(|e| e.to_string())?;
+        let entity = EntityRef::parse(&self.entity).ok_or_else(|| format!("--entity {:?} is not TYPE:ID", self.entity))?;
+        let selection = find_selection(&report.spec, &result, &entity)
+            .ok_or_else(|| format!("{entity} is not in report {} for these filters", self.report))?;
+        Ok(Target { db, report, result, selection })
+    }
+}
+
+impl Target {
+    fn prepare(&self, chip: &str) -> Result<Prepared, String> {
+        let graph = usage_copilot::graph::build(self.db.conn()).map_err(|e| format!("building the usage graph failed: {e}"))?;
+        let request = Request {
+            conn: self.db.conn(),
+            graph: &graph,
+            report: &self.report.spec,
+            result: &self.result,
+            selection: &self.selection,
+            docs: None,
+        };
+        prepare_chip(&request, chip).map_err(|e| e.to_string())
+    }
 }
 
 /// Filters every report honours.
@@ -108,6 +168,40 @@ enum Command {
         filters: FilterArgs,
         #[arg(long, value_enum, default_value = "json")]
         format: TableFormat,
+    },
+    /// List the chips a selection is offered, in lane order.
+    Chips {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long, value_enum, default_value = "json")]
+        format: TableFormat,
+    },
+    /// Print the exact chat messages a chip click sends: {"messages": [...]}.
+    Prompt {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Chip id (see `copilot chips`).
+        #[arg(long)]
+        chip: String,
+    },
+    /// Answer a chip; with --offline, the deterministic narrative built from the evidence.
+    Explain {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long)]
+        chip: String,
+        /// Answer without an LLM.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Print the evidence pack of a chip click (facts with SQL, subgraph, messages, answer).
+    Evidence {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long)]
+        chip: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: PackFormat,
     },
     /// Time loading a database and running every report (native baseline of `make bench`).
     BenchReports {
@@ -213,6 +307,49 @@ fn run(cli: Cli) -> Result<(), String> {
                     serde_json::to_string_pretty(&output::report_json(&report.spec, &result)).expect("serialises")
                 ),
                 TableFormat::Csv => print!("{}", output::dataset_csv(&report.spec, result.rows(), &[])),
+            }
+            Ok(())
+        }
+        Command::Chips { target, format } => {
+            let t = target.load()?;
+            let chips = offered_chips(&t.report.spec, &t.selection);
+            match format {
+                TableFormat::Json => {
+                    let list: Vec<serde_json::Value> = chips
+                        .iter()
+                        .map(|c| serde_json::json!({ "id": c.id, "version": c.version, "lane": c.lane, "label": c.label }))
+                        .collect();
+                    println!("{}", serde_json::to_string_pretty(&list).expect("serialises"));
+                }
+                TableFormat::Csv => {
+                    println!("id,version,lane,label");
+                    for c in chips {
+                        println!("{},{},{},\"{}\"", c.id, c.version, c.lane.title(), c.label.replace('"', "\"\""));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Prompt { target, chip } => {
+            let prepared = target.load()?.prepare(&chip)?;
+            let json = serde_json::json!({ "messages": prepared.messages });
+            println!("{}", serde_json::to_string_pretty(&json).expect("serialises"));
+            Ok(())
+        }
+        Command::Explain { target, chip, offline } => {
+            if !offline {
+                return Err("explain needs --offline: the LLM path runs through copilot-proxy".into());
+            }
+            let prepared = target.load()?.prepare(&chip)?;
+            println!("{}", prepared.offline_answer);
+            Ok(())
+        }
+        Command::Evidence { target, chip, format } => {
+            let prepared = target.load()?.prepare(&chip)?;
+            let pack = EvidencePack::offline(&prepared);
+            match format {
+                PackFormat::Json => println!("{}", pack.to_json()),
+                PackFormat::Markdown => print!("{}", pack.to_markdown()),
             }
             Ok(())
         }

@@ -1,0 +1,100 @@
+//! The copilot pipeline, one plain function per step and one entry point for the CLI, the
+//! tests and the browser: a selection in a report result plus a chip (or a follow-up
+//! question) → evidence → the exact chat messages → the offline narrative.
+
+use serde::Serialize;
+
+use crate::chips::{catalogue, ChipTemplate};
+use crate::evidence::{gather, DocsSource, Evidence, EvidenceError, EvidenceRequest};
+use crate::graph::UsageGraph;
+use crate::narrative;
+use crate::prompt::{build_messages, Message};
+use crate::report::{ReportResult, ReportSpec, Selection};
+
+/// What a chip click or a follow-up produces before any LLM is involved.
+#[derive(Clone, Debug, Serialize)]
+pub struct Prepared {
+    /// `id@version` of the chip, or `None` for a follow-up question.
+    pub chip: Option<String>,
+    pub chip_label: String,
+    pub question: Option<String>,
+    pub evidence: Evidence,
+    pub messages: Vec<Message>,
+    /// The deterministic answer built from the same evidence.
+    pub offline_answer: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CopilotError {
+    #[error("There is no chip called {0:?}.")]
+    UnknownChip(String),
+    #[error("The chip {chip:?} is not offered for {entity}; offered: {offered}.")]
+    NotOffered { chip: String, entity: String, offered: String },
+    #[error("{0}")]
+    Evidence(#[from] EvidenceError),
+}
+
+/// The chips offered for a selection, in lane order.
+pub fn offered_chips<'a>(report: &ReportSpec, selection: &Selection) -> Vec<&'a ChipTemplate> {
+    catalogue().offered(report, selection)
+}
+
+/// Everything needed to answer a chip click (`chip`) or a follow-up (`question`).
+pub struct Request<'a> {
+    pub conn: &'a rusqlite::Connection,
+    pub graph: &'a UsageGraph,
+    pub report: &'a ReportSpec,
+    pub result: &'a ReportResult,
+    pub selection: &'a Selection,
+    pub docs: Option<&'a dyn DocsSource>,
+}
+
+/// A chip click: the chip must be one the selection is offered.
+pub fn prepare_chip(req: &Request<'_>, chip_id: &str) -> Result<Prepared, CopilotError> {
+    let chip = catalogue().get(chip_id).ok_or_else(|| CopilotError::UnknownChip(chip_id.to_string()))?;
+    let offered = offered_chips(req.report, req.selection);
+    if !offered.iter().any(|c| c.id == chip.id) {
+        return Err(CopilotError::NotOffered {
+            chip: chip_id.to_string(),
+            entity: req.selection.entity.to_string(),
+            offered: offered.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "),
+        });
+    }
+    let evidence = gather(&EvidenceRequest {
+        conn: req.conn,
+        graph: req.graph,
+        report: req.report,
+        result: req.result,
+        selection: req.selection,
+        chip: Some(chip),
+        docs: req.docs,
+        question: None,
+    })?;
+    let messages = build_messages(Some(chip), None, &evidence);
+    let offline_answer = narrative::narrate(chip, &evidence);
+    Ok(Prepared {
+        chip: Some(chip.versioned_id()),
+        chip_label: chip.label.clone(),
+        question: None,
+        evidence,
+        messages,
+        offline_answer,
+    })
+}
+
+/// A free-text follow-up anchored to the selection.
+pub fn prepare_question(req: &Request<'_>, question: &str) -> Result<Prepared, CopilotError> {
+    let evidence = gather(&EvidenceRequest {
+        conn: req.conn,
+        graph: req.graph,
+        report: req.report,
+        result: req.result,
+        selection: req.selection,
+        chip: None,
+        docs: req.docs,
+        question: Some(question),
+    })?;
+    let messages = build_messages(None, Some(question), &evidence);
+    let offline_answer = narrative::follow_up(question, &evidence);
+    Ok(Prepared { chip: None, chip_label: "Follow-up".into(), question: Some(question.to_string()), evidence, messages, offline_answer })
+}
