@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::chips::{catalogue, ChipTemplate};
 use crate::evidence::{gather, DocsSource, Evidence, EvidenceError, EvidenceRequest};
 use crate::graph::UsageGraph;
+use crate::grounding::{self, GroundingReport};
 use crate::narrative;
 use crate::prompt::{build_messages, Message};
 use crate::report::{ReportResult, ReportSpec, Selection};
@@ -22,6 +23,15 @@ pub struct Prepared {
     pub messages: Vec<Message>,
     /// The deterministic answer built from the same evidence.
     pub offline_answer: String,
+}
+
+impl Prepared {
+    /// Every number of `answer` checked against the text it answers (the user message:
+    /// evidence, selection and question).
+    pub fn check_numbers(&self, answer: &str) -> GroundingReport {
+        let context = self.messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
+        grounding::check(answer, &context)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -38,6 +38,8 @@ pub mod db;
 pub mod evidence;
 pub mod format;
 pub mod graph;
+pub mod grounding;
+pub mod markdown;
 pub mod narrative;
 pub mod prompt;
 pub mod report;

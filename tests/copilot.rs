@@ -120,11 +120,25 @@ fn every_offered_chip_of_every_selectable_entity_answers_offline_within_budget()
                 assert!(e.facts.len() <= e.budget.max_facts && e.graph.nodes.len() <= 40, "{what}");
                 assert!(e.facts.iter().all(|f| f.text.chars().count() <= e.budget.max_fact_chars), "{what}");
                 assert!(e.facts.iter().all(|f| !f.sql.trim().is_empty()), "{what}: a fact without SQL");
+                let report = p.check_numbers(&p.offline_answer);
+                assert!(report.total() > 0, "{what}: no numbers at all");
+                assert_eq!(report.ungrounded_texts(), Vec::<&str>::new(), "{what}:\n{}", p.offline_answer);
                 count += 1;
             }
         }
     }
     assert!(count > 150, "only {count} chip answers checked");
+}
+
+#[test]
+fn a_changed_number_in_an_answer_is_flagged() {
+    let p = Fixture::new().chip("job_cost", "job:J-LEGACY-ETL", "job.why_failing");
+    assert_eq!(p.check_numbers(&p.offline_answer).ungrounded(), 0);
+    let tampered = p.offline_answer.replacen("27 runs failed", "28 runs failed", 1);
+    assert_ne!(tampered, p.offline_answer);
+    assert_eq!(p.check_numbers(&tampered).ungrounded_texts(), ["28"]);
+    let llm_like = "LEGACY failed 27 times [T2] and cost $135,626.77 [T1], about $136k; Inference: it will reach 300 min by January.";
+    assert_eq!(p.check_numbers(llm_like).ungrounded_texts(), ["300"]);
 }
 
 #[test]

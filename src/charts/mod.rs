@@ -9,6 +9,7 @@ mod bar;
 mod heatmap;
 mod line;
 mod scatter;
+mod subgraph;
 mod summary;
 
 use charming::component::Title;
@@ -20,6 +21,7 @@ use crate::report::dataset::{Dataset, RowRef};
 use crate::report::spec::{ChartKind, ChartSpec, ReportSpec};
 use crate::report::ReportResult;
 
+pub use subgraph::subgraph_chart;
 pub use summary::spend_by_compute_type;
 
 /// A chart ready for ECharts, with the way back from its marks to dataset rows.
