@@ -53,6 +53,7 @@ try {
     const web = await browserRun(server, browser, db.url, db.runs);
     const usage = JSON.parse(copilot('sql', '--db', db.file, 'SELECT COUNT(*) AS n FROM compute_usage'))[0].n;
     rows.push({ db: db.name, usage, bytes: native.bytes, what: 'open (bytes → SQLite)', native: native.open_ms, web: web.open_ms });
+    rows.push({ db: db.name, usage, what: `usage graph (${native.graph.nodes} nodes)`, native: native.graph.build_ms, web: web.graph.build_ms });
     for (const key of Object.keys(native.reports)) {
       rows.push({ db: db.name, usage, what: key, native: native.reports[key].median_ms, web: web.reports[key].median_ms });
       for (const step of Object.keys(native.reports[key].steps)) {

@@ -45,6 +45,9 @@ async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serd
         return time_sql(&db, &sql, runs);
     }
     let filters = ReportFilters::data_range(db.conn()).map_err(|e| e.to_string())?;
+    let graph = crate::graph::build(db.conn()).map_err(|e| e.to_string())?;
+    let graph_json = serde_json::json!({ "build_ms": graph.stats.build_ms, "nodes": graph.stats.nodes, "edges": graph.stats.edges });
+    drop(graph);
     let mut reports = serde_json::Map::new();
     for report in &registry().reports {
         let mut times = Vec::with_capacity(runs);
@@ -67,6 +70,7 @@ async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serd
         "bytes": len,
         "fetch_ms": fetched - started,
         "open_ms": opened - fetched,
+        "graph": graph_json,
         "reports": reports,
     }))
 }

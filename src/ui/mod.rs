@@ -13,19 +13,26 @@
 //! | `report_nav` | the navigation, reports grouped by pillar |
 //! | `report_page`, `report_context` | a report: its run, filters, KPIs, charts, tables |
 //! | `filters_bar`, `kpi_row`, `report_chart`, `report_table` | the parts of a report |
-//! | `selection_pane` | the commentary pane: selection and its chips by lane |
+//! | `selection_pane` | the commentary pane: selection, chips by lane, follow-up, answers |
+//! | `copilot_state` | answers per selection, built by the core copilot pipeline |
+//! | `answer_card`, `markdown_view` | an answer, rendered from the safe Markdown AST |
+//! | `debug_panel` | exact messages, facts with SQL, subgraph, timings, groundedness |
 //! | `chart` | an ECharts host for a `charming::Chart`, with click events |
 //! | `bench_page` | report timings in the browser, for `make bench` |
 
+mod answer_card;
 mod app;
 mod bench_page;
 mod browser_io;
 mod chart;
+mod copilot_state;
 mod dataset_summary;
+mod debug_panel;
 mod filters_bar;
 mod kpi_row;
 mod load_error_panel;
 mod load_progress;
+mod markdown_view;
 mod open_database;
 mod overview;
 mod report_chart;

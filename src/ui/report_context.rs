@@ -13,12 +13,14 @@ use crate::report::{EntityRef, ReportResult, Selection};
 #[derive(Clone, Copy)]
 pub struct ReportContext {
     pub run: RwSignal<Option<Rc<ReportRun>>, LocalStorage>,
+    pub data: StoredValue<Rc<LoadedData>, LocalStorage>,
 }
 
 impl ReportContext {
     /// Runs the report whenever the report, filters or params in the URL change.
     pub fn new(app: AppData, data: Rc<LoadedData>) -> ReportContext {
         let run = RwSignal::new_local(None);
+        let stored = StoredValue::new_local(data.clone());
         let inputs = Memo::new(move |_| {
             app.view.with(|v| {
                 let mut v = v.clone();
@@ -31,7 +33,7 @@ impl ReportContext {
             let view = inputs.get();
             run.set(run_view(data.db.conn(), &data.data_range, &view).map(Rc::new));
         });
-        ReportContext { run }
+        ReportContext { run, data: stored }
     }
 
     pub fn with_result<T>(&self, f: impl FnOnce(&ReportRun, &ReportResult) -> T) -> Option<T> {
@@ -46,6 +48,13 @@ impl ReportContext {
     pub fn selection(&self, app: AppData) -> Option<Selection> {
         let wanted = app.view.with(|v| v.selection.clone())?;
         self.with_result(|run, result| find_selection(&run.report.spec, result, &wanted)).flatten()
+    }
+
+    /// The URL's selection in a given run, without tracking.
+    pub fn selection_in(&self, run: &ReportRun, result: &ReportResult) -> Option<Selection> {
+        let app = expect_context::<AppData>();
+        let wanted = app.view.with_untracked(|v| v.selection.clone())?;
+        find_selection(&run.report.spec, result, &wanted)
     }
 
     /// A selection in the URL that the current result does not contain.

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use super::copilot_state::CopilotState;
 use super::filters_bar::FiltersBar;
 use super::kpi_row::KpiRow;
 use super::report_chart::ReportChart;
@@ -31,6 +32,8 @@ pub fn ReportPage(data: Rc<LoadedData>, report_key: String) -> impl IntoView {
     };
     let ctx = ReportContext::new(app, data.clone());
     provide_context(ctx);
+    // A new report page starts with no answers: none carry over from another report.
+    provide_context(CopilotState::new());
     let spec = &report.spec;
     let error = move || {
         ctx.run.with(|r| {

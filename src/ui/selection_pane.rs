@@ -1,19 +1,90 @@
-//! The commentary pane: what is selected, and the chips it offers grouped by lane
-//! (Understand, Diagnose, Optimize, Monitor) in a stable order.
+//! The commentary pane: the selection, its chips grouped by lane (Understand, Diagnose,
+//! Optimize, Monitor) in a stable order, a follow-up box anchored to the selection, the
+//! answer history for this selection, and the debug panel.
 
 use leptos::prelude::*;
 
+use super::answer_card::AnswerCard;
+use super::copilot_state::CopilotState;
+use super::debug_panel::DebugPanel;
 use super::report_context::{select, ReportContext};
 use super::state::AppData;
 use crate::chips::{catalogue, Lane};
-use crate::report::EntityRef;
+
+#[component]
+fn ChipLanes() -> impl IntoView {
+    let app = expect_context::<AppData>();
+    let ctx = expect_context::<ReportContext>();
+    let copilot = expect_context::<CopilotState>();
+    move || {
+        let selection = ctx.selection(app)?;
+        let offered = ctx.with_result(|run, _| catalogue().offered(&run.report.spec, &selection).into_iter().cloned().collect::<Vec<_>>())?;
+        let lanes = Lane::ALL
+            .into_iter()
+            .filter_map(|lane| {
+                let chips: Vec<_> = offered.iter().filter(|c| c.lane == lane).cloned().collect();
+                (!chips.is_empty()).then(|| {
+                    let buttons = chips
+                        .into_iter()
+                        .map(|chip| {
+                            let id = chip.id.clone();
+                            view! {
+                                <button
+                                    class="chip"
+                                    data-chip-id=chip.id.clone()
+                                    title=chip.versioned_id()
+                                    on:click=move |_| copilot.ask(ctx, Some(&id), None)
+                                >
+                                    {chip.label.clone()}
+                                </button>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <div class="lane" data-lane=lane.title()>
+                            <h4>{lane.title()}</h4>
+                            <div class="chips">{buttons}</div>
+                        </div>
+                    }
+                })
+            })
+            .collect_view();
+        Some(view! { <div class="lanes" data-testid="chip-lanes">{lanes}</div> })
+    }
+}
+
+#[component]
+fn FollowUp() -> impl IntoView {
+    let ctx = expect_context::<ReportContext>();
+    let copilot = expect_context::<CopilotState>();
+    let text = RwSignal::new(String::new());
+    let ask = move || {
+        let q = text.get_untracked();
+        if !q.trim().is_empty() {
+            copilot.ask(ctx, None, Some(q.trim()));
+            text.set(String::new());
+        }
+    };
+    view! {
+        <form class="follow-up" on:submit=move |ev| { ev.prevent_default(); ask(); }>
+            <label for="follow-up-text" class="muted">"Ask a follow-up about this selection"</label>
+            <textarea
+                id="follow-up-text"
+                data-testid="follow-up"
+                rows="2"
+                prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))
+            ></textarea>
+            <button class="button" type="submit" data-testid="follow-up-ask">"Ask"</button>
+        </form>
+    }
+}
 
 #[component]
 pub fn SelectionPane() -> impl IntoView {
     let app = expect_context::<AppData>();
     let ctx = expect_context::<ReportContext>();
-    // The chip the user last clicked for this selection: (chip id, entity).
-    let active_chip: RwSignal<Option<(String, EntityRef)>> = RwSignal::new(None);
+    let copilot = expect_context::<CopilotState>();
     let content = move || {
         if let Some(missing) = ctx.missing_selection(app) {
             return view! {
@@ -32,53 +103,8 @@ pub fn SelectionPane() -> impl IntoView {
             }
             .into_any();
         };
-        let offered = ctx
-            .with_result(|run, _| catalogue().offered(&run.report.spec, &selection).into_iter().cloned().collect::<Vec<_>>())
-            .unwrap_or_default();
         let entity = selection.entity.clone();
-        let lanes = Lane::ALL
-            .into_iter()
-            .filter_map(|lane| {
-                let chips: Vec<_> = offered.iter().filter(|c| c.lane == lane).cloned().collect();
-                (!chips.is_empty()).then(|| {
-                    let buttons = chips
-                        .into_iter()
-                        .map(|chip| {
-                            let id = chip.id.clone();
-                            let e = entity.clone();
-                            view! {
-                                <button
-                                    class="chip"
-                                    data-chip-id=chip.id.clone()
-                                    title=chip.versioned_id()
-                                    on:click=move |_| active_chip.set(Some((id.clone(), e.clone())))
-                                >
-                                    {chip.label.clone()}
-                                </button>
-                            }
-                        })
-                        .collect_view();
-                    view! {
-                        <div class="lane" data-lane=lane.title()>
-                            <h4>{lane.title()}</h4>
-                            <div class="chips">{buttons}</div>
-                        </div>
-                    }
-                })
-            })
-            .collect_view();
-        let chosen = move || {
-            let (id, e) = active_chip.get()?;
-            (e == entity).then(|| {
-                let chip = catalogue().get(&id)?;
-                Some(view! {
-                    <div class="answer placeholder" data-testid="chip-placeholder">
-                        <strong>{chip.label.clone()}</strong>
-                        <p class="muted">{format!("{} for {e}", chip.versioned_id())}</p>
-                    </div>
-                })
-            })
-        };
+        let answers = move || copilot.for_entity(&entity);
         view! {
             <div class="selection-banner" data-testid="selection-banner" data-entity=selection.entity.to_string()>
                 <div>
@@ -87,14 +113,31 @@ pub fn SelectionPane() -> impl IntoView {
                 </div>
                 <button class="button subtle" data-testid="clear-selection" on:click=move |_| select(app, None)>"Clear"</button>
             </div>
-            <div class="lanes" data-testid="chip-lanes">{lanes}</div>
-            {chosen}
+            <ChipLanes/>
+            <FollowUp/>
+            {move || copilot.error.get().map(|e| view! { <p class="error-text" role="alert" data-testid="copilot-error">{e}</p> })}
+            {move || {
+                let list = answers();
+                let debug = app.debug.get().then(|| list.first().cloned()).flatten().map(|a| view! { <DebugPanel answer=a/> });
+                view! {
+                    <div class="answers" data-testid="answers">
+                        {list.into_iter().map(|a| view! { <AnswerCard answer=a/> }).collect_view()}
+                    </div>
+                    {debug}
+                }
+            }}
         }
         .into_any()
     };
     view! {
         <aside class="commentary" aria-label="Commentary">
-            <h3>"Commentary"</h3>
+            <div class="commentary-head">
+                <h3>"Commentary"</h3>
+                <label class="muted toggle">
+                    <input type="checkbox" data-testid="debug-toggle" prop:checked=move || app.debug.get() on:change=move |ev| app.debug.set(event_target_checked(&ev))/>
+                    " Debug"
+                </label>
+            </div>
             {content}
         </aside>
     }

@@ -10,6 +10,7 @@ use super::browser_io::{fetch_with_progress, read_file, ByteProgress, JsBytes};
 use super::router;
 use crate::db::UsageDb;
 use crate::format::thousands;
+use crate::graph::{build as build_graph, UsageGraph};
 use crate::report::ReportFilters;
 use crate::summary::{dataset_summary, DatasetSummary};
 use crate::url_state::ViewState;
@@ -27,6 +28,8 @@ pub struct LoadedData {
     pub data_range: ReportFilters,
     /// (id, name) of every workspace, for the filter.
     pub workspaces: Vec<(String, String)>,
+    /// The usage graph, built on the first question (not on load).
+    graph: std::cell::OnceCell<Result<Rc<UsageGraph>, String>>,
 }
 
 impl LoadedData {
@@ -41,7 +44,14 @@ impl LoadedData {
             .prepare("SELECT workspace_id, workspace_name FROM workspace ORDER BY workspace_id")
             .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>())
             .map_err(failed)?;
-        Ok(LoadedData { source, db, summary, data_range, workspaces })
+        Ok(LoadedData { source, db, summary, data_range, workspaces, graph: std::cell::OnceCell::new() })
+    }
+
+    /// The usage graph of this database, built once.
+    pub fn graph(&self) -> Result<Rc<UsageGraph>, String> {
+        self.graph
+            .get_or_init(|| build_graph(self.db.conn()).map(Rc::new).map_err(|e| format!("Building the usage graph failed: {e}")))
+            .clone()
     }
 
     /// "usage.db, 1,234 KB"
@@ -67,6 +77,8 @@ pub struct AppData {
     pub opening: RwSignal<bool>,
     /// What the URL says; changed only through `navigate`.
     pub view: RwSignal<ViewState>,
+    /// Whether the commentary pane shows its debug panel.
+    pub debug: RwSignal<bool>,
 }
 
 impl AppData {
@@ -85,6 +97,7 @@ impl AppData {
             open_failure: RwSignal::new(None),
             opening: RwSignal::new(false),
             view: router::view_signal(),
+            debug: RwSignal::new(false),
         }
     }
 

@@ -423,6 +423,9 @@ fn bench_reports(path: &std::path::Path, runs: usize) -> Result<serde_json::Valu
     let open_ms = opening.elapsed().as_secs_f64() * 1000.0;
     drop(bytes);
     let filters = ReportFilters::data_range(db.conn()).map_err(|e| e.to_string())?;
+    let graph = usage_copilot::graph::build(db.conn()).map_err(|e| e.to_string())?;
+    let graph_json = serde_json::json!({ "build_ms": graph.stats.build_ms, "nodes": graph.stats.nodes, "edges": graph.stats.edges });
+    drop(graph);
     let mut reports = serde_json::Map::new();
     for report in &registry().reports {
         let mut times = Vec::with_capacity(runs);
@@ -443,5 +446,5 @@ fn bench_reports(path: &std::path::Path, runs: usize) -> Result<serde_json::Valu
             serde_json::json!({ "median_ms": median(times.clone()), "runs_ms": times, "rows": rows, "steps": steps }),
         );
     }
-    Ok(serde_json::json!({ "db": path.display().to_string(), "bytes": db.byte_len(), "fetch_ms": read_ms, "open_ms": open_ms, "reports": reports }))
+    Ok(serde_json::json!({ "db": path.display().to_string(), "bytes": db.byte_len(), "fetch_ms": read_ms, "open_ms": open_ms, "graph": graph_json, "reports": reports }))
 }

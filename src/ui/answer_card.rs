@@ -1,0 +1,83 @@
+//! One answer in the commentary: what was asked, where the text comes from, the text (with
+//! unmatched numbers marked), how many numbers match the evidence, and evidence-pack
+//! downloads.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use super::browser_io::download_text;
+use super::copilot_state::{Answer, AnswerStatus};
+use super::markdown_view::MarkdownView;
+use crate::evidence::pack::EvidencePack;
+
+fn pack_name(answer: &Answer, ext: &str) -> String {
+    let chip = answer.prepared.chip.clone().unwrap_or_else(|| "follow-up".into()).replace('@', "-v");
+    let entity: String = answer.entity.to_string().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    format!("evidence_{entity}_{chip}.{ext}")
+}
+
+#[component]
+pub fn AnswerCard(answer: Rc<Answer>) -> impl IntoView {
+    let text: Signal<String> = answer.text.clone().into();
+    let grounding = answer.grounding.clone();
+    let marked = {
+        let grounding = grounding.clone();
+        Signal::derive(move || grounding.with(|g| g.ungrounded_texts().into_iter().map(String::from).collect::<Vec<_>>()))
+    };
+    let status = answer.status.clone();
+    let badge = move || match status.get() {
+        AnswerStatus::Offline => "Offline answer",
+    };
+    let count = grounding.clone();
+    let check = move || {
+        grounding.with(|g| {
+            if g.ungrounded() == 0 {
+                format!("All {} numbers match the evidence.", g.total())
+            } else {
+                format!("{} of {} numbers are not in the evidence (marked).", g.ungrounded(), g.total())
+            }
+        })
+    };
+    let for_json = answer.clone();
+    let for_md = answer.clone();
+    let download = move |answer: &Answer, markdown: bool| {
+        let text = answer.text.get_untracked();
+        let ungrounded: Vec<String> = answer.grounding.with_untracked(|g| g.ungrounded_texts().into_iter().map(String::from).collect());
+        let pack = EvidencePack { answer: &text, ungrounded_numbers: ungrounded, ..EvidencePack::offline(&answer.prepared) };
+        let result = if markdown {
+            download_text(&pack_name(answer, "md"), "text/markdown;charset=utf-8", &pack.to_markdown())
+        } else {
+            download_text(&pack_name(answer, "json"), "application/json", &pack.to_json())
+        };
+        if let Err(e) = result {
+            leptos::logging::warn!("evidence pack download failed: {e}");
+        }
+    };
+    let title = match &answer.prepared.question {
+        Some(q) => format!("Follow-up: {q}"),
+        None => answer.prepared.chip_label.clone(),
+    };
+    view! {
+        <article class="answer" data-testid="answer" data-seq=answer.seq data-chip=answer.prepared.chip.clone().unwrap_or_default()>
+            <header>
+                <strong>{title}</strong>
+                <span class="badge" data-testid="answer-source">{badge}</span>
+            </header>
+            <div class="answer-text" data-testid="answer-text">
+                <MarkdownView text=text marked=marked/>
+            </div>
+            <footer>
+                <span class="muted" data-testid="grounding" data-ungrounded=move || count.with(|g| g.ungrounded().to_string())>
+                    {check}
+                </span>
+                <span class="pack">
+                    "Evidence pack: "
+                    <button class="link" data-testid="pack-json" on:click=move |_| download(&for_json, false)>"JSON"</button>
+                    " · "
+                    <button class="link" data-testid="pack-md" on:click=move |_| download(&for_md, true)>"Markdown"</button>
+                </span>
+            </footer>
+        </article>
+    }
+}

@@ -1,0 +1,106 @@
+//! The debug panel of an answer: template id@version and system prompt id, timings, the
+//! exact messages, every fact with the SQL that produced it, the subgraph (picture and
+//! list) and the groundedness check number by number.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use super::chart::EChart;
+use super::copilot_state::Answer;
+use crate::charts::subgraph_chart;
+use crate::prompt::current_system_prompt;
+
+#[component]
+pub fn DebugPanel(answer: Rc<Answer>) -> impl IntoView {
+    let p = answer.prepared.clone();
+    let e = &p.evidence;
+    let graph_chart = subgraph_chart(&e.graph);
+    let timings = answer
+        .timings
+        .iter()
+        .map(|(step, ms)| view! { <tr><td>{step.clone()}</td><td class="num">{format!("{ms:.1} ms")}</td></tr> })
+        .collect_view();
+    let messages = p
+        .messages
+        .iter()
+        .map(|m| {
+            view! {
+                <h5>{m.role.clone()}</h5>
+                <pre class="code" data-testid=format!("debug-message-{}", m.role)>{m.content.clone()}</pre>
+            }
+        })
+        .collect_view();
+    let facts = e
+        .facts
+        .iter()
+        .map(|f| {
+            view! {
+                <details class="fact">
+                    <summary>{format!("[{}] {}", f.id, f.title)}</summary>
+                    <p>{f.text.clone()}</p>
+                    <pre class="code">{f.sql.clone()}</pre>
+                </details>
+            }
+        })
+        .collect_view();
+    let nodes = e
+        .graph
+        .nodes
+        .iter()
+        .map(|n| {
+            let via = e.graph.edges.iter().find(|x| x.to == n.ref_id).map(|x| format!("{} {}", x.from, x.kind.name())).unwrap_or_default();
+            view! { <tr><td>{n.ref_id.clone()}</td><td>{n.kind.name()}</td><td>{n.id.clone()}</td><td>{via}</td><td>{n.note.clone()}</td></tr> }
+        })
+        .collect_view();
+    let summaries = e.graph.summaries.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view();
+    let grounding = answer.grounding.clone();
+    let checks = move || {
+        grounding.with(|g| {
+            g.checks
+                .iter()
+                .map(|c| view! { <li class:ungrounded=!c.grounded>{format!("{} {}", c.token.text, if c.grounded { "✓" } else { "not found" })}</li> })
+                .collect_view()
+        })
+    };
+    view! {
+        <section class="debug" data-testid="debug-panel">
+            <h4>"Debug"</h4>
+            <p class="muted">
+                {format!(
+                    "Template {} · system prompt {} · {} facts · {} graph nodes listed of {} reached",
+                    p.chip.clone().unwrap_or_else(|| "follow-up".into()),
+                    current_system_prompt().id,
+                    e.facts.len(),
+                    e.graph.nodes.len(),
+                    e.graph.reached
+                )}
+            </p>
+            <details open>
+                <summary>"Timings"</summary>
+                <table class="data-table"><tbody>{timings}</tbody></table>
+            </details>
+            <details>
+                <summary>"Exact messages"</summary>
+                {messages}
+            </details>
+            <details>
+                <summary>"Facts and their SQL"</summary>
+                {facts}
+            </details>
+            <details>
+                <summary>"Subgraph"</summary>
+                <ul class="summaries">{summaries}</ul>
+                <EChart chart=Signal::stored_local(graph_chart) height=320 label="Evidence subgraph"/>
+                <table class="data-table">
+                    <thead><tr><th>"Id"</th><th>"Kind"</th><th>"Node"</th><th>"Reached via"</th><th>"Detail"</th></tr></thead>
+                    <tbody>{nodes}</tbody>
+                </table>
+            </details>
+            <details>
+                <summary>"Groundedness, number by number"</summary>
+                <ul class="checks">{checks}</ul>
+            </details>
+        </section>
+    }
+}
