@@ -3,28 +3,43 @@
 //! A report-driven copilot for Databricks cost and reliability that runs in the browser.
 //! SQL defines the facts, reports define the question, clicks define scope, and the LLM
 //! only explains. Everything outside `ui` is plain Rust that compiles and tests natively;
-//! `ui` (Leptos, wasm only) is a thin layer over it.
+//! `ui` (Leptos, wasm only) is a thin layer that loads bytes, calls the core and draws.
 //!
-//! Data flows one way:
+//! Data flows one way; each arrow is a plain function with typed input and output:
 //!
 //! ```text
-//! bytes of a .db file ──db::UsageDb::from_bytes──▶ validated in-memory SQLite
-//!        │                                              │
-//!        │                                   summary::dataset_summary
-//!        ▼                                              ▼
-//!   seed::write_database (build time)            DatasetSummary ──▶ ui / copilot CLI
+//! .db bytes ─db::UsageDb::from_reader─▶ validated SQLite ─report::run_report─▶ ReportResult
+//!   (seed::write_database builds the demo DB)          │               │ charts::build
+//!                                        graph::build ─┘               ▼
+//!   URL hash ─url_state─▶ ViewState ─report::view::run_view─▶ selection (report::selection)
+//!                                                                       │ chips::Catalogue::offered
+//!                                                                       ▼
+//!   copilot::prepare_chip: evidence::gather (SQL facts + graph::traverse + docs)
+//!        ─▶ prompt::build_messages (exact messages) ─▶ narrative::narrate (offline answer)
+//!        ─▶ grounding::check (numbers of any answer vs the evidence)
 //! ```
 //!
-//! | module     | owns |
-//! |------------|------|
+//! | module | owns |
+//! |--------|------|
 //! | `calendar` | civil dates and UTC timestamps as stored in the schema |
-//! | `schema`   | the DDL (`sql/create_usage_tables.sql`), required tables/columns, validation |
-//! | `db`       | opening a database from bytes, typed load errors shown to users |
-//! | `summary`  | the dataset summary (counts, date range, spend by compute type) |
-//! | `format`   | money / percent / count formatting shared by UI and CLI |
-//! | `clock`    | a millisecond clock for timings (native and browser) |
-//! | `seed`     | the deterministic seeded dataset: cast, scenarios, PRNG, generator |
-//! | `ui`       | (wasm only) Leptos components: loading, file opening, summary view |
+//! | `clock` | a millisecond clock for timings (native and browser) |
+//! | `schema` | the DDL (`sql/create_usage_tables.sql`), required tables/columns, validation |
+//! | `db` | opening a database from bytes, typed load errors shown to users |
+//! | `seed` | the deterministic seeded dataset: cast, scenarios, PRNG, generator |
+//! | `summary` | the dataset summary (counts, date range, spend by compute type) |
+//! | `report` | the report engine: specs and SQL in `sql/reports/`, filters, transforms, KPIs, selection, JSON/CSV |
+//! | `charts` | ECharts options (charming) for reports, the summary and the evidence subgraph |
+//! | `url_state` | what the URL holds (page, filters, params, selection) |
+//! | `chips` | the chip catalogue (`src/prompts/chips/*.toml`) and which chips a selection gets |
+//! | `graph` | the usage graph (petgraph) and its budgeted, deterministic traversal |
+//! | `evidence` | facts, subgraph and docs for a selection; evidence packs |
+//! | `prompt` | versioned system prompts (`src/prompts/system/`) and exact chat messages |
+//! | `narrative` | the deterministic answer without an LLM |
+//! | `grounding` | checking every number of an answer against the evidence |
+//! | `markdown` | a safe Markdown subset parsed to an AST (answers never become raw HTML) |
+//! | `copilot` | the pipeline: selection + chip or question → evidence → messages → answer |
+//! | `format` | money / percent / count / date formatting shared by UI, CLI and prompts |
+//! | `ui` | (wasm only) Leptos components; see `ui/mod.rs` |
 //!
 //! Native entry points live in `build-tools/` (`copilot` CLI, `copilot-proxy` server);
 //! the browser entry point is `src/main.rs`.

@@ -1,7 +1,7 @@
 //! Evidence for a selection: a pure function of (selection, filters, chip, database) that
-//! gathers (a) SQL facts about the selected entity, each with a citable id ([T1], [T2] …)
-//! and the SQL that produced it, (b) the entity's subgraph from the usage graph ([G1] …),
-//! and (c) documentation chunks ([D1] …) when the chip needs them. `Signals` carries the
+//! gathers (a) SQL facts about the selected entity, each with a citable id (`[T1]`, `[T2]` …)
+//! and the SQL that produced it, (b) the entity's subgraph from the usage graph (`[G1]` …),
+//! and (c) documentation chunks (`[D1]` …) when the chip needs them. `Signals` carries the
 //! same figures typed, for the offline narrative and its rules.
 
 mod anomaly;
