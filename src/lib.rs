@@ -36,6 +36,8 @@
 //! | `prompt` | versioned system prompts (`src/prompts/system/`) and exact chat messages |
 //! | `narrative` | the deterministic answer without an LLM |
 //! | `grounding` | checking every number of an answer against the evidence |
+//! | `llm_stream` | decoding streamed LLM answers (SSE) |
+//! | `citations` | the Sources list appended to answers by code |
 //! | `markdown` | a safe Markdown subset parsed to an AST (answers never become raw HTML) |
 //! | `copilot` | the pipeline: selection + chip or question → evidence → messages → answer |
 //! | `format` | money / percent / count / date formatting shared by UI, CLI and prompts |
@@ -46,14 +48,16 @@
 
 pub mod calendar;
 pub mod charts;
+pub mod chips;
+pub mod citations;
 pub mod clock;
 pub mod copilot;
-pub mod chips;
 pub mod db;
 pub mod evidence;
 pub mod format;
 pub mod graph;
 pub mod grounding;
+pub mod llm_stream;
 pub mod markdown;
 pub mod narrative;
 pub mod prompt;

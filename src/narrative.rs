@@ -34,7 +34,19 @@ pub fn narrate(chip: &ChipTemplate, e: &Evidence) -> String {
             out.push_str(&format!("{}. {s}\n", i + 1));
         }
     }
-    out.trim_end().to_string()
+    if let Some(docs) = docs_section(e) {
+        out.push_str(&docs);
+    }
+    crate::citations::with_sources(out.trim_end(), &e.docs)
+}
+
+/// What the documentation in the evidence says, quoted with its ids.
+fn docs_section(e: &Evidence) -> Option<String> {
+    if e.docs.is_empty() {
+        return None;
+    }
+    let lines: Vec<String> = e.docs.iter().map(|d| format!("- {}: {} [{}]", d.title, d.text, d.id)).collect();
+    Some(format!("\n**From the Databricks documentation**\n\n{}\n", lines.join("\n")))
 }
 
 /// The offline reply to a free-text follow-up: the evidence most related to it, since
@@ -51,7 +63,7 @@ pub fn follow_up(question: &str, e: &Evidence) -> String {
     for d in &e.docs {
         out.push_str(&format!("- {}: {} [{}]\n", d.title, d.text, d.id));
     }
-    out.trim_end().to_string()
+    crate::citations::with_sources(out.trim_end(), &e.docs)
 }
 
 fn opening(e: &Evidence) -> String {

@@ -26,8 +26,53 @@ pub fn AnswerCard(answer: Rc<Answer>) -> impl IntoView {
         Signal::derive(move || grounding.with(|g| g.ungrounded_texts().into_iter().map(String::from).collect::<Vec<_>>()))
     };
     let status = answer.status.clone();
-    let badge = move || match status.get() {
-        AnswerStatus::Offline => "Offline answer",
+    let badge = {
+        let status = status.clone();
+        move || match status.get() {
+            AnswerStatus::Offline => "Offline answer".to_string(),
+            AnswerStatus::Streaming => "Answering…".to_string(),
+            AnswerStatus::Retrying(..) => "Retrying…".to_string(),
+            AnswerStatus::Llm(model) => format!("LLM answer ({model})"),
+            AnswerStatus::Stopped => "Stopped".to_string(),
+            AnswerStatus::Failed(_) => "LLM failed".to_string(),
+        }
+    };
+    let state = {
+        let status = status.clone();
+        move || match status.get() {
+            AnswerStatus::Offline => "offline",
+            AnswerStatus::Streaming | AnswerStatus::Retrying(..) => "streaming",
+            AnswerStatus::Llm(_) => "llm",
+            AnswerStatus::Stopped => "stopped",
+            AnswerStatus::Failed(_) => "failed",
+        }
+    };
+    let running = {
+        let status = status.clone();
+        move || matches!(status.get(), AnswerStatus::Streaming | AnswerStatus::Retrying(..))
+    };
+    let stopper = StoredValue::new_local(answer.clone());
+    let notice = {
+        let status = status.clone();
+        let offline = answer.prepared.offline_answer.clone();
+        move || match status.get() {
+            AnswerStatus::Retrying(secs, why) => Some(
+                view! { <p class="muted" data-testid="answer-notice">{format!("Retrying in {secs} s: {why}.")}</p> }.into_any(),
+            ),
+            AnswerStatus::Failed(why) => Some(
+                view! {
+                    <div class="answer-failed" data-testid="answer-notice">
+                        <p class="error-text">{format!("The LLM answer is incomplete: {why}. What arrived is above; the offline answer follows.")}</p>
+                        <div class="answer-text" data-testid="offline-fallback">
+                            <MarkdownView text=Signal::stored(offline.clone()) marked=Signal::stored(Vec::<String>::new())/>
+                        </div>
+                    </div>
+                }
+                .into_any(),
+            ),
+            AnswerStatus::Stopped => Some(view! { <p class="muted" data-testid="answer-notice">"Stopped: what arrived is above."</p> }.into_any()),
+            _ => None,
+        }
     };
     let count = grounding.clone();
     let check = move || {
@@ -59,14 +104,18 @@ pub fn AnswerCard(answer: Rc<Answer>) -> impl IntoView {
         None => answer.prepared.chip_label.clone(),
     };
     view! {
-        <article class="answer" data-testid="answer" data-seq=answer.seq data-chip=answer.prepared.chip.clone().unwrap_or_default()>
+        <article class="answer" data-testid="answer" data-seq=answer.seq data-state=state data-chip=answer.prepared.chip.clone().unwrap_or_default()>
             <header>
                 <strong>{title}</strong>
                 <span class="badge" data-testid="answer-source">{badge}</span>
+                {move || running().then(|| {
+                    view! { <button class="button subtle small" data-testid="answer-stop" on:click=move |_| stopper.with_value(|a| a.stop())>"Stop"</button> }
+                })}
             </header>
             <div class="answer-text" data-testid="answer-text">
                 <MarkdownView text=text marked=marked/>
             </div>
+            {notice}
             <footer>
                 <span class="muted" data-testid="grounding" data-ungrounded=move || count.with(|g| g.ungrounded().to_string())>
                     {check}

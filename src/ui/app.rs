@@ -20,6 +20,7 @@ use crate::url_state::Page;
 pub fn App() -> impl IntoView {
     let app = AppData::new();
     provide_context(app);
+    app.check_llm();
     let dragging = RwSignal::new(false);
 
     let on_drag_over = move |ev: leptos::ev::DragEvent| {

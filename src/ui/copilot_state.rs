@@ -5,19 +5,37 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
+use super::browser_io::sleep_ms;
+use super::llm_client::{stream_chat, LlmStatus, StreamFailure};
 use super::report_context::ReportContext;
+use super::state::AppData;
 use crate::clock::now_ms;
+use crate::citations::with_sources;
 use crate::copilot::{prepare_chip, prepare_question, Prepared, Request};
 use crate::grounding::GroundingReport;
 use crate::report::EntityRef;
 
-/// Where an answer's text comes from.
+/// Where an answer's text comes from, and how far it got.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnswerStatus {
     /// The deterministic narrative (no LLM involved).
     Offline,
+    /// Text is arriving from the LLM.
+    Streaming,
+    /// Waiting before another attempt: seconds, and why.
+    Retrying(u32, String),
+    /// The LLM's complete answer (model name).
+    Llm(String),
+    /// Stopped by the user; the text is what arrived.
+    Stopped,
+    /// The LLM failed; the text is what arrived, and the offline answer is shown too.
+    Failed(String),
 }
+
+/// How many times a refused or failed request is tried again before giving up.
+const RETRIES: u32 = 3;
 
 /// One answer. Its signals are reference-counted, not owned by a component, so an answer
 /// outlives the views that show it (selections come and go; history stays).
@@ -30,6 +48,16 @@ pub struct Answer {
     pub grounding: ArcRwSignal<GroundingReport>,
     /// (step, ms): report steps, graph build and evidence steps.
     pub timings: Vec<(String, f64)>,
+    /// Cancels the LLM request (Stop).
+    pub abort: Option<web_sys::AbortController>,
+}
+
+impl Answer {
+    pub fn stop(&self) {
+        if let Some(a) = &self.abort {
+            a.abort();
+        }
+    }
 }
 
 /// The answers of one report page, newest first, and the last error.
@@ -51,6 +79,7 @@ impl CopilotState {
 
     /// Builds the answer to a chip click (`chip`) or a follow-up (`question`).
     pub fn ask(self, ctx: ReportContext, chip: Option<&str>, question: Option<&str>) {
+        let app = expect_context::<AppData>();
         let data = ctx.data.get_value();
         let started = now_ms();
         let graph = match data.graph() {
@@ -82,21 +111,74 @@ impl CopilotState {
         });
         match outcome.flatten() {
             Some(Ok((entity, prepared, timings))) => {
-                let grounding = prepared.check_numbers(&prepared.offline_answer);
-                let answer = Answer {
+                let llm = match app.llm.get_untracked() {
+                    LlmStatus::Available { model } => Some(model),
+                    _ => None,
+                };
+                let (text, status, grounding) = match &llm {
+                    Some(_) => (String::new(), AnswerStatus::Streaming, GroundingReport { checks: Vec::new() }),
+                    None => (prepared.offline_answer.clone(), AnswerStatus::Offline, prepared.check_numbers(&prepared.offline_answer)),
+                };
+                let answer = Rc::new(Answer {
                     seq: self.answers.with_untracked(|a| a.len()) + 1,
                     entity,
-                    text: ArcRwSignal::new(prepared.offline_answer.clone()),
-                    status: ArcRwSignal::new(AnswerStatus::Offline),
+                    text: ArcRwSignal::new(text),
+                    status: ArcRwSignal::new(status),
                     grounding: ArcRwSignal::new(grounding),
                     prepared: Rc::new(prepared),
                     timings,
-                };
+                    abort: llm.as_ref().and_then(|_| web_sys::AbortController::new().ok()),
+                });
                 self.error.set(None);
-                self.answers.update(|all| all.insert(0, Rc::new(answer)));
+                self.answers.update(|all| all.insert(0, answer.clone()));
+                if let Some(model) = llm {
+                    spawn_local(stream_answer(app.proxy_base(), answer, model));
+                }
             }
             Some(Err(message)) => self.error.set(Some(message)),
             None => self.error.set(Some("Select an item first.".into())),
         }
     }
+}
+
+/// Streams the LLM's answer into `answer`: retries refusals worth retrying (before any text
+/// arrived) with backoff, then appends the Sources list and checks the numbers.
+async fn stream_answer(base: String, answer: Rc<Answer>, model: String) {
+    let Some(controller) = answer.abort.clone() else {
+        answer.status.set(AnswerStatus::Failed("the browser cannot cancel requests".into()));
+        return;
+    };
+    let signal = controller.signal();
+    let mut attempt = 0;
+    let outcome = loop {
+        let text = answer.text.clone();
+        let result = stream_chat(&base, &answer.prepared.messages, &signal, |piece| text.update(|t| t.push_str(piece))).await;
+        match result {
+            Err(failure) if failure.retryable() && attempt < RETRIES && answer.text.with_untracked(String::is_empty) => {
+                let wait = match &failure {
+                    StreamFailure::Http { retry_after: Some(secs), .. } => (*secs).clamp(1, 30),
+                    _ => 1 << attempt,
+                };
+                attempt += 1;
+                answer.status.set(AnswerStatus::Retrying(wait, failure.describe()));
+                sleep_ms(wait * 1000).await;
+                if signal.aborted() {
+                    break Err(StreamFailure::Stopped);
+                }
+                answer.status.set(AnswerStatus::Streaming);
+            }
+            other => break other,
+        }
+    };
+    let docs = &answer.prepared.evidence.docs;
+    match outcome {
+        Ok(()) => {
+            answer.text.update(|t| *t = with_sources(t, docs));
+            answer.status.set(AnswerStatus::Llm(model));
+        }
+        Err(StreamFailure::Stopped) => answer.status.set(AnswerStatus::Stopped),
+        Err(failure) => answer.status.set(AnswerStatus::Failed(failure.describe())),
+    }
+    let text = answer.text.get_untracked();
+    answer.grounding.set(answer.prepared.check_numbers(&text));
 }

@@ -17,6 +17,8 @@
 //! | `copilot_state` | answers per selection, built by the core copilot pipeline |
 //! | `answer_card`, `markdown_view` | an answer, rendered from the safe Markdown AST |
 //! | `debug_panel` | exact messages, facts with SQL, subgraph, timings, groundedness |
+//! | `llm_client` | the proxy's health and streamed chat completions, cancellable |
+//! | `llm_notice` | where answers come from, and how to configure an LLM |
 //! | `chart` | an ECharts host for a `charming::Chart`, with click events |
 //! | `bench_page` | report timings in the browser, for `make bench` |
 
@@ -31,6 +33,8 @@ mod debug_panel;
 mod filters_bar;
 mod kpi_row;
 mod load_error_panel;
+mod llm_client;
+mod llm_notice;
 mod load_progress;
 mod markdown_view;
 mod open_database;

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::answer_card::AnswerCard;
 use super::copilot_state::CopilotState;
 use super::debug_panel::DebugPanel;
+use super::llm_notice::LlmNotice;
 use super::report_context::{select, ReportContext};
 use super::state::AppData;
 use crate::chips::{catalogue, Lane};
@@ -138,6 +139,7 @@ pub fn SelectionPane() -> impl IntoView {
                     " Debug"
                 </label>
             </div>
+            <LlmNotice/>
             {content}
         </aside>
     }

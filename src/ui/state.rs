@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::browser_io::{fetch_with_progress, read_file, ByteProgress, JsBytes};
+use super::llm_client::{check_status, LlmStatus};
 use super::router;
 use crate::db::UsageDb;
 use crate::format::thousands;
@@ -79,6 +80,8 @@ pub struct AppData {
     pub view: RwSignal<ViewState>,
     /// Whether the commentary pane shows its debug panel.
     pub debug: RwSignal<bool>,
+    /// Whether the LLM proxy answers and has an LLM.
+    pub llm: RwSignal<LlmStatus>,
 }
 
 impl AppData {
@@ -98,7 +101,19 @@ impl AppData {
             opening: RwSignal::new(false),
             view: router::view_signal(),
             debug: RwSignal::new(false),
+            llm: RwSignal::new(LlmStatus::Checking),
         }
+    }
+
+    /// Where the LLM proxy is: this page's own origin.
+    pub fn proxy_base(&self) -> String {
+        String::new()
+    }
+
+    /// Asks the proxy whether an LLM is available (at start, and to refresh).
+    pub fn check_llm(self) {
+        let base = self.proxy_base();
+        spawn_local(async move { self.llm.set(check_status(&base).await) });
     }
 
     /// Moves to a new view by changing the URL (history entry, shareable link).

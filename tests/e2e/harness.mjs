@@ -15,7 +15,8 @@ export const SEEDED_DB = path.join(DIST, 'data/usage_rag_data.db');
 /** Starts copilot-proxy on 127.0.0.1:<free port>; resolves to { url, stop }. */
 export async function startServer(env = {}) {
   const child = spawn(path.join(BIN_DIR, 'copilot-proxy'), [], {
-    env: { ...process.env, PROXY_ADDR: '127.0.0.1:0', DIST_DIR: DIST, ...env },
+    // Tests never read a developer's .env: every setting comes from `env`.
+    env: { ...process.env, PROXY_ENV_FILE: '/nonexistent', PROXY_ADDR: '127.0.0.1:0', DIST_DIR: DIST, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -1,0 +1,153 @@
+//! Talking to `copilot-proxy` from the browser: whether an LLM is available (its
+//! `/healthz`), and a streamed chat completion read chunk by chunk, cancellable.
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+
+use super::browser_io::js_error_text;
+use crate::llm_stream::{interpret, ChatEvent, SseDecoder};
+use crate::prompt::Message;
+
+/// What the page knows about the LLM.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LlmStatus {
+    Checking,
+    /// The proxy answers and has an LLM configured.
+    Available { model: String },
+    /// The proxy answers but has no LLM configured.
+    NotConfigured,
+    /// The proxy cannot be reached (a static host without it, or offline).
+    Unreachable(String),
+}
+
+/// Asks the proxy at `base` (empty = this page's origin) whether an LLM is available.
+pub async fn check_status(base: &str) -> LlmStatus {
+    let url = format!("{base}healthz");
+    let result = async {
+        let window = web_sys::window().ok_or("no window")?;
+        let response: Response = JsFuture::from(window.fetch_with_str(&url))
+            .await
+            .map_err(|e| js_error_text(&e))?
+            .dyn_into()
+            .map_err(|_| "not a response".to_string())?;
+        if !response.ok() {
+            return Err(format!("HTTP {}", response.status()));
+        }
+        let json = JsFuture::from(response.json().map_err(|e| js_error_text(&e))?).await.map_err(|e| js_error_text(&e))?;
+        let configured = Reflect::get(&json, &"upstream_configured".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+        let model = Reflect::get(&json, &"model".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        Ok::<_, String>(if configured { LlmStatus::Available { model } } else { LlmStatus::NotConfigured })
+    }
+    .await;
+    result.unwrap_or_else(LlmStatus::Unreachable)
+}
+
+/// Why a streamed answer stopped early.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StreamFailure {
+    /// The request was refused or failed before any text; `retry_after` in seconds.
+    Http { status: u16, message: String, retry_after: Option<u32> },
+    /// The network failed before any text arrived.
+    Network(String),
+    /// The stream broke or reported an error after some text.
+    Broken(String),
+    /// The user pressed Stop.
+    Stopped,
+}
+
+impl StreamFailure {
+    /// Worth retrying (rate limits and server errors, before any text arrived).
+    pub fn retryable(&self) -> bool {
+        match self {
+            StreamFailure::Http { status, .. } => *status == 429 || *status >= 500,
+            StreamFailure::Network(_) => true,
+            _ => false,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            StreamFailure::Http { status, message, .. } => format!("the LLM proxy answered {status}: {message}"),
+            StreamFailure::Network(m) => format!("the LLM proxy could not be reached ({m})"),
+            StreamFailure::Broken(m) => format!("the answer broke off: {m}"),
+            StreamFailure::Stopped => "stopped".to_string(),
+        }
+    }
+}
+
+async fn error_message(response: &Response) -> String {
+    let text = match response.text() {
+        Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_string()).unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.pointer("/error/message").and_then(|m| m.as_str()).map(String::from))
+        .unwrap_or_else(|| response.status_text())
+}
+
+/// Streams a chat completion, calling `on_text` with each piece of text as it arrives.
+pub async fn stream_chat(
+    base: &str,
+    messages: &[Message],
+    signal: &AbortSignal,
+    mut on_text: impl FnMut(&str),
+) -> Result<(), StreamFailure> {
+    let aborted = |e: &JsValue| if signal.aborted() { StreamFailure::Stopped } else { StreamFailure::Network(js_error_text(e)) };
+    let body = serde_json::json!({ "model": "app", "stream": true, "messages": messages }).to_string();
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    init.set_signal(Some(signal));
+    let headers = Headers::new().map_err(|e| StreamFailure::Network(js_error_text(&e)))?;
+    headers.set("content-type", "application/json").map_err(|e| StreamFailure::Network(js_error_text(&e)))?;
+    init.set_headers(&headers);
+    let window = web_sys::window().ok_or_else(|| StreamFailure::Network("no window".into()))?;
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&format!("{base}v1/chat/completions"), &init))
+        .await
+        .map_err(|e| aborted(&e))?
+        .dyn_into()
+        .map_err(|_| StreamFailure::Network("not a response".into()))?;
+    if !response.ok() {
+        let retry_after = response.headers().get("retry-after").ok().flatten().and_then(|v| v.parse().ok());
+        return Err(StreamFailure::Http { status: response.status(), message: error_message(&response).await, retry_after });
+    }
+    let reader: ReadableStreamDefaultReader = response
+        .body()
+        .ok_or_else(|| StreamFailure::Broken("the response has no body".into()))?
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| StreamFailure::Broken("cannot read the response".into()))?;
+    let mut decoder = SseDecoder::default();
+    let handle = |data: String, on_text: &mut dyn FnMut(&str)| -> Option<Result<(), StreamFailure>> {
+        match interpret(&data) {
+            ChatEvent::Delta(t) => {
+                on_text(&t);
+                None
+            }
+            ChatEvent::Done => Some(Ok(())),
+            ChatEvent::Error(m) => Some(Err(StreamFailure::Broken(m))),
+            ChatEvent::Other => None,
+        }
+    };
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(|e| match aborted(&e) {
+            StreamFailure::Network(m) => StreamFailure::Broken(m),
+            other => other,
+        })?;
+        let done = Reflect::get(&chunk, &"done".into()).ok().and_then(|v| v.as_bool()).unwrap_or(true);
+        if done {
+            let end = decoder.finish().and_then(|d| handle(d, &mut on_text));
+            return end.unwrap_or_else(|| Err(StreamFailure::Broken("the stream ended before the answer was complete".into())));
+        }
+        let value = Reflect::get(&chunk, &"value".into()).map_err(|e| StreamFailure::Broken(js_error_text(&e)))?;
+        for data in decoder.feed(&Uint8Array::new(&value).to_vec()) {
+            if let Some(end) = handle(data, &mut on_text) {
+                let _ = reader.cancel();
+                return end;
+            }
+        }
+    }
+}
