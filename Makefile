@@ -6,8 +6,14 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 BIN := target/release
 DB := public/data/usage_rag_data.db
 PORT ?= 8080
+MODEL_DIR := .cache/models/all-MiniLM-L6-v2
+DOCS_DIR := public/docs
+CORPUS := build-tools/docs-corpus
+CORPUS_PAGES := $(shell find $(CORPUS) -name '*.md')
+DISTILL_CODE := $(wildcard build-tools/src/docs/distill.rs build-tools/src/docs/minilm.rs build-tools/src/docs/pca.rs) src/docs/embed.rs src/docs/wordpiece.rs
+INDEX_CODE := $(wildcard src/docs/*.rs build-tools/src/docs/*.rs)
 
-.PHONY: all setup tools db dist app test test-rust test-e2e bench clean
+.PHONY: all setup tools db docs index dist app test test-rust test-docs test-e2e bench clean
 
 ## all: everything the app serves (tools, seeded DB, wasm build), without serving it
 all: dist
@@ -16,16 +22,32 @@ all: dist
 setup:
 	@build-tools/setup.sh
 
-## tools: build the native `copilot` CLI and `copilot-proxy` server
+## tools: build the native `copilot` CLI (with MiniLM for distilling) and `copilot-proxy`
 tools:
-	cargo build --release -p build-tools --bins
+	cargo build --release -p build-tools --features minilm --bins
 
 ## db: generate the deterministic seeded usage database
 db: tools
 	$(BIN)/copilot db --out $(DB)
 
-## dist: build the browser app into dist/ (wasm, ECharts, seeded DB)
-dist: setup db
+## docs: the docs index and the static embedding model (downloads MiniLM once into .cache/)
+docs: tools $(DOCS_DIR)/docs-index.bin
+
+$(MODEL_DIR)/model.safetensors:
+	build-tools/fetch-model.sh $(MODEL_DIR)
+
+$(DOCS_DIR)/static-model.bin: $(MODEL_DIR)/model.safetensors $(DISTILL_CODE) | tools
+	$(BIN)/copilot distill --teacher $(MODEL_DIR) --out $@
+
+$(DOCS_DIR)/docs-index.bin: $(DOCS_DIR)/static-model.bin $(CORPUS_PAGES) $(INDEX_CODE) | tools
+	$(BIN)/copilot docs build --corpus $(CORPUS) --model $(DOCS_DIR)/static-model.bin --out $@
+
+## index: the telemetry index of the seeded DB (the browser builds the same for any DB it loads)
+index: db docs
+	$(BIN)/copilot index --db $(DB) --model $(DOCS_DIR)/static-model.bin --out target/docs/telemetry-index.bin
+
+## dist: build the browser app into dist/ (wasm, ECharts, seeded DB, docs index and model)
+dist: setup db docs
 	trunk build --release
 
 ## app: build everything and serve it at http://localhost:$(PORT)
@@ -33,11 +55,14 @@ app: dist tools
 	@echo "Serving Databricks Usage Copilot at http://localhost:$(PORT) (Ctrl-C to stop)"
 	PROXY_ADDR=127.0.0.1:$(PORT) DIST_DIR=dist $(BIN)/copilot-proxy
 
-## test: native Rust tests, then browser tests in headless Chromium
-test: test-rust test-e2e
+## test: native Rust tests, retrieval evaluation, then browser tests in headless Chromium
+test: test-rust test-docs test-e2e
 
-test-rust: setup
+test-rust: setup docs
 	cargo test --workspace
+
+test-docs: docs index
+	$(BIN)/copilot docs eval --check
 
 test-e2e: dist tools
 	node --test tests/e2e/
@@ -50,4 +75,4 @@ bench: dist tools
 ## clean: remove build output and generated data
 clean:
 	cargo clean
-	rm -rf dist public/data
+	rm -rf dist public/data public/docs

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::chips::{catalogue, ChipTemplate};
-use crate::evidence::{gather, DocsSource, Evidence, EvidenceError, EvidenceRequest};
+use crate::evidence::{gather, DocsSource, EntitySource, Evidence, EvidenceError, EvidenceRequest};
 use crate::graph::UsageGraph;
 use crate::grounding::{self, GroundingReport};
 use crate::narrative;
@@ -57,6 +57,8 @@ pub struct Request<'a> {
     pub result: &'a ReportResult,
     pub selection: &'a Selection,
     pub docs: Option<&'a dyn DocsSource>,
+    /// Finds the entities a follow-up names (the telemetry index).
+    pub telemetry: Option<&'a dyn EntitySource>,
 }
 
 /// A chip click: the chip must be one the selection is offered.
@@ -78,6 +80,7 @@ pub fn prepare_chip(req: &Request<'_>, chip_id: &str) -> Result<Prepared, Copilo
         selection: req.selection,
         chip: Some(chip),
         docs: req.docs,
+        telemetry: req.telemetry,
         question: None,
     })?;
     let messages = build_messages(Some(chip), None, &evidence);
@@ -102,6 +105,7 @@ pub fn prepare_question(req: &Request<'_>, question: &str) -> Result<Prepared, C
         selection: req.selection,
         chip: None,
         docs: req.docs,
+        telemetry: req.telemetry,
         question: Some(question),
     })?;
     let messages = build_messages(None, Some(question), &evidence);

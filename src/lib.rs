@@ -53,6 +53,7 @@ pub mod citations;
 pub mod clock;
 pub mod copilot;
 pub mod db;
+pub mod docs;
 pub mod evidence;
 pub mod format;
 pub mod graph;

@@ -98,7 +98,7 @@ fn section(topic: Topic, e: &Evidence) -> Option<String> {
         return None;
     }
     let text = match topic {
-        Topic::Selection => return None,
+        Topic::Selection | Topic::Mentions => return None,
         Topic::Runs => {
             let runs = s.runs?;
             let skipped = s.skipped.unwrap_or(0);

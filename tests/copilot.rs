@@ -35,7 +35,7 @@ impl Fixture {
         let spec = &registry().get(report).unwrap().spec;
         let result = self.result(report);
         let selection = find_selection(spec, &result, &EntityRef::parse(entity).unwrap()).unwrap();
-        let req = Request { conn: &self.conn, graph: &self.graph, report: spec, result: &result, selection: &selection, docs: None };
+        let req = Request { conn: &self.conn, graph: &self.graph, report: spec, result: &result, selection: &selection, docs: None, telemetry: None };
         prepare_chip(&req, chip).unwrap()
     }
 }
@@ -110,7 +110,7 @@ fn every_offered_chip_of_every_selectable_entity_answers_offline_within_budget()
     for report in &registry().reports {
         let result = fx.result(&report.spec.key);
         for selection in selectable_rows(&report.spec, &result) {
-            let req = Request { conn: &fx.conn, graph: &fx.graph, report: &report.spec, result: &result, selection: &selection, docs: None };
+            let req = Request { conn: &fx.conn, graph: &fx.graph, report: &report.spec, result: &result, selection: &selection, docs: None, telemetry: None };
             for chip in offered_chips(&report.spec, &selection) {
                 let p = prepare_chip(&req, &chip.id).unwrap();
                 let e = &p.evidence;
@@ -147,7 +147,7 @@ fn a_follow_up_is_anchored_to_the_selection() {
     let spec = &registry().get("job_cost").unwrap().spec;
     let result = fx.result("job_cost");
     let selection = find_selection(spec, &result, &EntityRef::parse("job:J-FIN-DAILY").unwrap()).unwrap();
-    let req = Request { conn: &fx.conn, graph: &fx.graph, report: spec, result: &result, selection: &selection, docs: None };
+    let req = Request { conn: &fx.conn, graph: &fx.graph, report: spec, result: &result, selection: &selection, docs: None, telemetry: None };
     let p = prepare_question(&req, "Why did it cost twice as much on Dec 5?").unwrap();
     assert_eq!(p.messages[1].content.lines().nth(3), Some("Action: follow-up question"));
     assert!(p.messages[1].content.ends_with("QUESTION:\nWhy did it cost twice as much on Dec 5?"));

@@ -3,6 +3,8 @@
 //!
 //! | module | owns |
 //! |--------|------|
-//! | `proxy` | the HTTP server: static `dist/` serving and health (the LLM relay grows here) |
+//! | `proxy` | the HTTP server: static `dist/` serving, health and the LLM relay |
+//! | `docs` | the docs corpus: folder loading, polite crawling, distilling the static model, evaluation |
 
+pub mod docs;
 pub mod proxy;

@@ -115,6 +115,13 @@ pub fn order_and_trim(facts: Vec<Fact>, focus: &[Topic], budget: &EvidenceBudget
         .collect()
 }
 
+/// Numbers facts `T1`, `T2`, … in their order (after some were dropped).
+pub fn renumber(facts: &mut [Fact]) {
+    for (n, f) in facts.iter_mut().enumerate() {
+        f.id = format!("T{}", n + 1);
+    }
+}
+
 /// Trims graph lines, then trailing facts, then docs until the evidence fits `max_chars`.
 pub fn fit_budget(e: &mut Evidence) {
     e.graph.summaries.truncate(e.budget.max_graph_lines);

@@ -14,7 +14,8 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::calendar::Date;
-use crate::chips::{ChipTemplate, EvidenceNeed};
+use crate::chips::ChipTemplate;
+use crate::docs::routing::{route_chip, route_question, Routing};
 use crate::graph::{traverse, Budget, NodeKind, Subgraph, UsageGraph};
 use crate::report::{ReportFilters, ReportResult, ReportSpec, Selection};
 
@@ -38,6 +39,8 @@ pub enum Topic {
     Day,
     Baseline,
     History,
+    /// Entities a follow-up question names (found in the telemetry index).
+    Mentions,
 }
 
 /// One SQL fact, citable as `[id]`.
@@ -65,6 +68,24 @@ pub struct DocChunk {
 pub trait DocsSource {
     /// The best chunks for `query`, best first, above the source's relevance floor.
     fn search(&self, query: &str, k: usize) -> Vec<DocChunk>;
+    /// What answers (corpus size, retrieval mode), for the debug panel.
+    fn describe(&self) -> String {
+        String::new()
+    }
+}
+
+/// An entity a free-text question names.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Mention {
+    pub kind: NodeKind,
+    pub id: String,
+    pub label: String,
+    pub score: f64,
+}
+
+/// Finds the entities a question is about (the telemetry index implements it).
+pub trait EntitySource {
+    fn find(&self, question: &str, k: usize) -> Vec<Mention>;
 }
 
 /// Limits that keep a prompt small and focused.
@@ -80,7 +101,7 @@ pub struct EvidenceBudget {
 
 impl Default for EvidenceBudget {
     fn default() -> Self {
-        EvidenceBudget { max_facts: 10, max_fact_chars: 700, max_graph_lines: 24, max_docs: 3, max_chars: 9000 }
+        EvidenceBudget { max_facts: 10, max_fact_chars: 700, max_graph_lines: 24, max_docs: 4, max_chars: 9000 }
     }
 }
 
@@ -145,6 +166,10 @@ pub struct Evidence {
     pub facts: Vec<Fact>,
     pub graph: Subgraph,
     pub docs: Vec<DocChunk>,
+    /// What answered the docs lookup (corpus size, retrieval mode), for the debug panel.
+    pub docs_source: String,
+    /// Which corpus answered and why.
+    pub routing: Routing,
     #[serde(skip)]
     pub signals: Signals,
     pub budget: EvidenceBudget,
@@ -168,6 +193,8 @@ pub struct EvidenceRequest<'a> {
     /// `None` for a free-text follow-up.
     pub chip: Option<&'a ChipTemplate>,
     pub docs: Option<&'a dyn DocsSource>,
+    /// Finds the entities a follow-up names, to anchor the subgraph on them.
+    pub telemetry: Option<&'a dyn EntitySource>,
     /// The follow-up question, when there is one (used to look up docs).
     pub question: Option<&'a str>,
 }
@@ -201,18 +228,38 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
     timings.push(("facts".to_string(), crate::clock::now_ms() - started));
 
     let started = crate::clock::now_ms();
-    let graph = traverse(req.graph, &starts, window, &Budget::default());
+    let routing = match (req.chip, req.question) {
+        (Some(chip), _) => route_chip(chip),
+        (None, Some(question)) => route_question(question, req.telemetry.map(|t| t.find(question, MAX_MENTIONS)).unwrap_or_default()),
+        (None, None) => route_question("", Vec::new()),
+    };
+    timings.push(("routing".to_string(), crate::clock::now_ms() - started));
+
+    let mut starts = starts;
+    if !routing.mentions.is_empty() {
+        facts.push(mentions_fact(&routing.mentions));
+        for m in &routing.mentions {
+            if let Some(ix) = req.graph.find(m.kind, &m.id) {
+                if !starts.contains(&ix) {
+                    starts.push(ix);
+                }
+            }
+        }
+    }
+    let started = crate::clock::now_ms();
+    let graph = if routing.route.wants_telemetry() { traverse(req.graph, &starts, window, &Budget::default()) } else { Subgraph::default() };
     timings.push(("graph traversal".to_string(), crate::clock::now_ms() - started));
 
-    let focus: &[Topic] = req.chip.map(|c| c.focus.as_slice()).unwrap_or(&[]);
-    let facts = common::order_and_trim(facts, focus, &budget);
+    let focus: &[Topic] = req.chip.map(|c| c.focus.as_slice()).unwrap_or(&[Topic::Mentions]);
+    let mut facts = common::order_and_trim(facts, focus, &budget);
+    if !routing.route.wants_telemetry() {
+        // A documentation question keeps only what says which entity it is about.
+        facts.retain(|f| matches!(f.topic, Topic::Selection | Topic::Configuration | Topic::Mentions));
+        common::renumber(&mut facts);
+    }
 
     let started = crate::clock::now_ms();
-    let wants_docs = match req.chip {
-        Some(chip) => chip.evidence != EvidenceNeed::Telemetry,
-        None => req.question.is_some(),
-    };
-    let docs = match (wants_docs, req.docs) {
+    let docs = match (routing.route.wants_docs(), req.docs) {
         (true, Some(source)) => {
             let query = req.question.map(String::from).or_else(|| req.chip.and_then(|c| c.docs_query.clone())).unwrap_or_default();
             let mut docs = source.search(&query, budget.max_docs);
@@ -222,6 +269,11 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
             docs
         }
         _ => Vec::new(),
+    };
+    let docs_source = match (routing.route.wants_docs(), req.docs) {
+        (true, Some(source)) => source.describe(),
+        (true, None) => "documentation not loaded".to_string(),
+        (false, _) => String::new(),
     };
     timings.push(("docs".to_string(), crate::clock::now_ms() - started));
 
@@ -235,12 +287,28 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
         facts,
         graph,
         docs,
+        docs_source,
+        routing,
         signals,
         budget,
         timings,
     };
     common::fit_budget(&mut evidence);
     Ok(evidence)
+}
+
+/// How many entities a follow-up may anchor on.
+pub const MAX_MENTIONS: usize = 3;
+
+fn mentions_fact(mentions: &[Mention]) -> Fact {
+    let list: Vec<String> = mentions.iter().map(|m| m.label.clone()).collect();
+    Fact {
+        id: String::new(),
+        topic: Topic::Mentions,
+        title: "Named in the question".to_string(),
+        text: format!("The question names {}.", list.join("; ")),
+        sql: "telemetry index: hybrid search over one document per entity".to_string(),
+    }
 }
 
 /// Figures the selected report row already has.

@@ -16,7 +16,7 @@ use crate::calendar::{Date, Timestamp};
 pub use build::{build, BuildStats};
 pub use traverse::{traverse, Budget, SubEdge, SubNode, Subgraph};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
     Workspace,

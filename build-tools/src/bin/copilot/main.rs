@@ -1,6 +1,8 @@
 //! `copilot`: the command-line side of Databricks Usage Copilot. Every subcommand calls
 //! the same library code the browser runs.
 
+mod docs;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -89,6 +91,7 @@ impl Target {
             result: &self.result,
             selection: &self.selection,
             docs: None,
+            telemetry: None,
         };
         prepare_chip(&request, chip).map_err(|e| e.to_string())
     }
@@ -210,6 +213,36 @@ enum Command {
         /// Runs per report; the median is reported.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+    },
+    /// Distil the static embedding model from all-MiniLM-L6-v2 (needs the `minilm` feature).
+    Distill {
+        /// Folder with model.safetensors, config.json and vocab.txt.
+        #[arg(long, default_value = docs::DEFAULT_TEACHER)]
+        teacher: PathBuf,
+        #[arg(long, default_value = docs::DEFAULT_MODEL)]
+        out: PathBuf,
+        /// Dimensions kept by PCA.
+        #[arg(long, default_value_t = 256)]
+        dims: usize,
+    },
+    /// The documentation corpus: build the index, search it, evaluate retrieval.
+    Docs {
+        #[command(subcommand)]
+        command: docs::DocsCommand,
+    },
+    /// Build the telemetry index of a database (one document per entity); with --query,
+    /// print the entities a question names.
+    Index {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value = docs::DEFAULT_MODEL)]
+        model: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        query: Option<String>,
+        #[arg(long, default_value_t = 3)]
+        k: usize,
     },
     /// Run SQL against a database file with the app's SQLite. Prints the rows of the last
     /// statement as JSON. Read-only unless --write (which creates the file if missing).
@@ -358,6 +391,9 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("{}", serde_json::to_string_pretty(&json).expect("serialises"));
             Ok(())
         }
+        Command::Distill { teacher, out, dims } => docs::distill(&teacher, &out, dims),
+        Command::Docs { command } => docs::run(command),
+        Command::Index { db, model, out, query, k } => docs::telemetry_index(&db, &model, out.as_deref(), query.as_deref(), k),
         Command::Sql { db, write, file, sql } => {
             let sql = match (file, sql) {
                 (Some(path), _) => std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
