@@ -36,7 +36,7 @@ mod tests {
     use super::*;
 
     fn doc(id: &str, title: &str, url: &str) -> DocChunk {
-        DocChunk { id: id.into(), title: title.into(), url: url.into(), text: String::new(), score: 1.0 }
+        DocChunk { id: id.into(), title: title.into(), heading: String::new(), url: url.into(), text: String::new(), score: 1.0 }
     }
 
     #[test]

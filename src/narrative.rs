@@ -49,19 +49,45 @@ fn docs_section(e: &Evidence) -> Option<String> {
     Some(format!("\n**From the Databricks documentation**\n\n{}\n", lines.join("\n")))
 }
 
-/// The offline reply to a free-text follow-up: the evidence most related to it, since
-/// only a language model can answer free text.
+/// The offline reply to a free-text follow-up. Documentation questions get the relevant
+/// documentation sections quoted (they answer "what is / how does" on their own);
+/// telemetry questions get the evidence a model would use, since only a language model
+/// can reason over free text.
 pub fn follow_up(question: &str, e: &Evidence) -> String {
-    let mut out = format!(
-        "**{OFFLINE_LABEL}**\n\nFree-text questions need the LLM, which is not available. The evidence about {} that a model would use for \"{}\":\n\n",
-        e.label,
-        question.trim()
-    );
-    for f in &e.facts {
-        out.push_str(&format!("- {}: {} [{}]\n", f.title, f.text, f.id));
+    let question = question.trim();
+    let mut out = format!("**{OFFLINE_LABEL}**\n\n");
+    let route = e.routing.route;
+    if route.wants_docs() {
+        if e.docs.is_empty() {
+            let why = if e.docs_source == crate::evidence::DOCS_NOT_LOADED {
+                "The documentation corpus is not loaded, so".to_string()
+            } else {
+                "Nothing in the documentation corpus is relevant enough to this question, so".to_string()
+            };
+            out.push_str(&format!("{why} there is no documentation to quote for \"{question}\".\n\n"));
+        } else {
+            out.push_str(&format!("From the Databricks documentation, for \"{question}\":\n\n"));
+            for d in &e.docs {
+                out.push_str(&format!("**{}** [{}]\n\n{}\n\n", d.place(" — "), d.id, d.text));
+            }
+        }
     }
-    for d in &e.docs {
-        out.push_str(&format!("- {}: {} [{}]\n", d.title, d.text, d.id));
+    if route.wants_telemetry() || !e.facts.is_empty() {
+        let intro = if route.wants_docs() {
+            format!("What the data says about {}:", e.label)
+        } else {
+            format!("Free-text questions need the LLM, which is not available. The evidence about {} that a model would use for \"{question}\":", e.label)
+        };
+        out.push_str(&intro);
+        out.push_str("\n\n");
+        for f in &e.facts {
+            out.push_str(&format!("- {}: {} [{}]\n", f.title, f.text, f.id));
+        }
+        if route.wants_telemetry() {
+            for line in e.graph.summaries.iter().take(5) {
+                out.push_str(&format!("- {line}\n"));
+            }
+        }
     }
     crate::citations::with_sources(out.trim_end(), &e.docs)
 }

@@ -10,20 +10,43 @@ use std::path::PathBuf;
 
 use rusqlite::Connection;
 use usage_copilot::copilot::{offered_chips, prepare_chip, prepare_question, Prepared, Request};
+use usage_copilot::docs::index::DocsRetriever;
+use usage_copilot::docs::routing::Route;
+use usage_copilot::docs::telemetry::{TelemetryIndex, TelemetryRetriever};
 use usage_copilot::graph::{build, UsageGraph};
+use usage_copilot::report::selection::Selection;
 use usage_copilot::report::selection::{find_selection, selectable_rows};
 use usage_copilot::report::{registry, EntityRef, ReportFilters, ReportResult};
 
+/// The seeded DB, its graph, and the real docs index, model and telemetry index, as the
+/// app has them once everything is loaded.
 struct Fixture {
     conn: Connection,
     graph: UsageGraph,
+    docs: common::DocsAssets,
+    telemetry: TelemetryIndex,
 }
 
 impl Fixture {
     fn new() -> Fixture {
         let conn = common::seeded();
         let graph = build(&conn).unwrap();
-        Fixture { conn, graph }
+        let docs = common::docs_assets();
+        let telemetry = TelemetryIndex::from_db(&conn, Some(&docs.model)).unwrap();
+        Fixture { conn, graph, docs, telemetry }
+    }
+
+    /// Runs `f` with a request for `selection`, retrievers attached.
+    fn with_request<T>(&self, report: &str, result: &ReportResult, selection: &Selection, f: impl FnOnce(&Request<'_>) -> T) -> T {
+        let spec = &registry().get(report).unwrap().spec;
+        let docs = DocsRetriever { index: &self.docs.index, model: Some(&self.docs.model) };
+        let telemetry = TelemetryRetriever { index: &self.telemetry, model: Some(&self.docs.model) };
+        let req = Request { conn: &self.conn, graph: &self.graph, report: spec, result, selection, docs: Some(&docs), telemetry: Some(&telemetry) };
+        f(&req)
+    }
+
+    fn selection(&self, report: &str, result: &ReportResult, entity: &str) -> Selection {
+        find_selection(&registry().get(report).unwrap().spec, result, &EntityRef::parse(entity).unwrap()).unwrap()
     }
 
     fn result(&self, report: &str) -> ReportResult {
@@ -32,11 +55,15 @@ impl Fixture {
     }
 
     fn chip(&self, report: &str, entity: &str, chip: &str) -> Prepared {
-        let spec = &registry().get(report).unwrap().spec;
         let result = self.result(report);
-        let selection = find_selection(spec, &result, &EntityRef::parse(entity).unwrap()).unwrap();
-        let req = Request { conn: &self.conn, graph: &self.graph, report: spec, result: &result, selection: &selection, docs: None, telemetry: None };
-        prepare_chip(&req, chip).unwrap()
+        let selection = self.selection(report, &result, entity);
+        self.with_request(report, &result, &selection, |req| prepare_chip(req, chip).unwrap())
+    }
+
+    fn question(&self, report: &str, entity: &str, question: &str) -> Prepared {
+        let result = self.result(report);
+        let selection = self.selection(report, &result, entity);
+        self.with_request(report, &result, &selection, |req| prepare_question(req, question).unwrap())
     }
 }
 
@@ -47,6 +74,7 @@ const GOLDEN: &[(&str, &str, &str)] = &[
     ("job_cost_pareto", "job:J-ML-TRAINING", "pareto.deep_dive"),
     ("spot_risk_by_job", "job:J-ROUTE-OPT", "spot.root_cause"),
     ("anomaly_detection", "anomaly:J-FIN-DAILY@2025-12-05", "anomaly.root_cause"),
+    ("job_cost", "job:J-ROUTE-OPT", "job.spot_risk"),
 ];
 
 fn golden_path(report: &str, entity: &str, chip: &str) -> PathBuf {
@@ -110,9 +138,8 @@ fn every_offered_chip_of_every_selectable_entity_answers_offline_within_budget()
     for report in &registry().reports {
         let result = fx.result(&report.spec.key);
         for selection in selectable_rows(&report.spec, &result) {
-            let req = Request { conn: &fx.conn, graph: &fx.graph, report: &report.spec, result: &result, selection: &selection, docs: None, telemetry: None };
             for chip in offered_chips(&report.spec, &selection) {
-                let p = prepare_chip(&req, &chip.id).unwrap();
+                let p = fx.with_request(&report.spec.key, &result, &selection, |req| prepare_chip(req, &chip.id).unwrap());
                 let e = &p.evidence;
                 let what = format!("{} {} {}", report.spec.key, selection.entity, chip.id);
                 assert!(p.offline_answer.lines().count() >= 4, "{what}: {}", p.offline_answer);
@@ -143,14 +170,66 @@ fn a_changed_number_in_an_answer_is_flagged() {
 
 #[test]
 fn a_follow_up_is_anchored_to_the_selection() {
-    let fx = Fixture::new();
-    let spec = &registry().get("job_cost").unwrap().spec;
-    let result = fx.result("job_cost");
-    let selection = find_selection(spec, &result, &EntityRef::parse("job:J-FIN-DAILY").unwrap()).unwrap();
-    let req = Request { conn: &fx.conn, graph: &fx.graph, report: spec, result: &result, selection: &selection, docs: None, telemetry: None };
-    let p = prepare_question(&req, "Why did it cost twice as much on Dec 5?").unwrap();
+    let p = Fixture::new().question("job_cost", "job:J-FIN-DAILY", "Why did it cost twice as much on Dec 5?");
     assert_eq!(p.messages[1].content.lines().nth(3), Some("Action: follow-up question"));
     assert!(p.messages[1].content.ends_with("QUESTION:\nWhy did it cost twice as much on Dec 5?"));
     assert!(p.messages[1].content.contains("Selection: job J-FIN-DAILY \"Daily Financial Aggregation\""));
+    assert_eq!(p.evidence.routing.route, Route::Telemetry);
     assert!(p.offline_answer.contains("Free-text questions need the LLM"));
+    assert!(p.evidence.docs.is_empty() && !p.offline_answer.contains("Sources"), "{}", p.offline_answer);
+}
+
+const SPOT_PAGE: &str = "https://docs.databricks.com/api/workspace/clusters/create";
+
+#[test]
+fn a_how_does_question_is_answered_from_the_docs_with_sources_appended_by_code() {
+    let p = Fixture::new().question("job_cost", "job:J-FIN-DAILY", "how does SPOT_WITH_FALLBACK work?");
+    let e = &p.evidence;
+    assert_eq!(e.routing.route, Route::Docs);
+    assert_eq!(e.routing.reason, "asks how the product works (\"how does\")");
+    assert_eq!(e.docs_source, "201 chunks from 37 pages, hybrid (BM25 + dense, RRF)");
+    assert!(e.docs[0].url.starts_with(SPOT_PAGE), "{:?}", e.docs.iter().map(|d| &d.url).collect::<Vec<_>>());
+    assert!(e.docs[0].text.contains("SPOT_WITH_FALLBACK"));
+    assert!(e.graph.nodes.is_empty(), "a docs question carries no subgraph");
+    let sources = p.offline_answer.split("**Sources (Databricks Docs):**").nth(1).expect("a Sources section");
+    assert!(sources.contains(&format!("Spot instances, on-demand fallback and first_on_demand (AWS) — {SPOT_PAGE}")), "{sources}");
+    // Every Sources line is a page whose chunk the answer quoted.
+    for line in sources.lines().filter(|l| l.starts_with("- ")) {
+        assert!(e.docs.iter().any(|d| line.ends_with(&d.url)), "{line}");
+    }
+    let user = &p.messages[1].content;
+    assert!(user.contains("[D1] Spot instances, on-demand fallback and first_on_demand (AWS) › "), "{user}");
+}
+
+#[test]
+fn a_question_outside_the_corpus_gets_no_documentation_and_says_so() {
+    let p = Fixture::new().question("job_cost", "job:J-FIN-DAILY", "how do I configure Unity Catalog row filters for a Delta Sharing recipient?");
+    assert_eq!(p.evidence.routing.route, Route::Docs);
+    assert!(p.evidence.docs.is_empty(), "{:?}", p.evidence.docs.iter().map(|d| &d.url).collect::<Vec<_>>());
+    assert!(p.offline_answer.contains("Nothing in the documentation corpus is relevant enough"), "{}", p.offline_answer);
+    assert!(p.messages[1].content.contains("EVIDENCE, Databricks documentation: nothing in the corpus is relevant enough; do not describe product behaviour from memory."));
+    assert!(!p.offline_answer.contains("Sources"));
+}
+
+#[test]
+fn entities_a_question_names_join_the_evidence() {
+    let p = Fixture::new().question("job_cost", "job:J-FIN-DAILY", "Why did the route optimizer fail more often than FIN-DAILY?");
+    let e = &p.evidence;
+    assert_eq!(e.routing.route, Route::Telemetry);
+    let ids: Vec<&str> = e.routing.mentions.iter().map(|m| m.id.as_str()).collect();
+    assert!(ids.contains(&"J-ROUTE-OPT") && ids.contains(&"J-FIN-DAILY"), "{ids:?}");
+    assert!(e.graph.nodes.iter().any(|n| n.id == "J-ROUTE-OPT"), "the named job's subgraph is included");
+}
+
+#[test]
+fn a_docs_chip_without_the_docs_index_says_documentation_is_not_available() {
+    let fx = Fixture::new();
+    let spec = &registry().get("job_cost").unwrap().spec;
+    let result = fx.result("job_cost");
+    let selection = fx.selection("job_cost", &result, "job:J-FIN-DAILY");
+    let req = Request { conn: &fx.conn, graph: &fx.graph, report: spec, result: &result, selection: &selection, docs: None, telemetry: None };
+    let p = prepare_chip(&req, "job.optimize_cost").unwrap();
+    assert!(p.evidence.docs.is_empty());
+    assert!(p.messages[1].content.contains("EVIDENCE, Databricks documentation: not available; do not describe product behaviour from memory."));
+    assert!(!p.offline_answer.contains("Sources"));
 }

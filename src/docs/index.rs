@@ -141,6 +141,7 @@ impl DocsSource for DocsRetriever<'_> {
             .map(|h| DocChunk {
                 id: String::new(),
                 title: h.chunk.title.clone(),
+                heading: h.chunk.heading.clone(),
                 url: h.chunk.url.clone(),
                 text: h.chunk.text.clone(),
                 score: h.hit.score,

@@ -60,15 +60,31 @@ fn has_word(haystack: &str, needle: &str) -> bool {
     })
 }
 
+/// How strongly a question names an entity: by id or full name, or by part of its name.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+enum Naming {
+    Partly,
+    Fully,
+}
+
 impl EntityDoc {
-    /// Whether `question` (lowercased) names this entity by id, by id without its one-letter
-    /// prefix (`FIN-DAILY` or `fin daily` for `J-FIN-DAILY`), or by its full name.
-    fn named_in(&self, question: &str) -> bool {
+    /// Whether `question` (lowercased) names this entity: fully by id, by id without its
+    /// one-letter prefix (`FIN-DAILY` or `fin daily` for `J-FIN-DAILY`) or by its full name;
+    /// partly when it uses at least two of the name's words (`route optimizer` for
+    /// "Logistics Route Optimizer"), each of four letters or more, exactly as written.
+    fn named_in(&self, question: &str) -> Option<Naming> {
         let id = self.id.to_lowercase();
+        let name = self.name.to_lowercase();
         let short = id.split_once('-').filter(|(p, rest)| p.len() == 1 && rest.len() >= 4).map(|(_, rest)| rest);
-        has_word(question, &id)
+        if has_word(question, &id)
             || short.is_some_and(|s| has_word(question, s) || has_word(question, &s.replace('-', " ")))
-            || (self.name.len() >= 6 && has_word(question, &self.name.to_lowercase()))
+            || (name.len() >= 6 && has_word(question, &name))
+        {
+            return Some(Naming::Fully);
+        }
+        let words: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() >= 4).collect();
+        let used = words.iter().filter(|w| has_word(question, w)).count();
+        (words.len() >= 2 && used >= 2).then_some(Naming::Partly)
     }
 }
 
@@ -253,11 +269,17 @@ impl TelemetryIndex {
         postcard::from_bytes(bytes).map_err(|e| format!("the telemetry index file is damaged ({e})"))
     }
 
-    /// The entities `question` is about, best first: those it names by id or name (score
-    /// 1), then retrieval hits above the floor (their fused score).
+    /// The entities `question` is about, best first: those it names by id or full name
+    /// (score 1), those it names partly (0.9), then retrieval hits above the floor (their
+    /// fused score). Ties keep index order.
     pub fn search(&self, question: &str, k: usize, model: Option<&StaticModel>) -> Vec<(&EntityDoc, f64)> {
         let lower = question.to_lowercase();
-        let mut out: Vec<(usize, f64)> = self.docs.iter().enumerate().filter(|(_, d)| d.named_in(&lower)).map(|(i, _)| (i, 1.0)).take(k).collect();
+        let mut out: Vec<(usize, f64)> = Vec::new();
+        for wanted in [Naming::Fully, Naming::Partly] {
+            let score = if wanted == Naming::Fully { 1.0 } else { 0.9 };
+            out.extend(self.docs.iter().enumerate().filter(|(_, d)| d.named_in(&lower) == Some(wanted)).map(|(i, _)| (i, score)));
+        }
+        out.truncate(k);
         for h in self.index.search(question, model, Mode::Hybrid) {
             if out.len() >= k {
                 break;
@@ -267,23 +289,6 @@ impl TelemetryIndex {
             }
         }
         out.into_iter().map(|(i, score)| (&self.docs[i], score)).collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_and_dates_become_searchable_words() {
-        assert_eq!(spoken("2025-12-06"), "2025-12-06 (December 6 2025, Dec 6)");
-        assert!(has_word("why did fin-daily fail?", "fin-daily"));
-        assert!(!has_word("why did fin-daily-2 fail?", "fin-daily"));
-        let job = EntityDoc { kind: NodeKind::Job, id: "J-FIN-DAILY".into(), name: "Daily Financial Aggregation".into(), label: String::new(), text: String::new() };
-        assert!(job.named_in("why did fin-daily fail"));
-        assert!(job.named_in("why did fin daily fail"));
-        assert!(job.named_in("is daily financial aggregation late?"));
-        assert!(!job.named_in("how are daily finances"));
     }
 }
 
@@ -300,5 +305,23 @@ impl EntitySource for TelemetryRetriever<'_> {
             .into_iter()
             .map(|(d, score)| Mention { kind: d.kind, id: d.id.clone(), label: d.label.clone(), score })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_dates_become_searchable_words() {
+        assert_eq!(spoken("2025-12-06"), "2025-12-06 (December 6 2025, Dec 6)");
+        assert!(has_word("why did fin-daily fail?", "fin-daily"));
+        assert!(!has_word("why did fin-daily-2 fail?", "fin-daily"));
+        let job = EntityDoc { kind: NodeKind::Job, id: "J-FIN-DAILY".into(), name: "Daily Financial Aggregation".into(), label: String::new(), text: String::new() };
+        assert_eq!(job.named_in("why did fin-daily fail"), Some(Naming::Fully));
+        assert_eq!(job.named_in("why did fin daily fail"), Some(Naming::Fully));
+        assert_eq!(job.named_in("is daily financial aggregation late?"), Some(Naming::Fully));
+        assert_eq!(job.named_in("is the financial aggregation late?"), Some(Naming::Partly));
+        assert_eq!(job.named_in("how are daily finances"), None);
     }
 }

@@ -58,10 +58,25 @@ pub struct Fact {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DocChunk {
     pub id: String,
+    /// The page title (what the Sources list shows).
     pub title: String,
+    /// The section heading the chunk comes from.
+    pub heading: String,
+    /// Page URL with the section's `#anchor`.
     pub url: String,
     pub text: String,
     pub score: f64,
+}
+
+impl DocChunk {
+    /// "Page title › Section heading", or just the title for a page's introduction.
+    pub fn place(&self, separator: &str) -> String {
+        if self.heading.is_empty() || self.heading == self.title {
+            self.title.clone()
+        } else {
+            format!("{}{separator}{}", self.title, self.heading)
+        }
+    }
 }
 
 /// Where documentation comes from (the docs corpus implements it).
@@ -272,7 +287,7 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
     };
     let docs_source = match (routing.route.wants_docs(), req.docs) {
         (true, Some(source)) => source.describe(),
-        (true, None) => "documentation not loaded".to_string(),
+        (true, None) => DOCS_NOT_LOADED.to_string(),
         (false, _) => String::new(),
     };
     timings.push(("docs".to_string(), crate::clock::now_ms() - started));
@@ -296,6 +311,9 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
     common::fit_budget(&mut evidence);
     Ok(evidence)
 }
+
+/// `docs_source` when documentation was wanted but no docs index was available.
+pub const DOCS_NOT_LOADED: &str = "documentation not loaded";
 
 /// How many entities a follow-up may anchor on.
 pub const MAX_MENTIONS: usize = 3;
@@ -358,7 +376,7 @@ impl Evidence {
 
     /// The docs chunks as prompt lines: `[D1] Title (URL): text`.
     pub fn docs_text(&self) -> String {
-        self.docs.iter().map(|d| format!("[{}] {} ({}): {}", d.id, d.title, d.url, d.text)).collect::<Vec<_>>().join("\n")
+        self.docs.iter().map(|d| format!("[{}] {} ({}): {}", d.id, d.place(" › "), d.url, d.text)).collect::<Vec<_>>().join("\n")
     }
 
     /// Everything an answer may take its numbers from.

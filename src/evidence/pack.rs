@@ -61,10 +61,11 @@ impl<'a> EvidencePack<'a> {
         md.push_str("## Subgraph\n\n```text\n");
         md.push_str(&e.graph_text());
         md.push_str("\n```\n\n");
-        if !e.docs.is_empty() {
-            md.push_str("## Documentation\n\n");
+        md.push_str(&format!("## Routing\n\n{}: {}\n\n", e.routing.route.label(), e.routing.reason));
+        if !e.docs_source.is_empty() {
+            md.push_str(&format!("## Documentation\n\n{}\n\n", e.docs_source));
             for d in &e.docs {
-                md.push_str(&format!("- [{}] {} — {}\n", d.id, d.title, d.url));
+                md.push_str(&format!("- [{}] {} — {} (score {:.4})\n", d.id, d.place(" › "), d.url, d.score));
             }
             md.push('\n');
         }

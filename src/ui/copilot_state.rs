@@ -96,6 +96,7 @@ impl CopilotState {
                 result,
                 selection: &selection,
                 docs: None,
+                telemetry: None,
             };
             let prepared = match (chip, question) {
                 (Some(id), _) => prepare_chip(&req, id).map_err(|e| e.to_string()),

@@ -39,3 +39,20 @@ pub fn strings(conn: &Connection, sql: &str) -> Vec<String> {
     let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
     stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
 }
+
+/// The docs index and static model that `make docs` writes to `public/docs/`.
+pub struct DocsAssets {
+    pub index: usage_copilot::docs::index::DocsIndex,
+    pub model: usage_copilot::docs::embed::StaticModel,
+}
+
+pub fn docs_assets() -> DocsAssets {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/docs");
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}: {e}; run `make docs` first (make test does)", dir.join(name).display()))
+    };
+    DocsAssets {
+        index: usage_copilot::docs::index::DocsIndex::from_bytes(&read("docs-index.bin")).unwrap(),
+        model: usage_copilot::docs::embed::StaticModel::from_bytes(&read("static-model.bin")).unwrap(),
+    }
+}

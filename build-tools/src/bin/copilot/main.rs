@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use usage_copilot::calendar::Date;
-use usage_copilot::copilot::{offered_chips, prepare_chip, Prepared, Request};
+use usage_copilot::copilot::{offered_chips, prepare_chip, prepare_question, Prepared, Request};
+use usage_copilot::docs::{DocsRetriever, TelemetryIndex, TelemetryRetriever};
 use usage_copilot::evidence::pack::EvidencePack;
 use usage_copilot::report::selection::find_selection;
 use usage_copilot::report::{output, registry, EntityRef, ReportFilters};
@@ -58,6 +59,24 @@ struct TargetArgs {
     entity: String,
     #[command(flatten)]
     filters: FilterArgs,
+    /// The docs index used when a chip or question needs documentation (the static model
+    /// next to it is used when present).
+    #[arg(long, default_value = docs::DEFAULT_INDEX)]
+    docs_index: PathBuf,
+    #[arg(long, default_value = docs::DEFAULT_MODEL)]
+    model: PathBuf,
+}
+
+/// A chip click or a follow-up question.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct ActionArgs {
+    /// Chip id (see `copilot chips`).
+    #[arg(long)]
+    chip: Option<String>,
+    /// A free-text follow-up about the selection.
+    #[arg(long)]
+    question: Option<String>,
 }
 
 /// A loaded selection, ready for the copilot pipeline.
@@ -66,6 +85,8 @@ struct Target {
     report: &'static usage_copilot::report::Report,
     result: usage_copilot::report::ReportResult,
     selection: usage_copilot::report::Selection,
+    docs: Option<usage_copilot::docs::DocsIndex>,
+    model: Option<usage_copilot::docs::StaticModel>,
 }
 
 impl TargetArgs {
@@ -77,23 +98,35 @@ impl TargetArgs {
         let entity = EntityRef::parse(&self.entity).ok_or_else(|| format!("--entity {:?} is not TYPE:ID", self.entity))?;
         let selection = find_selection(&report.spec, &result, &entity)
             .ok_or_else(|| format!("{entity} is not in report {} for these filters", self.report))?;
-        Ok(Target { db, report, result, selection })
+        let docs = if self.docs_index.exists() { Some(docs::load_index(&self.docs_index)?) } else { None };
+        let model = if docs.is_some() && self.model.exists() { Some(docs::load_model(&self.model)?) } else { None };
+        Ok(Target { db, report, result, selection, docs, model })
     }
 }
 
 impl Target {
-    fn prepare(&self, chip: &str) -> Result<Prepared, String> {
+    fn prepare(&self, action: &ActionArgs) -> Result<Prepared, String> {
         let graph = usage_copilot::graph::build(self.db.conn()).map_err(|e| format!("building the usage graph failed: {e}"))?;
+        let docs = self.docs.as_ref().map(|index| DocsRetriever { index, model: self.model.as_ref() });
+        let telemetry_index = match &action.question {
+            Some(_) => Some(TelemetryIndex::from_db(self.db.conn(), self.model.as_ref()).map_err(|e| format!("building the telemetry index failed: {e}"))?),
+            None => None,
+        };
+        let telemetry = telemetry_index.as_ref().map(|index| TelemetryRetriever { index, model: self.model.as_ref() });
         let request = Request {
             conn: self.db.conn(),
             graph: &graph,
             report: &self.report.spec,
             result: &self.result,
             selection: &self.selection,
-            docs: None,
-            telemetry: None,
+            docs: docs.as_ref().map(|d| d as &dyn usage_copilot::evidence::DocsSource),
+            telemetry: telemetry.as_ref().map(|t| t as &dyn usage_copilot::evidence::EntitySource),
         };
-        prepare_chip(&request, chip).map_err(|e| e.to_string())
+        match (&action.chip, &action.question) {
+            (Some(chip), _) => prepare_chip(&request, chip).map_err(|e| e.to_string()),
+            (None, Some(question)) => prepare_question(&request, question).map_err(|e| e.to_string()),
+            (None, None) => Err("give --chip or --question".into()),
+        }
     }
 }
 
@@ -179,30 +212,29 @@ enum Command {
         #[arg(long, value_enum, default_value = "json")]
         format: TableFormat,
     },
-    /// Print the exact chat messages a chip click sends: {"messages": [...]}.
+    /// Print the exact chat messages a chip click or follow-up sends: {"messages": [...]}.
     Prompt {
         #[command(flatten)]
         target: TargetArgs,
-        /// Chip id (see `copilot chips`).
-        #[arg(long)]
-        chip: String,
+        #[command(flatten)]
+        action: ActionArgs,
     },
-    /// Answer a chip; with --offline, the deterministic narrative built from the evidence.
+    /// Answer a chip or follow-up; with --offline, the deterministic narrative built from the evidence.
     Explain {
         #[command(flatten)]
         target: TargetArgs,
-        #[arg(long)]
-        chip: String,
+        #[command(flatten)]
+        action: ActionArgs,
         /// Answer without an LLM.
         #[arg(long)]
         offline: bool,
     },
-    /// Print the evidence pack of a chip click (facts with SQL, subgraph, messages, answer).
+    /// Print the evidence pack of a chip click or follow-up (facts with SQL, subgraph, docs, routing, messages, answer).
     Evidence {
         #[command(flatten)]
         target: TargetArgs,
-        #[arg(long)]
-        chip: String,
+        #[command(flatten)]
+        action: ActionArgs,
         #[arg(long, value_enum, default_value = "json")]
         format: PackFormat,
     },
@@ -363,22 +395,22 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Prompt { target, chip } => {
-            let prepared = target.load()?.prepare(&chip)?;
+        Command::Prompt { target, action } => {
+            let prepared = target.load()?.prepare(&action)?;
             let json = serde_json::json!({ "messages": prepared.messages });
             println!("{}", serde_json::to_string_pretty(&json).expect("serialises"));
             Ok(())
         }
-        Command::Explain { target, chip, offline } => {
+        Command::Explain { target, action, offline } => {
             if !offline {
                 return Err("explain needs --offline: the LLM path runs through copilot-proxy".into());
             }
-            let prepared = target.load()?.prepare(&chip)?;
+            let prepared = target.load()?.prepare(&action)?;
             println!("{}", prepared.offline_answer);
             Ok(())
         }
-        Command::Evidence { target, chip, format } => {
-            let prepared = target.load()?.prepare(&chip)?;
+        Command::Evidence { target, action, format } => {
+            let prepared = target.load()?.prepare(&action)?;
             let pack = EvidencePack::offline(&prepared);
             match format {
                 PackFormat::Json => println!("{}", pack.to_json()),
