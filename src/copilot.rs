@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::chips::{catalogue, ChipTemplate};
+use crate::docs::routing::{route_chip, route_question};
 use crate::evidence::{gather, DocsSource, EntitySource, Evidence, EvidenceError, EvidenceRequest};
 use crate::graph::UsageGraph;
 use crate::grounding::{self, GroundingReport};
@@ -59,6 +60,17 @@ pub struct Request<'a> {
     pub docs: Option<&'a dyn DocsSource>,
     /// Finds the entities a follow-up names (the telemetry index).
     pub telemetry: Option<&'a dyn EntitySource>,
+}
+
+/// Whether answering `chip` (an id) or `question` can use documentation: the browser
+/// fetches the docs index only when this first says yes. Entities a question names can only
+/// add telemetry to its route, so routing without them never misses a docs need.
+pub fn needs_docs(chip: Option<&str>, question: Option<&str>) -> bool {
+    match (chip, question) {
+        (Some(id), _) => catalogue().get(id).is_some_and(|c| route_chip(c).route.wants_docs()),
+        (None, Some(q)) => route_question(q, Vec::new()).route.wants_docs(),
+        (None, None) => false,
+    }
 }
 
 /// A chip click: the chip must be one the selection is offered.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rusqlite::Connection;
-use usage_copilot::copilot::{offered_chips, prepare_chip, prepare_question, Prepared, Request};
+use usage_copilot::copilot::{needs_docs, offered_chips, prepare_chip, prepare_question, Prepared, Request};
 use usage_copilot::docs::index::DocsRetriever;
 use usage_copilot::docs::routing::Route;
 use usage_copilot::docs::telemetry::{TelemetryIndex, TelemetryRetriever};
@@ -232,4 +232,22 @@ fn a_docs_chip_without_the_docs_index_says_documentation_is_not_available() {
     assert!(p.evidence.docs.is_empty());
     assert!(p.messages[1].content.contains("EVIDENCE, Databricks documentation: not available; do not describe product behaviour from memory."));
     assert!(!p.offline_answer.contains("Sources"));
+}
+
+#[test]
+fn the_docs_index_is_needed_only_by_chips_and_questions_that_use_it() {
+    assert!(!needs_docs(Some("job.why_failing"), None));
+    assert!(!needs_docs(Some("anomaly.root_cause"), None));
+    assert!(needs_docs(Some("job.spot_risk"), None));
+    assert!(needs_docs(None, Some("how does SPOT_WITH_FALLBACK work?")));
+    assert!(!needs_docs(None, Some("Why did it fail on Dec 6?")));
+    assert!(!needs_docs(Some("no.such_chip"), None));
+}
+
+#[test]
+fn a_question_about_the_selection_finds_the_selections_own_runs_first() {
+    let p = Fixture::new().question("job_cost", "job:J-FIN-DAILY", "Why did it fail on Dec 6?");
+    let ids: Vec<&str> = p.evidence.routing.mentions.iter().map(|m| m.id.as_str()).collect();
+    assert!(!ids.is_empty() && ids.iter().all(|id| id.contains("J-FIN-DAILY")), "{ids:?}");
+    assert!(ids.iter().any(|id| id.contains("20251206")), "{ids:?}");
 }

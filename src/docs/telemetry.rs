@@ -276,7 +276,7 @@ impl TelemetryIndex {
         let lower = question.to_lowercase();
         let mut out: Vec<(usize, f64)> = Vec::new();
         for wanted in [Naming::Fully, Naming::Partly] {
-            let score = if wanted == Naming::Fully { 1.0 } else { 0.9 };
+            let score = if wanted == Naming::Fully { 1.0 } else { crate::evidence::NAMED_SCORE };
             out.extend(self.docs.iter().enumerate().filter(|(_, d)| d.named_in(&lower) == Some(wanted)).map(|(i, _)| (i, score)));
         }
         out.truncate(k);

@@ -245,7 +245,10 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
     let started = crate::clock::now_ms();
     let routing = match (req.chip, req.question) {
         (Some(chip), _) => route_chip(chip),
-        (None, Some(question)) => route_question(question, req.telemetry.map(|t| t.find(question, MAX_MENTIONS)).unwrap_or_default()),
+        (None, Some(question)) => {
+            let found = req.telemetry.map(|t| t.find(question, MAX_MENTIONS * 4)).unwrap_or_default();
+            route_question(question, anchor_mentions(found, &req.selection.entity.entity_id))
+        }
         (None, None) => route_question("", Vec::new()),
     };
     timings.push(("routing".to_string(), crate::clock::now_ms() - started));
@@ -318,13 +321,46 @@ pub const DOCS_NOT_LOADED: &str = "documentation not loaded";
 /// How many entities a follow-up may anchor on.
 pub const MAX_MENTIONS: usize = 3;
 
+/// Entities named outright score at least this (retrieval hits score far lower).
+pub const NAMED_SCORE: f64 = 0.9;
+
+/// The mentions kept for a question about the selection `selected` (an entity id, with an
+/// anomaly's `@day` ignored): entities the question names come first, then retrieval hits
+/// that belong to the selection (its runs, evictions, events), then other hits, each group
+/// in retrieval order; at most `MAX_MENTIONS`. "Why did it fail on Dec 6?" about
+/// FIN-DAILY thus finds FIN-DAILY's runs of that day before another job's.
+pub fn anchor_mentions(found: Vec<Mention>, selected: &str) -> Vec<Mention> {
+    let owner = selected.split('@').next().unwrap_or(selected);
+    let group = |m: &Mention| {
+        if m.score >= NAMED_SCORE {
+            0
+        } else if !owner.is_empty() && m.id.contains(owner) {
+            1
+        } else {
+            2
+        }
+    };
+    let mut found = found;
+    found.sort_by_key(group);
+    found.truncate(MAX_MENTIONS);
+    found
+}
+
 fn mentions_fact(mentions: &[Mention]) -> Fact {
-    let list: Vec<String> = mentions.iter().map(|m| m.label.clone()).collect();
+    let named: Vec<String> = mentions.iter().filter(|m| m.score >= NAMED_SCORE).map(|m| m.label.clone()).collect();
+    let found: Vec<String> = mentions.iter().filter(|m| m.score < NAMED_SCORE).map(|m| m.label.clone()).collect();
+    let mut parts = Vec::new();
+    if !named.is_empty() {
+        parts.push(format!("The question names {}.", named.join("; ")));
+    }
+    if !found.is_empty() {
+        parts.push(format!("The telemetry records closest to the question: {}.", found.join("; ")));
+    }
     Fact {
         id: String::new(),
         topic: Topic::Mentions,
-        title: "Named in the question".to_string(),
-        text: format!("The question names {}.", list.join("; ")),
+        title: "Entities the question is about".to_string(),
+        text: parts.join(" "),
         sql: "telemetry index: hybrid search over one document per entity".to_string(),
     }
 }

@@ -13,6 +13,7 @@ use super::open_database::OpenDatabase;
 use super::overview::Overview;
 use super::report_nav::ReportNav;
 use super::report_page::ReportPage;
+use super::docs_state::DocsState;
 use super::state::{AppData, LoadedData};
 use crate::url_state::Page;
 
@@ -20,6 +21,7 @@ use crate::url_state::Page;
 pub fn App() -> impl IntoView {
     let app = AppData::new();
     provide_context(app);
+    provide_context(DocsState::new());
     app.check_llm();
     let dragging = RwSignal::new(false);
 

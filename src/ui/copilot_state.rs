@@ -13,7 +13,11 @@ use super::report_context::ReportContext;
 use super::state::AppData;
 use crate::clock::now_ms;
 use crate::citations::with_sources;
-use crate::copilot::{prepare_chip, prepare_question, Prepared, Request};
+use super::docs_state::{DocsPhase, DocsState};
+use crate::copilot::{needs_docs, prepare_chip, prepare_question, Prepared, Request};
+use crate::docs::index::DocsRetriever;
+use crate::docs::telemetry::TelemetryRetriever;
+use crate::evidence::{DocsSource, EntitySource};
 use crate::grounding::GroundingReport;
 use crate::report::EntityRef;
 
@@ -65,11 +69,13 @@ impl Answer {
 pub struct CopilotState {
     pub answers: RwSignal<Vec<Rc<Answer>>, LocalStorage>,
     pub error: RwSignal<Option<String>>,
+    /// A question is waiting for the documentation index to load.
+    pub waiting: RwSignal<bool>,
 }
 
 impl CopilotState {
     pub fn new() -> CopilotState {
-        CopilotState { answers: RwSignal::new_local(Vec::new()), error: RwSignal::new(None) }
+        CopilotState { answers: RwSignal::new_local(Vec::new()), error: RwSignal::new(None), waiting: RwSignal::new(false) }
     }
 
     /// Answers about `entity`, newest first.
@@ -77,9 +83,31 @@ impl CopilotState {
         self.answers.with(|all| all.iter().filter(|a| &a.entity == entity).cloned().collect())
     }
 
-    /// Builds the answer to a chip click (`chip`) or a follow-up (`question`).
-    pub fn ask(self, ctx: ReportContext, chip: Option<&str>, question: Option<&str>) {
+    /// Answers a chip click (`chip`) or a follow-up (`question`). When it uses
+    /// documentation that is not loaded yet, the docs index is fetched first.
+    pub fn ask(self, ctx: ReportContext, chip: Option<String>, question: Option<String>) {
+        // Context is read here: the spawned task below runs outside the component owner.
         let app = expect_context::<AppData>();
+        let docs = expect_context::<DocsState>();
+        // The selection when asked, even if the user moves on while documentation loads.
+        let Some(wanted) = app.view.with_untracked(|v| v.selection.clone()) else {
+            return self.error.set(Some("Select an item first.".into()));
+        };
+        let loading = matches!(docs.phase.get_untracked(), DocsPhase::Idle | DocsPhase::Index(_));
+        if loading && needs_docs(chip.as_deref(), question.as_deref()) {
+            self.waiting.set(true);
+            spawn_local(async move {
+                docs.ensure_index().await;
+                self.waiting.set(false);
+                self.answer(ctx, app, docs, &wanted, chip.as_deref(), question.as_deref());
+            });
+        } else {
+            self.answer(ctx, app, docs, &wanted, chip.as_deref(), question.as_deref());
+        }
+    }
+
+    /// Builds the answer from what is loaded now.
+    fn answer(self, ctx: ReportContext, app: AppData, docs: DocsState, wanted: &EntityRef, chip: Option<&str>, question: Option<&str>) {
         let data = ctx.data.get_value();
         let started = now_ms();
         let graph = match data.graph() {
@@ -87,16 +115,24 @@ impl CopilotState {
             Err(e) => return self.error.set(Some(e)),
         };
         let graph_ms = now_ms() - started;
+        let (docs_index, model) = (docs.index(), docs.model());
+        let docs_retriever = docs_index.as_deref().map(|index| DocsRetriever { index, model: model.as_deref() });
+        // Only follow-ups look for the entities they name.
+        let telemetry = match question.map(|_| data.telemetry(model.as_deref())).transpose() {
+            Ok(t) => t,
+            Err(e) => return self.error.set(Some(e)),
+        };
+        let telemetry_retriever = telemetry.as_ref().map(|(index, _)| TelemetryRetriever { index, model: model.as_deref() });
         let outcome = ctx.with_result(|run, result| {
-            let selection = ctx.selection_in(run, result)?;
+            let selection = ctx.selection_in(run, result, wanted)?;
             let req = Request {
                 conn: data.db.conn(),
                 graph: &graph,
                 report: &run.report.spec,
                 result,
                 selection: &selection,
-                docs: None,
-                telemetry: None,
+                docs: docs_retriever.as_ref().map(|d| d as &dyn DocsSource),
+                telemetry: telemetry_retriever.as_ref().map(|t| t as &dyn EntitySource),
             };
             let prepared = match (chip, question) {
                 (Some(id), _) => prepare_chip(&req, id).map_err(|e| e.to_string()),
@@ -106,6 +142,9 @@ impl CopilotState {
             let mut timings: Vec<(String, f64)> = result.timings.iter().map(|(s, ms)| (format!("report {s}"), *ms)).collect();
             Some(prepared.map(|p| {
                 timings.push(("usage graph (first use builds it)".into(), graph_ms.max(graph.stats.build_ms)));
+                if let Some((_, ms)) = &telemetry {
+                    timings.push(("telemetry index (first use builds it)".into(), *ms));
+                }
                 timings.extend(p.evidence.timings.iter().map(|(s, ms)| (format!("evidence {s}"), *ms)));
                 (selection.entity.clone(), p, timings)
             }))

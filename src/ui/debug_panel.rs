@@ -1,5 +1,5 @@
 //! The debug panel of an answer: template id@version and system prompt id, timings, the
-//! exact messages, every fact with the SQL that produced it, the subgraph (picture and
+//! exact messages, the routing and documentation used, every fact with the SQL that produced it, the subgraph (picture and
 //! list) and the groundedness check number by number.
 
 use std::rc::Rc;
@@ -53,6 +53,12 @@ pub fn DebugPanel(answer: Rc<Answer>) -> impl IntoView {
             view! { <tr><td>{n.ref_id.clone()}</td><td>{n.kind.name()}</td><td>{n.id.clone()}</td><td>{via}</td><td>{n.note.clone()}</td></tr> }
         })
         .collect_view();
+    let docs = e
+        .docs
+        .iter()
+        .map(|d| view! { <tr><td>{d.id.clone()}</td><td>{d.place(" › ")}</td><td>{d.url.clone()}</td><td class="num">{format!("{:.4}", d.score)}</td></tr> })
+        .collect_view();
+    let mentions = e.routing.mentions.iter().map(|m| format!("{} ({:.3})", m.label, m.score)).collect::<Vec<_>>().join("; ");
     let summaries = e.graph.summaries.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view();
     let grounding = answer.grounding.clone();
     let checks = move || {
@@ -76,6 +82,11 @@ pub fn DebugPanel(answer: Rc<Answer>) -> impl IntoView {
                     e.graph.reached
                 )}
             </p>
+            <p data-testid="debug-routing">
+                {format!("Routing: {} — {}", e.routing.route.label(), e.routing.reason)}
+                {(!mentions.is_empty()).then(|| format!("; names {mentions}"))}
+            </p>
+            <p data-testid="debug-docs-source">{format!("Documentation: {}", e.docs_source)}</p>
             <details open>
                 <summary>"Timings"</summary>
                 <table class="data-table"><tbody>{timings}</tbody></table>
@@ -87,6 +98,13 @@ pub fn DebugPanel(answer: Rc<Answer>) -> impl IntoView {
             <details>
                 <summary>"Facts and their SQL"</summary>
                 {facts}
+            </details>
+            <details>
+                <summary>{format!("Documentation chunks ({})", e.docs.len())}</summary>
+                <table class="data-table">
+                    <thead><tr><th>"Id"</th><th>"Page › section"</th><th>"URL"</th><th>"Score"</th></tr></thead>
+                    <tbody>{docs}</tbody>
+                </table>
             </details>
             <details>
                 <summary>"Subgraph"</summary>

@@ -15,6 +15,7 @@
 //! | `filters_bar`, `kpi_row`, `report_chart`, `report_table` | the parts of a report |
 //! | `selection_pane` | the commentary pane: selection, chips by lane, follow-up, answers |
 //! | `copilot_state` | answers per selection, built by the core copilot pipeline |
+//! | `docs_state` | the docs index and model, fetched on the first question that needs them |
 //! | `answer_card`, `markdown_view` | an answer, rendered from the safe Markdown AST |
 //! | `debug_panel` | exact messages, facts with SQL, subgraph, timings, groundedness |
 //! | `llm_client` | the proxy's health and streamed chat completions, cancellable |
@@ -30,6 +31,7 @@ mod chart;
 mod copilot_state;
 mod dataset_summary;
 mod debug_panel;
+mod docs_state;
 mod filters_bar;
 mod kpi_row;
 mod load_error_panel;

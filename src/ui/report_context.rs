@@ -50,11 +50,9 @@ impl ReportContext {
         self.with_result(|run, result| find_selection(&run.report.spec, result, &wanted)).flatten()
     }
 
-    /// The URL's selection in a given run, without tracking.
-    pub fn selection_in(&self, run: &ReportRun, result: &ReportResult) -> Option<Selection> {
-        let app = expect_context::<AppData>();
-        let wanted = app.view.with_untracked(|v| v.selection.clone())?;
-        find_selection(&run.report.spec, result, &wanted)
+    /// `wanted` in a given run, without tracking.
+    pub fn selection_in(&self, run: &ReportRun, result: &ReportResult, wanted: &EntityRef) -> Option<Selection> {
+        find_selection(&run.report.spec, result, wanted)
     }
 
     /// A selection in the URL that the current result does not contain.

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::answer_card::AnswerCard;
 use super::copilot_state::CopilotState;
 use super::debug_panel::DebugPanel;
+use super::docs_state::DocsState;
 use super::llm_notice::LlmNotice;
 use super::report_context::{select, ReportContext};
 use super::state::AppData;
@@ -34,7 +35,7 @@ fn ChipLanes() -> impl IntoView {
                                     class="chip"
                                     data-chip-id=chip.id.clone()
                                     title=chip.versioned_id()
-                                    on:click=move |_| copilot.ask(ctx, Some(&id), None)
+                                    on:click=move |_| copilot.ask(ctx, Some(id.clone()), None)
                                 >
                                     {chip.label.clone()}
                                 </button>
@@ -62,7 +63,7 @@ fn FollowUp() -> impl IntoView {
     let ask = move || {
         let q = text.get_untracked();
         if !q.trim().is_empty() {
-            copilot.ask(ctx, None, Some(q.trim()));
+            copilot.ask(ctx, None, Some(q.trim().to_string()));
             text.set(String::new());
         }
     };
@@ -78,6 +79,18 @@ fn FollowUp() -> impl IntoView {
             ></textarea>
             <button class="button" type="submit" data-testid="follow-up-ask">"Ask"</button>
         </form>
+    }
+}
+
+/// Documentation loading: progress while a question waits for it, and failures.
+#[component]
+fn DocsStatus() -> impl IntoView {
+    let docs = expect_context::<DocsState>();
+    let copilot = expect_context::<CopilotState>();
+    move || {
+        let line = docs.phase.with(|p| p.describe())?;
+        let waiting = copilot.waiting.get();
+        Some(view! { <p class="muted docs-status" class:waiting=waiting role="status" data-testid="docs-status">{line}</p> })
     }
 }
 
@@ -117,6 +130,7 @@ pub fn SelectionPane() -> impl IntoView {
             <ChipLanes/>
             <FollowUp/>
             {move || copilot.error.get().map(|e| view! { <p class="error-text" role="alert" data-testid="copilot-error">{e}</p> })}
+            <DocsStatus/>
             {move || {
                 let list = answers();
                 let debug = app.debug.get().then(|| list.first().cloned()).flatten().map(|a| view! { <DebugPanel answer=a/> });

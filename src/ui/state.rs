@@ -9,7 +9,10 @@ use leptos::task::spawn_local;
 use super::browser_io::{fetch_with_progress, read_file, ByteProgress, JsBytes};
 use super::llm_client::{check_status, LlmStatus};
 use super::router;
+use crate::clock::now_ms;
 use crate::db::UsageDb;
+use crate::docs::embed::StaticModel;
+use crate::docs::telemetry::TelemetryIndex;
 use crate::format::thousands;
 use crate::graph::{build as build_graph, UsageGraph};
 use crate::report::ReportFilters;
@@ -31,6 +34,8 @@ pub struct LoadedData {
     pub workspaces: Vec<(String, String)>,
     /// The usage graph, built on the first question (not on load).
     graph: std::cell::OnceCell<Result<Rc<UsageGraph>, String>>,
+    /// The telemetry index (one document per entity), built on the first follow-up.
+    telemetry: std::cell::RefCell<Option<TelemetryIndex>>,
 }
 
 impl LoadedData {
@@ -45,7 +50,7 @@ impl LoadedData {
             .prepare("SELECT workspace_id, workspace_name FROM workspace ORDER BY workspace_id")
             .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>())
             .map_err(failed)?;
-        Ok(LoadedData { source, db, summary, data_range, workspaces, graph: std::cell::OnceCell::new() })
+        Ok(LoadedData { source, db, summary, data_range, workspaces, graph: std::cell::OnceCell::new(), telemetry: Default::default() })
     }
 
     /// The usage graph of this database, built once.
@@ -53,6 +58,29 @@ impl LoadedData {
         self.graph
             .get_or_init(|| build_graph(self.db.conn()).map(Rc::new).map_err(|e| format!("Building the usage graph failed: {e}")))
             .clone()
+    }
+
+    /// The telemetry index of this database, built on first use (lexical only until the
+    /// model is loaded; its dense side is added when `model` first arrives), and the
+    /// milliseconds building or extending it took.
+    pub fn telemetry(&self, model: Option<&StaticModel>) -> Result<(std::cell::Ref<'_, TelemetryIndex>, f64), String> {
+        let started = now_ms();
+        {
+            let mut slot = self.telemetry.borrow_mut();
+            match slot.as_mut() {
+                None => {
+                    let index = TelemetryIndex::from_db(self.db.conn(), model).map_err(|e| format!("Building the telemetry index failed: {e}"))?;
+                    *slot = Some(index);
+                }
+                Some(index) => {
+                    if let Some(m) = model.filter(|m| !index.dense_ready_for(m)) {
+                        index.attach_model(m);
+                    }
+                }
+            }
+        }
+        let ms = now_ms() - started;
+        Ok((std::cell::Ref::map(self.telemetry.borrow(), |t| t.as_ref().expect("built above")), ms))
     }
 
     /// "usage.db, 1,234 KB"

@@ -8,6 +8,11 @@ export const ANSWER_PIECES = [
   'Inference: about ', '42% ', 'of its spend ', 'is wasted on retries.',
 ];
 
+/** The 'docs' scenario: an answer that cites one documentation chunk. */
+export const DOCS_ANSWER_PIECES = [
+  'With fallback, ', 'lost spot workers ', 'are replaced by ', 'on-demand ones [D1]. ', 'Keep the driver on-demand.',
+];
+
 function chunk(text) {
   return `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: text } }] })}\n\n`;
 }
@@ -39,7 +44,7 @@ export async function startScriptedLlm({ delayMs = 120 } = {}) {
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const pieces = scenario === 'cut' ? ANSWER_PIECES.slice(0, 4) : ANSWER_PIECES;
+    const pieces = scenario === 'cut' ? ANSWER_PIECES.slice(0, 4) : scenario === 'docs' ? DOCS_ANSWER_PIECES : ANSWER_PIECES;
     const delay = scenario === 'slow' ? 800 : delayMs;
     for (const piece of pieces) {
       if (res.destroyed) return;

@@ -2,6 +2,7 @@
 // SQLite and shows the same summary as `copilot summary`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { startServer, launchBrowser, openPage, copilot, SEEDED_DB, usd } from './harness.mjs';
 
 let server; let browser;
@@ -39,7 +40,7 @@ test('a slow download shows byte progress before the summary', async () => {
   const page = await browser.newPage();
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
-  // About 2 seconds for the ~800 KB database (the app shell is throttled too).
+  // About 2 seconds for the ~900 KB database (the app shell is throttled too).
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false, latency: 0, downloadThroughput: 400 * 1024, uploadThroughput: -1,
   });
@@ -50,7 +51,8 @@ test('a slow download shows byte progress before the summary', async () => {
     const bar = document.querySelector('[data-testid=load-progress] progress');
     return bar && Number(bar.value) > 0 && Number(bar.value) < Number(bar.max);
   }, null, { timeout: 20000 });
-  assert.match(await progress.textContent(), /Loading usage data: [\d,]+ KB of 812 KB/);
+  const totalKb = Math.ceil(statSync(SEEDED_DB).size / 1024).toLocaleString('en-US');
+  assert.match(await progress.textContent(), new RegExp(`^Loading usage data: [\\d,]+ KB of ${totalKb} KB`));
   await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
   assert.equal(await progress.count(), 0);
 });
