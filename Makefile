@@ -70,6 +70,7 @@ test-e2e: dist tools
 ## bench: benchmarks, printed as medians and ratios against a baseline measured in the same run
 bench: dist tools
 	node bench/reports.mjs
+	node bench/docs.mjs
 	node bench/proxy.mjs
 
 ## clean: remove build output and generated data

@@ -5,6 +5,7 @@
 //! (`hybrid`) into the docs index (`index`). `routing` decides whether a question needs
 //! docs, telemetry or both; `telemetry` finds the entities a free-text question is about.
 
+pub mod bench;
 pub mod bm25;
 pub mod corpus;
 pub mod dense;

@@ -1,6 +1,7 @@
 //! `#/bench?db=<url>&runs=<n>`: times loading a database and running every report in this
 //! browser, and prints the figures as JSON for `make bench` to compare with native runs.
-//! With `&sql=<query>` it times that one query instead (for finding slow steps).
+//! With `&sql=<query>` it times that one query instead (for finding slow steps). With
+//! `&docs=<questions.json>` it times the docs side instead (`crate::docs::bench`).
 
 use std::collections::BTreeMap;
 
@@ -11,11 +12,7 @@ use super::state::{AppData, SEEDED_DB_URL};
 use crate::db::UsageDb;
 use crate::report::{registry, ReportFilters};
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
-}
+use crate::docs::bench::median;
 
 /// Times one ad-hoc query (`&sql=` on the bench URL): a tool for finding slow steps.
 fn time_sql(db: &UsageDb, sql: &str, runs: usize) -> Result<serde_json::Value, String> {
@@ -75,17 +72,53 @@ async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serd
     }))
 }
 
+async fn fetch_all(url: &str) -> Result<Vec<u8>, String> {
+    let mut bytes = fetch_with_progress(url, |_| {}).await.map_err(|e| format!("{url}: {e}"))?;
+    let mut out = Vec::with_capacity(bytes.len());
+    std::io::Read::read_to_end(&mut bytes, &mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// The docs side in this browser: fetch times here, the rest as natively.
+async fn run_docs_bench(db_url: String, questions_url: String, runs: usize) -> Result<serde_json::Value, String> {
+    use super::docs_state::{DOCS_INDEX_URL, DOCS_MODEL_URL};
+    let questions: Vec<String> = serde_json::from_slice(&fetch_all(&questions_url).await?).map_err(|e| e.to_string())?;
+    let t = now_ms();
+    let index = fetch_all(DOCS_INDEX_URL).await?;
+    let index_fetch = now_ms() - t;
+    let t = now_ms();
+    let model = fetch_all(DOCS_MODEL_URL).await?;
+    let model_fetch = now_ms() - t;
+    let db_bytes = fetch_with_progress(&db_url, |_| {}).await?;
+    let len = db_bytes.len();
+    let db = UsageDb::from_reader(db_bytes, len).map_err(|e| e.to_string())?;
+    let timings = crate::docs::bench::run(&index, &model, &questions, db.conn(), runs)?;
+    let mut json = serde_json::to_value(&timings).map_err(|e| e.to_string())?;
+    json["index_fetch_ms"] = serde_json::json!(index_fetch);
+    json["model_fetch_ms"] = serde_json::json!(model_fetch);
+    Ok(json)
+}
+
 #[component]
 pub fn BenchPage() -> impl IntoView {
     let app = expect_context::<AppData>();
-    let (url, runs, sql) = app.view.with_untracked(|v| {
+    let (url, runs, sql, docs) = app.view.with_untracked(|v| {
         (
             v.extra.get("db").cloned().unwrap_or_else(|| SEEDED_DB_URL.to_string()),
             v.extra.get("runs").and_then(|r| r.parse().ok()).unwrap_or(5usize).max(1),
             v.extra.get("sql").cloned(),
+            v.extra.get("docs").cloned(),
         )
     });
-    let result = LocalResource::new(move || run_bench(url.clone(), runs, sql.clone()));
+    let result = LocalResource::new(move || {
+        let (url, sql, docs) = (url.clone(), sql.clone(), docs.clone());
+        async move {
+            match docs {
+                Some(questions) => run_docs_bench(url, questions, runs).await,
+                None => run_bench(url, runs, sql).await,
+            }
+        }
+    });
     view! {
         <section class="panel">
             <h2>"Report timings in this browser"</h2>

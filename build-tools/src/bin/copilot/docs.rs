@@ -88,6 +88,25 @@ pub enum DocsCommand {
         #[arg(long)]
         no_floor: bool,
     },
+    /// Time decoding, queries in each mode and the telemetry index build, as JSON (for `make
+    /// bench`, which runs the same code in the browser).
+    Bench {
+        #[arg(long, default_value = DEFAULT_INDEX)]
+        index: PathBuf,
+        #[arg(long, default_value = DEFAULT_MODEL)]
+        model: PathBuf,
+        /// Folder of question files (their questions are the queries).
+        #[arg(long, default_value = "build-tools/docs-corpus/eval")]
+        questions: PathBuf,
+        /// Also write the questions as a JSON list here (for the browser run).
+        #[arg(long)]
+        questions_out: Option<PathBuf>,
+        /// The database whose telemetry index is timed.
+        #[arg(long, default_value = "public/data/usage_rag_data.db")]
+        db: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Recall@4 and MRR of BM25, dense, hybrid and full MiniLM on the evaluation questions.
     Eval {
         #[arg(long, default_value = DEFAULT_INDEX)]
@@ -209,6 +228,32 @@ pub fn run(command: DocsCommand) -> Result<(), String> {
             Ok(())
         }
         DocsCommand::Eval { index, model, questions, teacher, check, format } => eval(&index, &model, &questions, &teacher, check, format),
+        DocsCommand::Bench { index, model, questions, questions_out, db, runs } => {
+            let index_bytes = std::fs::read(&index).map_err(|e| format!("cannot read the docs index {}: {e} (build it with `make docs`)", index.display()))?;
+            let model_bytes = std::fs::read(&model).map_err(|e| format!("cannot read the static model {}: {e} (build it with `make docs`)", model.display()))?;
+            let docs_index = DocsIndex::from_bytes(&index_bytes).map_err(|e| e.to_string())?;
+            let pages: Vec<&str> = docs_index.chunks.iter().map(|c| page_url(&c.url)).collect();
+            let set = load_questions(&questions, &pages)?;
+            let list: Vec<String> = set.answerable.iter().map(|q| q.question.clone()).chain(set.unanswerable.iter().cloned()).collect();
+            if let Some(out) = questions_out {
+                write(&out, serde_json::to_string(&list).expect("serialises").as_bytes())?;
+            }
+            let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+            let timings = usage_copilot::docs::bench::run(&index_bytes, &model_bytes, &list, &conn, runs)?;
+            // Building the index from the committed corpus (chunking + embedding every chunk).
+            let static_model = StaticModel::from_bytes(&model_bytes).map_err(|e| e.to_string())?;
+            let mut builds = Vec::new();
+            for _ in 0..runs.max(1) {
+                let started = Instant::now();
+                let loaded = load_folder(Path::new(DEFAULT_CORPUS))?;
+                std::hint::black_box(DocsIndex::build(chunks_of(&loaded.pages), Some(&static_model)));
+                builds.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            let mut json = serde_json::to_value(&timings).expect("serialises");
+            json["index_build_ms"] = serde_json::json!(usage_copilot::docs::bench::median(builds));
+            println!("{}", serde_json::to_string_pretty(&json).expect("serialises"));
+            Ok(())
+        }
     }
 }
 
