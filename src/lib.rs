@@ -14,9 +14,15 @@
 //!   URL hash ─url_state─▶ ViewState ─report::view::run_view─▶ selection (report::selection)
 //!                                                                       │ chips::Catalogue::offered
 //!                                                                       ▼
-//!   copilot::prepare_chip: evidence::gather (SQL facts + graph::traverse + docs)
-//!        ─▶ prompt::build_messages (exact messages) ─▶ narrative::narrate (offline answer)
-//!        ─▶ grounding::check (numbers of any answer vs the evidence)
+//!   copilot::prepare_chip / prepare_question:
+//!     docs::routing (chip's need or the question's wording: telemetry, docs or both)
+//!     evidence::gather: SQL facts + graph::traverse from the selection and the entities a
+//!       question names (docs::telemetry) + documentation chunks (docs::index, hybrid)
+//!        ─▶ prompt::build_messages (exact messages) ─▶ narrative (offline answer)
+//!        ─▶ citations::with_sources (Sources list) ─▶ grounding::check (numbers vs evidence)
+//!
+//!   build-tools/docs-corpus/*.md ─copilot docs build─▶ docs::DocsIndex (BM25 + HNSW, postcard)
+//!   all-MiniLM-L6-v2 ─copilot distill─▶ docs::StaticModel (embeds questions in wasm)
 //! ```
 //!
 //! | module | owns |
@@ -32,6 +38,7 @@
 //! | `url_state` | what the URL holds (page, filters, params, selection) |
 //! | `chips` | the chip catalogue (`src/prompts/chips/*.toml`) and which chips a selection gets |
 //! | `graph` | the usage graph (petgraph) and its budgeted, deterministic traversal |
+//! | `docs` | the documentation corpus: chunks, BM25, static embeddings, HNSW, hybrid search, routing, the telemetry index, benchmarks |
 //! | `evidence` | facts, subgraph and docs for a selection; evidence packs |
 //! | `prompt` | versioned system prompts (`src/prompts/system/`) and exact chat messages |
 //! | `narrative` | the deterministic answer without an LLM |
