@@ -65,6 +65,7 @@ pub mod evidence;
 pub mod format;
 pub mod graph;
 pub mod grounding;
+pub mod import;
 pub mod llm_stream;
 pub mod markdown;
 pub mod narrative;

@@ -16,6 +16,8 @@ pub enum Page {
     Report(String),
     /// Report timings in the browser (for `make bench`).
     Bench,
+    /// What an import of system-table exports found: files, coverage, attribution gaps.
+    Import,
 }
 
 /// Everything the URL says about the view.
@@ -62,6 +64,7 @@ impl ViewState {
         state.page = match segments.as_slice() {
             ["report", key] => Page::Report(decode(key)),
             ["bench"] => Page::Bench,
+            ["import"] => Page::Import,
             _ => Page::Overview,
         };
         let known_params = match &state.page {
@@ -94,6 +97,7 @@ impl ViewState {
             Page::Overview => "#/".to_string(),
             Page::Report(key) => format!("#/report/{}", encode(key)),
             Page::Bench => "#/bench".to_string(),
+            Page::Import => "#/import".to_string(),
         };
         let mut query: Vec<String> = Vec::new();
         if let Some(d) = self.from {
@@ -237,6 +241,8 @@ mod tests {
         assert_eq!((s.from, s.selection.clone()), (None, None));
         assert_eq!(s.extra.get("x").map(String::as_str), Some("1"));
         assert_eq!(ViewState::from_hash("#/bench?runs=5", &names).extra["runs"], "5");
+        assert_eq!(ViewState::from_hash("#/import", &names).page, Page::Import);
+        assert_eq!(ViewState::from_hash("#/import", &names).to_hash(), "#/import");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::overview::Overview;
 use super::report_nav::ReportNav;
 use super::report_page::ReportPage;
 use super::docs_state::DocsState;
+use super::import_page::ImportPage;
 use super::state::{AppData, LoadedData};
 use crate::url_state::Page;
 
@@ -23,6 +24,7 @@ pub fn App() -> impl IntoView {
     provide_context(app);
     provide_context(DocsState::new());
     app.check_llm();
+    app.restore_saved_import();
     let dragging = RwSignal::new(false);
 
     let on_drag_over = move |ev: leptos::ev::DragEvent| {
@@ -32,8 +34,8 @@ pub fn App() -> impl IntoView {
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         dragging.set(false);
-        if let Some(file) = ev.data_transfer().and_then(|dt| dt.files()).and_then(|files| files.get(0)) {
-            app.open_file(file);
+        if let Some(list) = ev.data_transfer().and_then(|dt| dt.files()) {
+            app.open_files((0..list.length()).filter_map(|i| list.get(i)).collect());
         }
     };
 
@@ -74,7 +76,7 @@ pub fn App() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <div class="drop-hint" aria-hidden="true">"Drop a .db file to open it"</div>
+            <div class="drop-hint" aria-hidden="true">"Drop a .db file, or system-table exports (CSV / JSON Lines), to open them"</div>
         </div>
     }
 }
@@ -94,6 +96,7 @@ fn MainLayout(data: Rc<LoadedData>) -> impl IntoView {
                     Page::Overview => view! { <Overview data=data.get_value()/> }.into_any(),
                     Page::Report(key) => view! { <ReportPage data=data.get_value() report_key=key/> }.into_any(),
                     Page::Bench => view! { <BenchPage/> }.into_any(),
+                    Page::Import => view! { <ImportPage data=data.get_value()/> }.into_any(),
                 }}
             </main>
         </div>

@@ -38,6 +38,17 @@ impl JsBytes {
     pub fn len(&self) -> usize {
         self.len
     }
+
+    pub fn from_arrays(chunks: Vec<Uint8Array>) -> JsBytes {
+        JsBytes::new(chunks)
+    }
+
+    /// Copies the bytes into wasm memory.
+    pub fn to_vec(mut self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len);
+        std::io::Read::read_to_end(&mut self, &mut out).expect("reading JS memory cannot fail");
+        out
+    }
 }
 
 impl std::io::Read for JsBytes {

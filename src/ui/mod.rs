@@ -21,6 +21,8 @@
 //! | `llm_client` | the proxy's health and streamed chat completions, cancellable |
 //! | `llm_notice` | where answers come from, and how to configure an LLM |
 //! | `chart` | an ECharts host for a `charming::Chart`, with click events |
+//! | `import_page` | what an import of system-table exports found; forgetting it |
+//! | `saved_import` | the imported DB kept in the browser's origin-private storage |
 //! | `bench_page` | report timings in the browser, for `make bench` |
 
 mod answer_card;
@@ -33,6 +35,7 @@ mod dataset_summary;
 mod debug_panel;
 mod docs_state;
 mod filters_bar;
+mod import_page;
 mod kpi_row;
 mod load_error_panel;
 mod llm_client;
@@ -47,6 +50,7 @@ mod report_nav;
 mod report_page;
 mod report_table;
 mod router;
+mod saved_import;
 mod selection_pane;
 mod state;
 

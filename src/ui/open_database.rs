@@ -1,5 +1,5 @@
-//! The control to open one's own usage database (`.db` file); dropping a file anywhere on
-//! the page does the same (see `app`).
+//! The control to open one's own usage database (`.db` file) or system-table exports to
+//! import; dropping files anywhere on the page does the same (see `app`).
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -12,21 +12,23 @@ pub fn OpenDatabase() -> impl IntoView {
     let app = expect_context::<AppData>();
     let on_change = move |ev: leptos::ev::Event| {
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
-        if let Some(file) = input.files().and_then(|files| files.get(0)) {
-            app.open_file(file);
+        if let Some(list) = input.files() {
+            app.open_files((0..list.length()).filter_map(|i| list.get(i)).collect());
         }
         // Allow picking the same file again after fixing it.
         input.set_value("");
     };
     view! {
-        <label class="button open-db" title="Open a usage database (.db); or drop it anywhere on the page">
-            {move || if app.opening.get() { "Opening…" } else { "Open your .db file" }}
+        <label class="button open-db" title="Open a usage database (.db), or import Databricks system-table exports (CSV / JSON Lines of system.billing.usage, list_prices, lakeflow, compute, query history); or drop them anywhere on the page. Nothing leaves this browser.">
+            {move || if app.opening.get() { "Opening…" } else { "Open your data" }}
             <input
                 type="file"
-                accept=".db,.sqlite,.sqlite3"
+                multiple
+                accept=".db,.sqlite,.sqlite3,.csv,.json,.jsonl,.ndjson"
                 data-testid="open-db-input"
                 on:change=on_change
             />
         </label>
+        {move || app.import_status.get().map(|s| view! { <span class="muted import-status" role="status" data-testid="import-status">{s}</span> })}
     }
 }

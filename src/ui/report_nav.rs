@@ -49,6 +49,12 @@ pub fn ReportNav() -> impl IntoView {
                     }
                 })
                 .collect_view()}
+            {move || {
+                let imported = app.active().is_some_and(|d| crate::import::stored_report(d.db.conn()).is_some());
+                imported.then(|| view! {
+                    <a href=move || href(Page::Import) class:active=move || is_page(Page::Import) data-testid="nav-import">"Import coverage"</a>
+                })
+            }}
         </nav>
     }
 }

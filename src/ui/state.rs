@@ -17,7 +17,7 @@ use crate::format::thousands;
 use crate::graph::{build as build_graph, UsageGraph};
 use crate::report::ReportFilters;
 use crate::summary::{dataset_summary, DatasetSummary};
-use crate::url_state::ViewState;
+use crate::url_state::{Page, ViewState};
 
 /// Where the app fetches the seeded demo database from (relative to the page).
 pub const SEEDED_DB_URL: &str = "data/usage_rag_data.db";
@@ -42,6 +42,11 @@ impl LoadedData {
     pub fn from_bytes(source: String, bytes: JsBytes) -> Result<LoadedData, String> {
         let len = bytes.len();
         let db = UsageDb::from_reader(bytes, len).map_err(|e| e.to_string())?;
+        LoadedData::from_db(source, db)
+    }
+
+    /// Derives what the page needs from an opened database.
+    pub fn from_db(source: String, db: UsageDb) -> Result<LoadedData, String> {
         let failed = |e: rusqlite::Error| format!("Reading the database failed: {e}");
         let summary = dataset_summary(db.conn()).map_err(failed)?;
         let data_range = ReportFilters::data_range(db.conn()).map_err(failed)?;
@@ -104,6 +109,8 @@ pub struct AppData {
     pub progress: RwSignal<ByteProgress>,
     pub open_failure: RwSignal<Option<OpenFailure>>,
     pub opening: RwSignal<bool>,
+    /// Progress of an import of system-table exports, file by file.
+    pub import_status: RwSignal<Option<String>>,
     /// What the URL says; changed only through `navigate`.
     pub view: RwSignal<ViewState>,
     /// Whether the commentary pane shows its debug panel.
@@ -127,6 +134,7 @@ impl AppData {
             progress,
             open_failure: RwSignal::new(None),
             opening: RwSignal::new(false),
+            import_status: RwSignal::new(None),
             view: router::view_signal(),
             debug: RwSignal::new(false),
             llm: RwSignal::new(LlmStatus::Checking),
@@ -161,26 +169,99 @@ impl AppData {
         self.opened.get().or_else(|| self.seeded.get().and_then(|r| r.ok()))
     }
 
-    /// Reads, validates and — only if valid — switches to a user's file. On failure the
-    /// data shown before stays, and the failure is reported.
-    pub fn open_file(self, file: web_sys::File) {
-        let name = file.name();
+    /// Opens what the user picked or dropped: one SQLite file is opened as a usage
+    /// database; anything else is imported as system-table exports (CSV / JSON Lines).
+    pub fn open_files(self, files: Vec<web_sys::File>) {
+        if files.is_empty() {
+            return;
+        }
         self.opening.set(true);
         spawn_local(async move {
-            let result = match read_file(&file).await {
-                Ok(bytes) => LoadedData::from_bytes(name.clone(), bytes),
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(data) => {
-                    self.opened.set(Some(Rc::new(data)));
-                    self.open_failure.set(None);
-                    // Filters and selections of the old data may not exist in the new.
-                    self.update_view(|v| *v = ViewState { page: v.page.clone(), ..ViewState::default() });
+            let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+            for (i, file) in files.iter().enumerate() {
+                self.import_status.set(Some(format!("Reading {} ({} of {})…", file.name(), i + 1, files.len())));
+                match read_file(file).await {
+                    Ok(bytes) => inputs.push((file.name(), bytes.to_vec())),
+                    Err(message) => {
+                        self.fail(file.name(), message);
+                        return;
+                    }
                 }
-                Err(message) => self.open_failure.set(Some(OpenFailure { file_name: name, message })),
             }
-            self.opening.set(false);
+            let database_name = |n: &str| [".db", ".sqlite", ".sqlite3"].iter().any(|e| n.to_lowercase().ends_with(e));
+            let sqlite = inputs.len() == 1 && (inputs[0].1.starts_with(b"SQLite format 3\0") || database_name(&inputs[0].0));
+            if sqlite {
+                let (name, bytes) = inputs.pop().expect("one file");
+                let len = bytes.len();
+                let result = UsageDb::from_reader(bytes.as_slice(), len).map_err(|e| e.to_string()).and_then(|db| LoadedData::from_db(name.clone(), db));
+                match result {
+                    Ok(data) => self.switch_to(data, ViewState { page: self.view.get_untracked().page, ..ViewState::default() }),
+                    Err(message) => self.fail(name, message),
+                }
+                return;
+            }
+            let names = inputs.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>().join(", ");
+            self.import_status.set(Some(format!("Importing {} file(s)…", inputs.len())));
+            // Let the page show the status before the (synchronous) import runs.
+            super::browser_io::sleep_ms(20).await;
+            match crate::import::import_files(&inputs) {
+                Ok(imported) => {
+                    if let Err(e) = super::saved_import::save(&imported.bytes).await {
+                        leptos::logging::warn!("the import could not be saved in this browser: {e}");
+                    }
+                    let source = format!("Imported system tables ({} files)", inputs.len());
+                    match LoadedData::from_db(source, imported.db) {
+                        Ok(data) => self.switch_to(data, ViewState { page: Page::Import, ..ViewState::default() }),
+                        Err(message) => self.fail(names, message),
+                    }
+                }
+                Err(e) => self.fail(names, e.to_string()),
+            }
+        });
+    }
+
+    /// Shows `data` from now on, at `view`.
+    fn switch_to(self, data: LoadedData, view: ViewState) {
+        self.opened.set(Some(Rc::new(data)));
+        self.open_failure.set(None);
+        self.opening.set(false);
+        self.import_status.set(None);
+        // Filters and selections of the old data may not exist in the new.
+        self.navigate(view);
+    }
+
+    fn fail(self, file_name: String, message: String) {
+        self.open_failure.set(Some(OpenFailure { file_name, message }));
+        self.opening.set(false);
+        self.import_status.set(None);
+    }
+
+    /// Opens the import saved in this browser, if any (at start).
+    pub fn restore_saved_import(self) {
+        spawn_local(async move {
+            match super::saved_import::load().await {
+                Ok(Some(bytes)) => match LoadedData::from_bytes("Imported system tables (saved in this browser)".to_string(), bytes) {
+                    Ok(data) => {
+                        if self.opened.get_untracked().is_none() {
+                            self.opened.set(Some(Rc::new(data)));
+                        }
+                    }
+                    Err(message) => self.open_failure.set(Some(OpenFailure { file_name: "the saved import".into(), message })),
+                },
+                Ok(None) => {}
+                Err(e) => leptos::logging::warn!("no saved import: {e}"),
+            }
+        });
+    }
+
+    /// Forgets the saved import and goes back to the demo data.
+    pub fn forget_import(self) {
+        spawn_local(async move {
+            if let Err(e) = super::saved_import::forget().await {
+                leptos::logging::warn!("could not remove the saved import: {e}");
+            }
+            self.opened.set(None);
+            self.navigate(ViewState::default());
         });
     }
 }

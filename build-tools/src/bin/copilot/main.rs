@@ -187,6 +187,18 @@ enum Command {
         #[arg(long, default_value_t = SeedConfig::default().seed)]
         seed: u64,
     },
+    /// Import Databricks system-table exports (CSV / JSON Lines, recognised by their columns)
+    /// into a database the app opens; prints what was imported, malformed lines, report
+    /// coverage and attribution gaps.
+    Import {
+        /// Exported files of system.billing.usage, list_prices, lakeflow.*, compute.*, query.history.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Print the dataset summary the page shows after loading a database.
     Summary {
         #[arg(long)]
@@ -325,6 +337,26 @@ fn run(cli: Cli) -> Result<(), String> {
                 config.days,
                 config.first_day,
             );
+            Ok(())
+        }
+        Command::Import { files, out, format } => {
+            let started = std::time::Instant::now();
+            let mut inputs = Vec::new();
+            for path in &files {
+                let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+                inputs.push((name, bytes));
+            }
+            let imported = usage_copilot::import::import_files(&inputs).map_err(|e| e.to_string())?;
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            std::fs::write(&out, &imported.bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&imported.report).expect("serialises")),
+                Format::Text => print!("{}", imported.report.to_text()),
+            }
+            eprintln!("wrote {} in {:.1} s", out.display(), started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Summary { db, format } => {

@@ -1,0 +1,324 @@
+//! Reading one exported file: CSV or JSON Lines into rows of JSON values (nested struct,
+//! map and array columns parsed once), recognising which system table it is by its
+//! columns, and reading fields whether nested (`usage_metadata` as an object or JSON text)
+//! or flattened (`usage_metadata.job_id` or `usage_metadata_job_id` columns).
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::csv;
+
+/// A row that could not be read, with its physical line (the CSV header is line 1).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Malformed {
+    pub line: usize,
+    pub message: String,
+}
+
+/// The rows of one file, aligned to its columns.
+pub struct SourceFile {
+    pub format: &'static str,
+    pub columns: Vec<String>,
+    index: HashMap<String, usize>,
+    pub rows: Vec<(usize, Vec<Value>)>,
+    pub malformed: Vec<Malformed>,
+}
+
+/// Parses a CSV cell: JSON text for nested columns, otherwise the string itself.
+fn cell(text: String) -> Value {
+    let t = text.trim_start();
+    if t.starts_with('{') || t.starts_with('[') {
+        if let Ok(v) = serde_json::from_str::<Value>(&text) {
+            return v;
+        }
+    }
+    Value::String(text)
+}
+
+impl SourceFile {
+    /// Reads `bytes` as JSON Lines when the first non-blank character is `{`, else as CSV.
+    pub fn read(bytes: &[u8]) -> Result<SourceFile, String> {
+        let text = std::str::from_utf8(bytes).map_err(|e| format!("the file is not UTF-8 text ({e})"))?;
+        let first = text.trim_start_matches('\u{feff}').trim_start().chars().next();
+        match first {
+            None => Err("the file is empty".to_string()),
+            Some('{') => Ok(SourceFile::json_lines(text)),
+            Some(_) => Ok(SourceFile::csv(text)),
+        }
+    }
+
+    fn with_columns(format: &'static str, columns: Vec<String>) -> SourceFile {
+        let index = columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
+        SourceFile { format, columns, index, rows: Vec::new(), malformed: Vec::new() }
+    }
+
+    fn csv(text: &str) -> SourceFile {
+        let (rows, broken) = csv::parse(text);
+        let mut rows = rows.into_iter();
+        let header: Vec<String> = rows.next().map(|r| r.fields.into_iter().map(|f| f.trim().to_string()).collect()).unwrap_or_default();
+        let mut file = SourceFile::with_columns("csv", header);
+        for row in rows {
+            if row.fields.len() != file.columns.len() {
+                file.malformed.push(Malformed {
+                    line: row.line,
+                    message: format!("{} fields where the header has {}", row.fields.len(), file.columns.len()),
+                });
+                continue;
+            }
+            file.rows.push((row.line, row.fields.into_iter().map(cell).collect()));
+        }
+        if let Some(b) = broken {
+            file.malformed.push(Malformed { line: b.line, message: b.message });
+        }
+        file
+    }
+
+    fn json_lines(text: &str) -> SourceFile {
+        let mut objects = Vec::new();
+        let mut malformed = Vec::new();
+        let mut columns: Vec<String> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let line_no = i + 1;
+            let line = line.trim_start_matches('\u{feff}').trim();
+            if line.is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Value>(line) {
+                Ok(Value::Object(map)) => {
+                    for key in map.keys() {
+                        if !seen.contains_key(key) {
+                            seen.insert(key.clone(), columns.len());
+                            columns.push(key.clone());
+                        }
+                    }
+                    objects.push((line_no, map));
+                }
+                Ok(_) => malformed.push(Malformed { line: line_no, message: "not a JSON object".to_string() }),
+                Err(e) => malformed.push(Malformed { line: line_no, message: format!("invalid JSON: {e}") }),
+            }
+        }
+        let mut file = SourceFile::with_columns("jsonl", columns);
+        file.malformed = malformed;
+        let width = file.columns.len();
+        for (line, mut map) in objects {
+            let mut values = vec![Value::Null; width];
+            for (key, slot) in file.columns.iter().zip(values.iter_mut()) {
+                if let Some(v) = map.remove(key) {
+                    *slot = match v {
+                        Value::String(s) => cell(s),
+                        other => other,
+                    };
+                }
+            }
+            file.rows.push((line, values));
+        }
+        file
+    }
+
+    /// Whether the file has `column`, directly or, for a struct column, flattened
+    /// (`usage_metadata.job_id` or `usage_metadata_job_id`).
+    pub fn has(&self, column: &str) -> bool {
+        if self.index.contains_key(column) {
+            return true;
+        }
+        let dotted = format!("{column}.");
+        let underscored = format!("{column}_");
+        STRUCT_COLUMNS.contains(&column) && self.columns.iter().any(|c| c.starts_with(&dotted) || c.starts_with(&underscored))
+    }
+
+    /// The value at `path` ("a" or "a.b.c") in `row`: a flattened column first, then the
+    /// nested value.
+    pub fn get<'a>(&self, row: &'a [Value], path: &str) -> Option<&'a Value> {
+        if let Some(&i) = self.index.get(path) {
+            return non_null(&row[i]);
+        }
+        if path.contains('.') {
+            if let Some(&i) = self.index.get(&path.replace('.', "_")) {
+                return non_null(&row[i]);
+            }
+        }
+        let mut parts = path.split('.');
+        let head = parts.next()?;
+        let mut value = &row[*self.index.get(head)?];
+        for part in parts {
+            value = value.as_object()?.get(part)?;
+        }
+        non_null(value)
+    }
+
+    pub fn text(&self, row: &[Value], path: &str) -> Option<String> {
+        match self.get(row, path)? {
+            Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty() && s != "null" && s != "NULL"),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            other => Some(other.to_string()),
+        }
+    }
+
+    pub fn number(&self, row: &[Value], path: &str) -> Result<Option<f64>, String> {
+        match self.get(row, path) {
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => s.trim().parse::<f64>().map(Some).map_err(|_| format!("{path} {s:?} is not a number")),
+            Some(other) => Err(format!("{path} {other} is not a number")),
+        }
+    }
+
+    /// A timestamp as Unix seconds (UTC).
+    pub fn instant(&self, row: &[Value], path: &str) -> Result<Option<i64>, String> {
+        match self.text(row, path) {
+            None => Ok(None),
+            Some(t) => parse_instant(&t).map(Some).ok_or_else(|| format!("{path} {t:?} is not a timestamp")),
+        }
+    }
+
+    /// Strings of an array column (JSON array, or a single value).
+    pub fn list(&self, row: &[Value], path: &str) -> Vec<String> {
+        match self.get(row, path) {
+            Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string()))).collect(),
+            Some(Value::String(s)) if !s.trim().is_empty() => vec![s.trim().to_string()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// A map column as sorted `key=value` strings (empty for null or `{}`).
+    pub fn tags(&self, row: &[Value], path: &str) -> Vec<String> {
+        let mut out: Vec<String> = match self.get(row, path) {
+            Some(Value::Object(map)) => map.iter().map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect(),
+            _ => Vec::new(),
+        };
+        out.sort();
+        out
+    }
+}
+
+fn non_null(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
+        other => Some(other),
+    }
+}
+
+/// Parses `2025-11-03T01:00:00.000+00:00`, `2025-11-03 01:00:00`, `...Z`, `...+0100` or a
+/// bare date into Unix seconds, UTC.
+pub fn parse_instant(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.len() == 10 {
+        return crate::calendar::Date::parse(text).map(|d| d.at_midnight().unix_seconds());
+    }
+    let base = crate::calendar::Timestamp::parse(text)?.unix_seconds();
+    let mut rest = &text[19..];
+    if let Some(r) = rest.strip_prefix('.') {
+        let digits = r.chars().take_while(|c| c.is_ascii_digit()).count();
+        rest = &r[digits..];
+    }
+    let offset = match rest {
+        "" | "Z" | "z" | " UTC" | "UTC" => 0,
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let digits: String = rest[1..].chars().filter(|c| c.is_ascii_digit()).collect();
+            if digits.len() != 4 {
+                return None;
+            }
+            let h: i64 = digits[..2].parse().ok()?;
+            let m: i64 = digits[2..].parse().ok()?;
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    Some(base - offset)
+}
+
+/// Columns that are structs in the system tables and may arrive flattened.
+const STRUCT_COLUMNS: &[&str] = &["usage_metadata", "pricing", "compute", "product_features", "identity_metadata", "aws_attributes"];
+
+/// A known system table: its name, the columns that identify it, and columns it must not have.
+pub struct Signature {
+    pub table: &'static str,
+    pub required: &'static [&'static str],
+    pub forbidden: &'static [&'static str],
+}
+
+pub const SIGNATURES: &[Signature] = &[
+    Signature { table: BILLING_USAGE, required: &["sku_name", "usage_quantity", "usage_start_time", "usage_end_time", "usage_metadata"], forbidden: &[] },
+    Signature { table: LIST_PRICES, required: &["sku_name", "price_start_time", "pricing"], forbidden: &[] },
+    Signature { table: JOBS, required: &["job_id", "name", "change_time"], forbidden: &[] },
+    Signature { table: JOB_RUNS, required: &["job_id", "run_id", "period_start_time", "period_end_time", "result_state"], forbidden: &["task_key"] },
+    Signature { table: JOB_TASK_RUNS, required: &["job_id", "run_id", "job_run_id", "task_key", "period_start_time", "period_end_time", "compute_ids"], forbidden: &[] },
+    Signature { table: CLUSTERS, required: &["cluster_id", "cluster_name", "change_time", "cluster_source"], forbidden: &[] },
+    Signature { table: NODE_TIMELINE, required: &["cluster_id", "instance_id", "start_time", "end_time", "driver"], forbidden: &[] },
+    Signature { table: INSTANCE_EVENTS, required: &["instance_id", "event_time", "availability_type", "state"], forbidden: &[] },
+    Signature { table: WAREHOUSES, required: &["warehouse_id", "warehouse_name", "warehouse_size", "change_time"], forbidden: &[] },
+    Signature { table: QUERY_HISTORY, required: &["statement_id", "execution_status", "start_time", "compute"], forbidden: &[] },
+];
+
+pub const BILLING_USAGE: &str = "system.billing.usage";
+pub const LIST_PRICES: &str = "system.billing.list_prices";
+pub const JOBS: &str = "system.lakeflow.jobs";
+pub const JOB_RUNS: &str = "system.lakeflow.job_run_timeline";
+pub const JOB_TASK_RUNS: &str = "system.lakeflow.job_task_run_timeline";
+pub const CLUSTERS: &str = "system.compute.clusters";
+pub const NODE_TIMELINE: &str = "system.compute.node_timeline";
+pub const INSTANCE_EVENTS: &str = "system.compute.instance_events";
+pub const WAREHOUSES: &str = "system.compute.warehouses";
+pub const QUERY_HISTORY: &str = "system.query.history";
+
+/// Which table a file is: `Ok(table)`, or `Err((closest table, its missing columns))`.
+pub fn recognise(file: &SourceFile) -> Result<&'static str, (&'static str, Vec<String>)> {
+    let mut best: Option<(&Signature, usize)> = None;
+    let mut closest: Option<(&Signature, usize)> = None;
+    for sig in SIGNATURES {
+        let present = sig.required.iter().filter(|c| file.has(c)).count();
+        let excluded = sig.forbidden.iter().any(|c| file.has(c));
+        if present == sig.required.len() && !excluded {
+            if best.is_none_or(|(b, _)| sig.required.len() > b.required.len()) {
+                best = Some((sig, present));
+            }
+        } else if closest.is_none_or(|(c, p)| present * c.required.len() > p * sig.required.len()) {
+            closest = Some((sig, present));
+        }
+    }
+    match (best, closest) {
+        (Some((sig, _)), _) => Ok(sig.table),
+        (None, Some((sig, _))) => Err((sig.table, sig.required.iter().filter(|c| !file.has(c)).map(|c| c.to_string()).collect())),
+        (None, None) => unreachable!("there are signatures"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_with_fractions_and_offsets() {
+        let utc = parse_instant("2025-11-03 01:00:00").unwrap();
+        assert_eq!(parse_instant("2025-11-03T01:00:00.000+00:00"), Some(utc));
+        assert_eq!(parse_instant("2025-11-03T01:00:00Z"), Some(utc));
+        assert_eq!(parse_instant("2025-11-03T02:30:00+01:30"), Some(utc));
+        assert_eq!(parse_instant("2025-11-03"), Some(utc - 3600));
+        assert_eq!(parse_instant("yesterday"), None);
+    }
+
+    #[test]
+    fn nested_or_flattened_fields_and_recognition() {
+        let nested = SourceFile::read(b"sku_name,usage_quantity,usage_start_time,usage_end_time,usage_metadata\nJOBS,2.5,2025-11-03 01:00:00,2025-11-03 02:00:00,\"{\"\"job_id\"\":\"\"42\"\"}\"\n").unwrap();
+        assert_eq!(recognise(&nested), Ok(BILLING_USAGE));
+        assert_eq!(nested.text(&nested.rows[0].1, "usage_metadata.job_id").as_deref(), Some("42"));
+        let flat = SourceFile::read(b"sku_name,usage_quantity,usage_start_time,usage_end_time,usage_metadata.job_id\nJOBS,2.5,2025-11-03 01:00:00,2025-11-03 02:00:00,42\n").unwrap();
+        assert_eq!(recognise(&flat), Ok(BILLING_USAGE));
+        assert_eq!(flat.text(&flat.rows[0].1, "usage_metadata.job_id").as_deref(), Some("42"));
+        let renamed = SourceFile::read(b"sku_name,quantity,usage_start_time,usage_end_time,usage_metadata\n").unwrap();
+        assert_eq!(recognise(&renamed), Err((BILLING_USAGE, vec!["usage_quantity".to_string()])));
+        let jsonl = SourceFile::read(b"{\"job_id\":\"1\",\"run_id\":\"9\",\"job_run_id\":\"5\",\"task_key\":\"t\",\"period_start_time\":\"2025-11-03T01:00:00Z\",\"period_end_time\":\"2025-11-03T01:10:00Z\",\"compute_ids\":[\"c1\"],\"result_state\":null}\nnot json\n").unwrap();
+        assert_eq!(recognise(&jsonl), Ok(JOB_TASK_RUNS));
+        assert_eq!(jsonl.list(&jsonl.rows[0].1, "compute_ids"), ["c1"]);
+        assert_eq!(jsonl.malformed[0].line, 2);
+    }
+}

@@ -1,0 +1,77 @@
+//! Keeping an imported database in the browser's origin-private file system (OPFS), so a
+//! reload keeps the user's data without it ever leaving the machine; and forgetting it.
+//! Called through `js_sys::Reflect`, since the OPFS API is young.
+
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::browser_io::{js_error_text, JsBytes};
+
+/// The file name inside the origin-private file system.
+const FILE: &str = "imported-usage.db";
+
+fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let f: Function = Reflect::get(target, &method.into()).map_err(|e| js_error_text(&e))?.dyn_into().map_err(|_| format!("{method} is not available in this browser"))?;
+    let array = js_sys::Array::new();
+    for a in args {
+        array.push(a);
+    }
+    f.apply(target, &array).map_err(|e| js_error_text(&e))
+}
+
+async fn awaited(value: JsValue) -> Result<JsValue, String> {
+    let promise: Promise = value.dyn_into().map_err(|_| "expected a promise".to_string())?;
+    JsFuture::from(promise).await.map_err(|e| js_error_text(&e))
+}
+
+async fn root() -> Result<JsValue, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let navigator = Reflect::get(&window, &"navigator".into()).map_err(|e| js_error_text(&e))?;
+    let storage = Reflect::get(&navigator, &"storage".into()).map_err(|e| js_error_text(&e))?;
+    if storage.is_undefined() {
+        return Err("this browser has no storage manager".into());
+    }
+    awaited(call(&storage, "getDirectory", &[])?).await
+}
+
+/// Saves the imported database's bytes.
+pub async fn save(bytes: &[u8]) -> Result<(), String> {
+    let dir = root().await?;
+    let options = Object::new();
+    Reflect::set(&options, &"create".into(), &JsValue::TRUE).map_err(|e| js_error_text(&e))?;
+    let handle = awaited(call(&dir, "getFileHandle", &[FILE.into(), options.into()])?).await?;
+    let writable = awaited(call(&handle, "createWritable", &[])?).await?;
+    awaited(call(&writable, "write", &[Uint8Array::from(bytes).into()])?).await?;
+    awaited(call(&writable, "close", &[])?).await?;
+    Ok(())
+}
+
+/// The saved database, when there is one.
+pub async fn load() -> Result<Option<JsBytes>, String> {
+    let dir = root().await?;
+    let handle = match call(&dir, "getFileHandle", &[FILE.into()]) {
+        Ok(p) => match awaited(p).await {
+            Ok(h) => h,
+            Err(_) => return Ok(None),
+        },
+        Err(e) => return Err(e),
+    };
+    let file = awaited(call(&handle, "getFile", &[])?).await?;
+    let buffer = awaited(call(&file, "arrayBuffer", &[])?).await?;
+    let array = Uint8Array::new(&buffer);
+    if array.length() == 0 {
+        return Ok(None);
+    }
+    Ok(Some(JsBytes::from_arrays(vec![array])))
+}
+
+/// Removes the saved database (no error when there is none).
+pub async fn forget() -> Result<(), String> {
+    let dir = root().await?;
+    match awaited(call(&dir, "removeEntry", &[FILE.into()])?).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.contains("could not be found") || e.contains("NotFound") => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,69 @@
+// Importing system-table exports in the browser: pick the fixture files → the coverage
+// page (files recognised by their columns, gaps) → job_cost shows the fixture's jobs with
+// the hand-computed totals (tests/fixtures/system-tables/EXPECTED.md) and the same figures
+// as `copilot import` + `copilot report`; a reload keeps the data; "forget" removes it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, openPage, copilot, tempDir, ROOT } from './harness.mjs';
+
+const FIXTURES = path.join(ROOT, 'tests/fixtures/system-tables');
+const files = readdirSync(FIXTURES).filter((f) => /\.(csv|jsonl)$/.test(f)).map((f) => path.join(FIXTURES, f));
+
+let server; let browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); server?.stop(); });
+
+async function jobTotals(page) {
+  await page.goto(`${server.url}/#/report/job_cost`);
+  const rows = page.locator('[data-table=jobs] tbody tr');
+  await rows.first().waitFor({ timeout: 30000 });
+  return rows.evaluateAll((trs) => trs.map((tr) => ({
+    entity: tr.querySelector('.row-select')?.dataset.entity,
+    text: tr.textContent,
+  })));
+}
+
+test('dropped exports → coverage page → job_cost totals; reload keeps them; forget removes them', async () => {
+  const errors = [];
+  const page = await openPage(browser, server.url, errors);
+  await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
+  await page.getByTestId('open-db-input').setInputFiles(files);
+  const coverage = page.getByTestId('import-page');
+  await coverage.waitFor({ timeout: 30000 });
+  assert.match(page.url(), /#\/import$/);
+  const recognised = await page.locator('[data-testid=import-files] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.children[1].textContent));
+  assert.deepEqual(recognised, [
+    'system.billing.usage', 'system.billing.list_prices', 'system.lakeflow.jobs', 'system.lakeflow.job_run_timeline',
+    'system.lakeflow.job_task_run_timeline', 'system.compute.clusters', 'system.compute.instance_events',
+    'system.compute.node_timeline', 'system.compute.warehouses', 'system.query.history',
+  ]);
+  assert.equal(await page.getByTestId('gap-total').textContent(), '$25.70');
+  assert.equal(await page.getByTestId('gap-attributable').textContent(), '$3.00');
+  assert.equal(await page.locator('[data-testid=import-coverage] [data-report=job_cost]').getAttribute('data-available'), 'true');
+  assert.equal(await page.locator('[data-testid=import-coverage] [data-report=anomaly_detection]').getAttribute('data-available'), 'false');
+
+  // The browser's import equals the CLI's, and both equal the hand-computed totals.
+  const db = path.join(tempDir(), 'imported.db');
+  copilot('import', ...files, '--out', db);
+  const cli = JSON.parse(copilot('report', 'job_cost', '--db', db, '--format', 'json'));
+  assert.deepEqual(cli.rows.map((r) => [r.job_id, r.total_cost_usd]), [['1001', 4.15], ['1002', 2.35], ['1004', 0.6], ['1003', 0], ['1005', 0]]);
+  const rows = await jobTotals(page);
+  assert.deepEqual(rows.map((r) => r.entity), cli.rows.map((r) => `job:${r.job_id}`));
+  assert.ok(rows[0].text.includes('nightly_orders_etl') && rows[0].text.includes('$4.15'), rows[0].text);
+  assert.ok(rows[1].text.includes('$2.35'), rows[1].text);
+
+  await page.reload();
+  const again = await jobTotals(page);
+  assert.deepEqual(again.map((r) => r.entity), rows.map((r) => r.entity), 'a reload keeps the imported data');
+
+  await page.goto(`${server.url}/#/import`);
+  await page.getByTestId('forget-import').click();
+  await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
+  await page.reload();
+  await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
+  assert.match(await page.getByTestId('dataset-summary').textContent(), /Chicago Cola|OU-CHICOLA|9/);
+  assert.equal(await page.getByTestId('nav-import').count(), 0, 'the import is gone');
+  assert.deepEqual(errors, []);
+});
