@@ -71,6 +71,7 @@ test-e2e: dist tools
 bench: dist tools
 	node bench/reports.mjs
 	node bench/docs.mjs
+	node bench/import.mjs
 	node bench/proxy.mjs
 
 ## clean: remove build output and generated data

@@ -93,6 +93,19 @@ impl UsageDb {
         Ok(UsageDb { conn, byte_len: len })
     }
 
+    /// Adopts a database built in memory (an import): checks the schema and adds what the
+    /// app derives, like `from_bytes`. `byte_len` is the size of its file form.
+    pub fn from_connection(conn: Connection, byte_len: usize) -> Result<UsageDb, LoadError> {
+        let unreadable = |e: rusqlite::Error| LoadError::Unreadable(e.to_string());
+        conn.execute_batch(&format!("PRAGMA cache_size = -{SORT_CACHE_KIB}; PRAGMA temp_store = MEMORY;")).map_err(unreadable)?;
+        let problem = schema::check_required(&conn).map_err(unreadable)?;
+        if !problem.is_empty() {
+            return Err(LoadError::Schema(problem));
+        }
+        schema::complete_optional(&conn).map_err(unreadable)?;
+        Ok(UsageDb { conn, byte_len })
+    }
+
     /// Reads a database file from disk (native tools and tests).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn open_path(path: &std::path::Path) -> Result<UsageDb, LoadError> {

@@ -15,70 +15,94 @@ pub struct Broken {
     pub message: String,
 }
 
-/// Splits `text` into rows. The first row is the header. A leading UTF-8 BOM is ignored,
-/// `\r\n` and `\n` both end a row, and blank lines are skipped.
-pub fn parse(text: &str) -> (Vec<Row>, Option<Broken>) {
+/// Rows of `text` one at a time. The first row is the header. A leading UTF-8 BOM is
+/// ignored, `\r\n` and `\n` both end a row, and blank lines are skipped.
+pub struct Records<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    line: usize,
+    done: bool,
+}
+
+pub fn records(text: &str) -> Records<'_> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rows = Vec::new();
-    let mut fields: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut in_quotes = false;
-    let mut quoted = false;
-    let mut line = 1;
-    let mut row_line = 1;
-    let mut chars = text.chars().peekable();
-    let mut row_has_content = false;
-    while let Some(c) = chars.next() {
-        if in_quotes {
+    Records { chars: text.chars().peekable(), line: 1, done: false }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<Row, Broken>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut fields: Vec<String> = Vec::new();
+        let mut field = String::new();
+        let mut in_quotes = false;
+        let mut quoted = false;
+        let mut row_has_content = false;
+        let mut row_line = self.line;
+        while let Some(c) = self.chars.next() {
+            if in_quotes {
+                match c {
+                    '"' if self.chars.peek() == Some(&'"') => {
+                        self.chars.next();
+                        field.push('"');
+                    }
+                    '"' => in_quotes = false,
+                    '\n' => {
+                        self.line += 1;
+                        field.push('\n');
+                    }
+                    _ => field.push(c),
+                }
+                continue;
+            }
             match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
+                '"' if field.is_empty() && !quoted => {
+                    in_quotes = true;
+                    quoted = true;
+                    row_has_content = true;
                 }
-                '"' => in_quotes = false,
-                '\n' => {
-                    line += 1;
-                    field.push('\n');
-                }
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' if field.is_empty() && !quoted => {
-                in_quotes = true;
-                quoted = true;
-                row_has_content = true;
-            }
-            ',' => {
-                fields.push(std::mem::take(&mut field));
-                quoted = false;
-                row_has_content = true;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                if row_has_content || !field.is_empty() {
+                ',' => {
                     fields.push(std::mem::take(&mut field));
-                    rows.push(Row { line: row_line, fields: std::mem::take(&mut fields) });
+                    quoted = false;
+                    row_has_content = true;
                 }
-                field.clear();
-                quoted = false;
-                row_has_content = false;
-                line += 1;
-                row_line = line;
-            }
-            _ => {
-                field.push(c);
-                row_has_content = true;
+                '\r' if self.chars.peek() == Some(&'\n') => {}
+                '\n' => {
+                    self.line += 1;
+                    if row_has_content || !field.is_empty() {
+                        fields.push(field);
+                        return Some(Ok(Row { line: row_line, fields }));
+                    }
+                    row_line = self.line;
+                }
+                _ => {
+                    field.push(c);
+                    row_has_content = true;
+                }
             }
         }
+        self.done = true;
+        if in_quotes {
+            return Some(Err(Broken { line: row_line, message: "a quoted field is never closed".to_string() }));
+        }
+        if row_has_content || !field.is_empty() {
+            fields.push(field);
+            return Some(Ok(Row { line: row_line, fields }));
+        }
+        None
     }
-    if in_quotes {
-        return (rows, Some(Broken { line: row_line, message: "a quoted field is never closed".to_string() }));
-    }
-    if row_has_content || !field.is_empty() {
-        fields.push(field);
-        rows.push(Row { line: row_line, fields });
+}
+
+/// All rows of `text`, and the row that could not be split (if any).
+pub fn parse(text: &str) -> (Vec<Row>, Option<Broken>) {
+    let mut rows = Vec::new();
+    for r in records(text) {
+        match r {
+            Ok(row) => rows.push(row),
+            Err(b) => return (rows, Some(b)),
+        }
     }
     (rows, None)
 }

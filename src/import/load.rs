@@ -139,11 +139,11 @@ fn date_of(seconds: i64) -> String {
 }
 
 impl Loaded {
-    /// Adds the rows of `file` (recognised as `table`); returns how many were imported.
-    pub fn add(&mut self, table: &str, file: &SourceFile, malformed: &mut Vec<Malformed>) -> usize {
+    /// Adds the rows of `file` (recognised as `table`); returns (rows, imported, malformed).
+    pub fn add(&mut self, table: &str, file: &SourceFile<'_>) -> (usize, usize, Vec<Malformed>) {
         use super::source::*;
         let mut imported = 0;
-        for (line, row) in &file.rows {
+        let (rows, malformed) = file.for_each_row(|row| {
             let ws = || file.text(row, "workspace_id").unwrap_or_else(|| "unknown".to_string());
             let outcome: Result<(), String> = (|| {
                 match table {
@@ -272,11 +272,11 @@ impl Loaded {
                 }
                 Ok(())
             })();
-            match outcome {
-                Ok(()) => imported += 1,
-                Err(message) => malformed.push(Malformed { line: *line, message }),
+            if outcome.is_ok() {
+                imported += 1;
             }
-        }
-        imported
+            outcome
+        });
+        (rows, imported, malformed)
     }
 }

@@ -145,11 +145,21 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
     }
     let mut job_ids: BTreeSet<String> = jobs.keys().cloned().collect();
     job_ids.extend(runs.values().map(|r| r.job_id.clone()));
+    let mut billed_names: BTreeMap<&str, &str> = BTreeMap::new();
+    for u in &data.usage {
+        if let (Some(job), Some(name)) = (&u.job_id, &u.job_name) {
+            billed_names.entry(job).or_insert(name);
+        }
+    }
+    let mut run_workspace: BTreeMap<&str, &str> = BTreeMap::new();
+    for r in runs.values() {
+        run_workspace.entry(&r.job_id).or_insert(&r.workspace);
+    }
     for job_id in &job_ids {
         let version = jobs.get(job_id);
-        let billed_name = data.usage.iter().find(|u| u.job_id.as_deref() == Some(job_id)).and_then(|u| u.job_name.clone());
+        let billed_name = billed_names.get(job_id.as_str()).map(|n| n.to_string());
         let name = version.and_then(|v| v.name.clone()).or(billed_name).unwrap_or_else(|| format!("Job {job_id}"));
-        let ws = version.map(|v| v.workspace.clone()).or_else(|| runs.values().find(|r| &r.job_id == job_id).map(|r| r.workspace.clone())).unwrap_or_else(|| first_ws.clone());
+        let ws = version.map(|v| v.workspace.clone()).or_else(|| run_workspace.get(job_id.as_str()).map(|w| w.to_string())).unwrap_or_else(|| first_ws.clone());
         let tags = version.map(|v| serde_json::to_string(&v.tags).expect("serialises"));
         conn.execute(
             "INSERT INTO jobs(job_id, workspace_id, job_name, description, tags) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -158,17 +168,24 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
     }
 
     // Clusters: the version in force at a time.
+    let mut cluster_versions: BTreeMap<&str, Vec<&ClusterVersion>> = BTreeMap::new();
+    for c in &data.clusters {
+        cluster_versions.entry(&c.cluster_id).or_default().push(c);
+    }
+    // The version in force at `at`, or the earliest when the cluster was created after it
+    // (a job cluster appears a few seconds after its run starts).
     let cluster_at = |id: &str, at: i64| -> Option<&ClusterVersion> {
-        let versions = data.clusters.iter().filter(|c| c.cluster_id == id);
-        versions.clone().filter(|c| c.change_time <= at).max_by_key(|c| c.change_time).or_else(|| versions.min_by_key(|c| c.change_time))
+        let versions = cluster_versions.get(id)?;
+        versions.iter().copied().filter(|c| c.change_time <= at).max_by_key(|c| c.change_time).or_else(|| versions.iter().copied().min_by_key(|c| c.change_time))
     };
     let mut pools: BTreeMap<String, String> = BTreeMap::new();
 
     // Job runs with their configuration and spot share.
+    let compute = ComputeIndex::new(data);
     conn.execute_batch("CREATE TABLE IF NOT EXISTS job_run_spot (job_run_id TEXT PRIMARY KEY, source TEXT NOT NULL CHECK (source IN ('observed', 'configured', 'unknown')));")?;
     for run in runs.values() {
         let config = run.clusters.iter().filter_map(|c| cluster_at(c, run.start)).find(|c| c.source.as_deref() == Some("JOB")).or_else(|| run.clusters.iter().find_map(|c| cluster_at(c, run.start)));
-        let (spot, source) = match observed_spot(data, &run.clusters, run.start, run.end) {
+        let (spot, source) = match compute.observed_spot(&run.clusters, run.start, run.end) {
             Some(s) => (s, "observed"),
             None => match config.and_then(configured_spot) {
                 Some(s) => (s, "configured"),
@@ -180,11 +197,12 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
             pools.entry(p.clone()).or_insert_with(|| c.worker_type.clone().unwrap_or_else(|| "unknown".into()));
         }
         let autoscaling = config.is_some_and(|c| c.worker_count.is_none() && c.max_workers.is_some());
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO job_runs(job_run_id, job_id, start_time, end_time, duration_ms, run_status, error_summary, driver_instance_type,
                 worker_instance_type, instance_pool_id, min_nodes, max_nodes, fixed_nodes, is_autoscaling_enabled, spot_ratio)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![
+        )?
+        .execute(params![
                 run.run_id,
                 run.job_id,
                 crate::calendar::Timestamp::from_unix_seconds(run.start).to_string(),
@@ -200,9 +218,8 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
                 config.and_then(|c| c.worker_count),
                 autoscaling as i64,
                 round6(spot),
-            ],
-        )?;
-        conn.execute("INSERT INTO job_run_spot(job_run_id, source) VALUES (?1, ?2)", params![run.run_id, source])?;
+            ])?;
+        conn.prepare_cached("INSERT INTO job_run_spot(job_run_id, source) VALUES (?1, ?2)")?.execute(params![run.run_id, source])?;
     }
     for (pool, node_type) in &pools {
         conn.execute("INSERT INTO instance_pools(instance_pool_id, pool_name, pool_instance_type) VALUES (?1, ?1, ?2)", params![pool, node_type])?;
@@ -263,6 +280,12 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
             non_job.entry(w.clone()).or_insert("SQL_WAREHOUSE");
         }
     }
+    let mut usage_workspace: BTreeMap<&str, &str> = BTreeMap::new();
+    for u in &data.usage {
+        for id in [&u.warehouse_id, &u.cluster_id].into_iter().flatten() {
+            usage_workspace.entry(id).or_insert(&u.workspace);
+        }
+    }
     for (id, kind) in &non_job {
         let name = match *kind {
             "SQL_WAREHOUSE" => data.warehouses.iter().filter(|w| &w.warehouse_id == id).max_by_key(|w| w.change_time).and_then(|w| w.name.clone()),
@@ -274,7 +297,7 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
             .find(|w| &w.warehouse_id == id)
             .map(|w| w.workspace.clone())
             .or_else(|| data.clusters.iter().find(|c| &c.cluster_id == id).map(|c| c.workspace.clone()))
-            .or_else(|| data.usage.iter().find(|u| u.warehouse_id.as_ref() == Some(id) || u.cluster_id.as_ref() == Some(id)).map(|u| u.workspace.clone()))
+            .or_else(|| usage_workspace.get(id.as_str()).map(|w| w.to_string()))
             .unwrap_or_else(|| first_ws.clone());
         conn.execute(
             "INSERT INTO non_job_compute(compute_id, compute_name, compute_type, workspace_id) VALUES (?1, ?2, ?3, ?4)",
@@ -283,20 +306,18 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
     }
     for ((kind, parent, sku, day), agg) in &usage {
         let id = format!("BU-{kind}-{parent}-{sku}-{day}");
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO compute_usage(compute_usage_id, parent_id, parent_type, compute_sku, dbus_consumed, cluster_id, cluster_instance_type, total_cost, usage_date)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![id, parent, kind, sku, round6(agg.dbus), agg.cluster, agg.node_type, agg.priced.then_some(round6(agg.cost)), day],
-        )?;
+        )?
+        .execute(params![id, parent, kind, sku, round6(agg.dbus), agg.cluster, agg.node_type, agg.priced.then_some(round6(agg.cost)), day])?;
     }
 
     // Evictions: spot instances of a run's cluster that terminated before the run ended.
     let mut evictions = 0;
     for run in runs.values() {
-        for e in data.instance_events.iter().filter(|e| e.spot && e.state == "INSTANCE_TERMINATED") {
-            let on_cluster = e.cluster_id.as_ref().is_some_and(|c| run.clusters.contains(c))
-                || data.instance_events.iter().any(|p| p.instance_id == e.instance_id && p.cluster_id.as_ref().is_some_and(|c| run.clusters.contains(c)));
-            if !on_cluster || e.time <= run.start || e.time >= run.end - 60 {
+        for e in compute.terminations(&run.clusters) {
+            if e.time <= run.start || e.time >= run.end - 60 {
                 continue;
             }
             evictions += 1;
@@ -394,41 +415,77 @@ fn union_seconds(mut spans: Vec<(i64, i64)>) -> i64 {
     total + current.map(|(s, e)| e - s).unwrap_or(0)
 }
 
-/// Spot share observed on `clusters` during [start, end]: node-minutes by availability
-/// when the node timeline has them, else the share of spot instances placed on them.
-fn observed_spot(data: &Loaded, clusters: &BTreeSet<String>, start: i64, end: i64) -> Option<f64> {
-    let labelled: BTreeMap<&str, bool> = data
-        .instance_events
-        .iter()
-        .filter(|e| e.cluster_id.as_ref().is_some_and(|c| clusters.contains(c)))
-        .map(|e| (e.instance_id.as_str(), e.spot))
-        .collect();
-    if labelled.is_empty() {
-        return None;
-    }
-    let (mut spot, mut all) = (0i64, 0i64);
-    for n in data.nodes.iter().filter(|n| clusters.contains(&n.cluster_id)) {
-        let seconds = n.end.min(end) - n.start.max(start);
-        if seconds <= 0 {
-            continue;
-        }
-        if let Some(&is_spot) = labelled.get(n.instance_id.as_str()) {
-            all += seconds;
-            if is_spot {
-                spot += seconds;
+/// Instance events and node rows by cluster, built once.
+struct ComputeIndex<'a> {
+    events: BTreeMap<&'a str, Vec<&'a InstanceEvent>>,
+    nodes: BTreeMap<&'a str, Vec<&'a NodeMinute>>,
+    /// Spot instances that terminated, by every cluster they were placed on.
+    spot_terminations: BTreeMap<&'a str, Vec<(usize, &'a InstanceEvent)>>,
+}
+
+impl<'a> ComputeIndex<'a> {
+    fn new(data: &'a Loaded) -> ComputeIndex<'a> {
+        let mut events: BTreeMap<&str, Vec<&InstanceEvent>> = BTreeMap::new();
+        let mut placed_on: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for e in &data.instance_events {
+            if let Some(c) = &e.cluster_id {
+                events.entry(c).or_default().push(e);
+                placed_on.entry(&e.instance_id).or_default().insert(c);
             }
         }
+        let mut nodes: BTreeMap<&str, Vec<&NodeMinute>> = BTreeMap::new();
+        for n in &data.nodes {
+            nodes.entry(&n.cluster_id).or_default().push(n);
+        }
+        let mut spot_terminations: BTreeMap<&str, Vec<(usize, &InstanceEvent)>> = BTreeMap::new();
+        for (i, e) in data.instance_events.iter().enumerate().filter(|(_, e)| e.spot && e.state == "INSTANCE_TERMINATED") {
+            let mut clusters: BTreeSet<&str> = placed_on.get(e.instance_id.as_str()).cloned().unwrap_or_default();
+            clusters.extend(e.cluster_id.as_deref());
+            for c in clusters {
+                spot_terminations.entry(c).or_default().push((i, e));
+            }
+        }
+        ComputeIndex { events, nodes, spot_terminations }
     }
-    if all > 0 {
-        return Some(spot as f64 / all as f64);
+
+    /// Spot share observed on `clusters` during [start, end]: node-minutes by availability
+    /// when the node timeline has them, else the share of spot instances placed on them.
+    fn observed_spot(&self, clusters: &BTreeSet<String>, start: i64, end: i64) -> Option<f64> {
+        let on_clusters = || clusters.iter().filter_map(|c| self.events.get(c.as_str())).flatten();
+        let labelled: BTreeMap<&str, bool> = on_clusters().map(|e| (e.instance_id.as_str(), e.spot)).collect();
+        if labelled.is_empty() {
+            return None;
+        }
+        let (mut spot, mut all) = (0i64, 0i64);
+        for n in clusters.iter().filter_map(|c| self.nodes.get(c.as_str())).flatten() {
+            let seconds = n.end.min(end) - n.start.max(start);
+            if seconds <= 0 {
+                continue;
+            }
+            if let Some(&is_spot) = labelled.get(n.instance_id.as_str()) {
+                all += seconds;
+                if is_spot {
+                    spot += seconds;
+                }
+            }
+        }
+        if all > 0 {
+            return Some(spot as f64 / all as f64);
+        }
+        let placed: BTreeMap<&str, bool> = on_clusters().filter(|e| e.state == "INSTANCE_PLACED" && e.time <= end).map(|e| (e.instance_id.as_str(), e.spot)).collect();
+        (!placed.is_empty()).then(|| placed.values().filter(|s| **s).count() as f64 / placed.len() as f64)
     }
-    let placed: BTreeMap<&str, bool> = data
-        .instance_events
-        .iter()
-        .filter(|e| e.state == "INSTANCE_PLACED" && e.time <= end && e.cluster_id.as_ref().is_some_and(|c| clusters.contains(c)))
-        .map(|e| (e.instance_id.as_str(), e.spot))
-        .collect();
-    (!placed.is_empty()).then(|| placed.values().filter(|s| **s).count() as f64 / placed.len() as f64)
+
+    /// Spot instances of `clusters` that terminated, each once, in file order.
+    fn terminations(&self, clusters: &BTreeSet<String>) -> Vec<&'a InstanceEvent> {
+        let mut found: BTreeMap<usize, &InstanceEvent> = BTreeMap::new();
+        for c in clusters {
+            for (i, e) in self.spot_terminations.get(c.as_str()).into_iter().flatten() {
+                found.insert(*i, e);
+            }
+        }
+        found.into_values().collect()
+    }
 }
 
 /// Spot share the cluster's `aws_attributes` ask for.

@@ -62,12 +62,13 @@ pub fn import_files(files: &[(String, Vec<u8>)]) -> Result<Imported, ImportError
             Err(e) => report.error = Some(e),
             Ok(file) => {
                 report.format = file.format.to_string();
-                report.rows = file.rows.len() + file.malformed.len();
-                report.malformed = file.malformed.clone();
                 match recognise(&file) {
                     Ok(table) => {
                         report.table = Some(table.to_string());
-                        report.imported = loaded.add(table, &file, &mut report.malformed);
+                        let (rows, imported, malformed) = loaded.add(table, &file);
+                        report.rows = rows;
+                        report.imported = imported;
+                        report.malformed = malformed;
                         report.malformed.sort_by_key(|m| m.line);
                         table_rows.push((table.to_string(), report.imported));
                     }
@@ -101,7 +102,7 @@ pub fn import_files(files: &[(String, Vec<u8>)]) -> Result<Imported, ImportError
     conn.execute_batch("CREATE TABLE import_report (json TEXT NOT NULL);")?;
     conn.execute("INSERT INTO import_report(json) VALUES (?1)", [serde_json::to_string(&report).expect("serialises")])?;
     let bytes = conn.serialize(rusqlite::MAIN_DB)?.to_vec();
-    let db = UsageDb::from_bytes(&bytes).map_err(|e| ImportError::Open(e.to_string()))?;
+    let db = UsageDb::from_connection(conn, bytes.len()).map_err(|e| ImportError::Open(e.to_string()))?;
     Ok(Imported { db, report, bytes })
 }
 

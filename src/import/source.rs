@@ -16,13 +16,19 @@ pub struct Malformed {
     pub message: String,
 }
 
-/// The rows of one file, aligned to its columns.
-pub struct SourceFile {
+/// One exported file: its format and columns, read row by row (a large export is never
+/// held in memory as parsed rows).
+pub struct SourceFile<'a> {
     pub format: &'static str,
     pub columns: Vec<String>,
     index: HashMap<String, usize>,
-    pub rows: Vec<(usize, Vec<Value>)>,
-    pub malformed: Vec<Malformed>,
+    text: &'a str,
+}
+
+/// One row: CSV cells aligned to the columns, or a JSON object.
+pub enum Row {
+    Cells(Vec<Value>),
+    Object(serde_json::Map<String, Value>),
 }
 
 /// Parses a CSV cell: JSON text for nested columns, otherwise the string itself.
@@ -36,85 +42,81 @@ fn cell(text: String) -> Value {
     Value::String(text)
 }
 
-impl SourceFile {
-    /// Reads `bytes` as JSON Lines when the first non-blank character is `{`, else as CSV.
-    pub fn read(bytes: &[u8]) -> Result<SourceFile, String> {
+/// How many JSON Lines rows are read to learn the columns.
+const JSON_SAMPLE_LINES: usize = 1000;
+
+impl<'a> SourceFile<'a> {
+    /// Reads the columns of `bytes`: JSON Lines when the first non-blank character is `{`
+    /// (columns = keys of the first rows), else CSV (columns = the header).
+    pub fn read(bytes: &'a [u8]) -> Result<SourceFile<'a>, String> {
         let text = std::str::from_utf8(bytes).map_err(|e| format!("the file is not UTF-8 text ({e})"))?;
-        let first = text.trim_start_matches('\u{feff}').trim_start().chars().next();
-        match first {
-            None => Err("the file is empty".to_string()),
-            Some('{') => Ok(SourceFile::json_lines(text)),
-            Some(_) => Ok(SourceFile::csv(text)),
-        }
-    }
-
-    fn with_columns(format: &'static str, columns: Vec<String>) -> SourceFile {
-        let index = columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
-        SourceFile { format, columns, index, rows: Vec::new(), malformed: Vec::new() }
-    }
-
-    fn csv(text: &str) -> SourceFile {
-        let (rows, broken) = csv::parse(text);
-        let mut rows = rows.into_iter();
-        let header: Vec<String> = rows.next().map(|r| r.fields.into_iter().map(|f| f.trim().to_string()).collect()).unwrap_or_default();
-        let mut file = SourceFile::with_columns("csv", header);
-        for row in rows {
-            if row.fields.len() != file.columns.len() {
-                file.malformed.push(Malformed {
-                    line: row.line,
-                    message: format!("{} fields where the header has {}", row.fields.len(), file.columns.len()),
-                });
-                continue;
-            }
-            file.rows.push((row.line, row.fields.into_iter().map(cell).collect()));
-        }
-        if let Some(b) = broken {
-            file.malformed.push(Malformed { line: b.line, message: b.message });
-        }
-        file
-    }
-
-    fn json_lines(text: &str) -> SourceFile {
-        let mut objects = Vec::new();
-        let mut malformed = Vec::new();
-        let mut columns: Vec<String> = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (i, line) in text.lines().enumerate() {
-            let line_no = i + 1;
-            let line = line.trim_start_matches('\u{feff}').trim();
-            if line.is_empty() {
-                continue;
-            }
-            match serde_json::from_str::<Value>(line) {
-                Ok(Value::Object(map)) => {
-                    for key in map.keys() {
-                        if !seen.contains_key(key) {
-                            seen.insert(key.clone(), columns.len());
-                            columns.push(key.clone());
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let (format, columns) = match text.trim_start().chars().next() {
+            None => return Err("the file is empty".to_string()),
+            Some('{') => {
+                let mut columns: Vec<String> = Vec::new();
+                for line in text.lines().filter(|l| !l.trim().is_empty()).take(JSON_SAMPLE_LINES) {
+                    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(line) {
+                        for key in map.keys() {
+                            if !columns.contains(key) {
+                                columns.push(key.clone());
+                            }
                         }
                     }
-                    objects.push((line_no, map));
                 }
-                Ok(_) => malformed.push(Malformed { line: line_no, message: "not a JSON object".to_string() }),
-                Err(e) => malformed.push(Malformed { line: line_no, message: format!("invalid JSON: {e}") }),
+                ("jsonl", columns)
+            }
+            Some(_) => match csv::records(text).next() {
+                Some(Ok(header)) => ("csv", header.fields.into_iter().map(|f| f.trim().to_string()).collect()),
+                Some(Err(b)) => return Err(format!("line {}: {}", b.line, b.message)),
+                None => return Err("the file is empty".to_string()),
+            },
+        };
+        let index = columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
+        Ok(SourceFile { format, columns, index, text })
+    }
+
+    /// Calls `f` with every row and its physical line; returns the rows that could not be
+    /// read. `f` returns an error message for a row it rejects.
+    pub fn for_each_row(&self, mut f: impl FnMut(&Row) -> Result<(), String>) -> (usize, Vec<Malformed>) {
+        let mut malformed = Vec::new();
+        let mut rows = 0;
+        let mut check = |line: usize, row: Row, malformed: &mut Vec<Malformed>| {
+            if let Err(message) = f(&row) {
+                malformed.push(Malformed { line, message });
+            }
+        };
+        if self.format == "jsonl" {
+            for (i, line) in self.text.lines().enumerate() {
+                let line_no = i + 1;
+                let line = line.trim();
+                if line.is_empty() {
+                    continue;
+                }
+                rows += 1;
+                match serde_json::from_str::<Value>(line) {
+                    Ok(Value::Object(map)) => {
+                        let map = map.into_iter().map(|(k, v)| (k, if let Value::String(s) = v { cell(s) } else { v })).collect();
+                        check(line_no, Row::Object(map), &mut malformed);
+                    }
+                    Ok(_) => malformed.push(Malformed { line: line_no, message: "not a JSON object".to_string() }),
+                    Err(e) => malformed.push(Malformed { line: line_no, message: format!("invalid JSON: {e}") }),
+                }
+            }
+        } else {
+            for record in csv::records(self.text).skip(1) {
+                rows += 1;
+                match record {
+                    Ok(r) if r.fields.len() != self.columns.len() => malformed.push(Malformed {
+                        line: r.line,
+                        message: format!("{} fields where the header has {}", r.fields.len(), self.columns.len()),
+                    }),
+                    Ok(r) => check(r.line, Row::Cells(r.fields.into_iter().map(cell).collect()), &mut malformed),
+                    Err(b) => malformed.push(Malformed { line: b.line, message: b.message }),
+                }
             }
         }
-        let mut file = SourceFile::with_columns("jsonl", columns);
-        file.malformed = malformed;
-        let width = file.columns.len();
-        for (line, mut map) in objects {
-            let mut values = vec![Value::Null; width];
-            for (key, slot) in file.columns.iter().zip(values.iter_mut()) {
-                if let Some(v) = map.remove(key) {
-                    *slot = match v {
-                        Value::String(s) => cell(s),
-                        other => other,
-                    };
-                }
-            }
-            file.rows.push((line, values));
-        }
-        file
+        (rows, malformed)
     }
 
     /// Whether the file has `column`, directly or, for a struct column, flattened
@@ -128,27 +130,33 @@ impl SourceFile {
         STRUCT_COLUMNS.contains(&column) && self.columns.iter().any(|c| c.starts_with(&dotted) || c.starts_with(&underscored))
     }
 
+    fn column<'r>(&self, row: &'r Row, name: &str) -> Option<&'r Value> {
+        match row {
+            Row::Cells(cells) => self.index.get(name).map(|&i| &cells[i]),
+            Row::Object(map) => map.get(name),
+        }
+    }
+
     /// The value at `path` ("a" or "a.b.c") in `row`: a flattened column first, then the
     /// nested value.
-    pub fn get<'a>(&self, row: &'a [Value], path: &str) -> Option<&'a Value> {
-        if let Some(&i) = self.index.get(path) {
-            return non_null(&row[i]);
+    pub fn get<'r>(&self, row: &'r Row, path: &str) -> Option<&'r Value> {
+        if let Some(v) = self.column(row, path) {
+            return non_null(v);
         }
         if path.contains('.') {
-            if let Some(&i) = self.index.get(&path.replace('.', "_")) {
-                return non_null(&row[i]);
+            if let Some(v) = self.column(row, &path.replace('.', "_")) {
+                return non_null(v);
             }
         }
         let mut parts = path.split('.');
-        let head = parts.next()?;
-        let mut value = &row[*self.index.get(head)?];
+        let mut value = self.column(row, parts.next()?)?;
         for part in parts {
             value = value.as_object()?.get(part)?;
         }
         non_null(value)
     }
 
-    pub fn text(&self, row: &[Value], path: &str) -> Option<String> {
+    pub fn text(&self, row: &Row, path: &str) -> Option<String> {
         match self.get(row, path)? {
             Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty() && s != "null" && s != "NULL"),
             Value::Number(n) => Some(n.to_string()),
@@ -157,7 +165,7 @@ impl SourceFile {
         }
     }
 
-    pub fn number(&self, row: &[Value], path: &str) -> Result<Option<f64>, String> {
+    pub fn number(&self, row: &Row, path: &str) -> Result<Option<f64>, String> {
         match self.get(row, path) {
             None => Ok(None),
             Some(Value::Number(n)) => Ok(n.as_f64()),
@@ -168,7 +176,7 @@ impl SourceFile {
     }
 
     /// A timestamp as Unix seconds (UTC).
-    pub fn instant(&self, row: &[Value], path: &str) -> Result<Option<i64>, String> {
+    pub fn instant(&self, row: &Row, path: &str) -> Result<Option<i64>, String> {
         match self.text(row, path) {
             None => Ok(None),
             Some(t) => parse_instant(&t).map(Some).ok_or_else(|| format!("{path} {t:?} is not a timestamp")),
@@ -176,7 +184,7 @@ impl SourceFile {
     }
 
     /// Strings of an array column (JSON array, or a single value).
-    pub fn list(&self, row: &[Value], path: &str) -> Vec<String> {
+    pub fn list(&self, row: &Row, path: &str) -> Vec<String> {
         match self.get(row, path) {
             Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string()))).collect(),
             Some(Value::String(s)) if !s.trim().is_empty() => vec![s.trim().to_string()],
@@ -185,7 +193,7 @@ impl SourceFile {
     }
 
     /// A map column as sorted `key=value` strings (empty for null or `{}`).
-    pub fn tags(&self, row: &[Value], path: &str) -> Vec<String> {
+    pub fn tags(&self, row: &Row, path: &str) -> Vec<String> {
         let mut out: Vec<String> = match self.get(row, path) {
             Some(Value::Object(map)) => map.iter().map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect(),
             _ => Vec::new(),
@@ -271,7 +279,7 @@ pub const WAREHOUSES: &str = "system.compute.warehouses";
 pub const QUERY_HISTORY: &str = "system.query.history";
 
 /// Which table a file is: `Ok(table)`, or `Err((closest table, its missing columns))`.
-pub fn recognise(file: &SourceFile) -> Result<&'static str, (&'static str, Vec<String>)> {
+pub fn recognise(file: &SourceFile<'_>) -> Result<&'static str, (&'static str, Vec<String>)> {
     let mut best: Option<(&Signature, usize)> = None;
     let mut closest: Option<(&Signature, usize)> = None;
     for sig in SIGNATURES {
@@ -306,19 +314,33 @@ mod tests {
         assert_eq!(parse_instant("yesterday"), None);
     }
 
+    fn first_text(file: &SourceFile<'_>, path: &str) -> Option<String> {
+        let mut out = None;
+        file.for_each_row(|row| {
+            out = out.take().or_else(|| file.text(row, path));
+            Ok(())
+        });
+        out
+    }
+
     #[test]
     fn nested_or_flattened_fields_and_recognition() {
         let nested = SourceFile::read(b"sku_name,usage_quantity,usage_start_time,usage_end_time,usage_metadata\nJOBS,2.5,2025-11-03 01:00:00,2025-11-03 02:00:00,\"{\"\"job_id\"\":\"\"42\"\"}\"\n").unwrap();
         assert_eq!(recognise(&nested), Ok(BILLING_USAGE));
-        assert_eq!(nested.text(&nested.rows[0].1, "usage_metadata.job_id").as_deref(), Some("42"));
+        assert_eq!(first_text(&nested, "usage_metadata.job_id").as_deref(), Some("42"));
         let flat = SourceFile::read(b"sku_name,usage_quantity,usage_start_time,usage_end_time,usage_metadata.job_id\nJOBS,2.5,2025-11-03 01:00:00,2025-11-03 02:00:00,42\n").unwrap();
         assert_eq!(recognise(&flat), Ok(BILLING_USAGE));
-        assert_eq!(flat.text(&flat.rows[0].1, "usage_metadata.job_id").as_deref(), Some("42"));
+        assert_eq!(first_text(&flat, "usage_metadata.job_id").as_deref(), Some("42"));
         let renamed = SourceFile::read(b"sku_name,quantity,usage_start_time,usage_end_time,usage_metadata\n").unwrap();
         assert_eq!(recognise(&renamed), Err((BILLING_USAGE, vec!["usage_quantity".to_string()])));
         let jsonl = SourceFile::read(b"{\"job_id\":\"1\",\"run_id\":\"9\",\"job_run_id\":\"5\",\"task_key\":\"t\",\"period_start_time\":\"2025-11-03T01:00:00Z\",\"period_end_time\":\"2025-11-03T01:10:00Z\",\"compute_ids\":[\"c1\"],\"result_state\":null}\nnot json\n").unwrap();
         assert_eq!(recognise(&jsonl), Ok(JOB_TASK_RUNS));
-        assert_eq!(jsonl.list(&jsonl.rows[0].1, "compute_ids"), ["c1"]);
-        assert_eq!(jsonl.malformed[0].line, 2);
+        let mut ids = Vec::new();
+        let (rows, malformed) = jsonl.for_each_row(|row| {
+            ids = jsonl.list(row, "compute_ids");
+            Ok(())
+        });
+        assert_eq!(ids, ["c1"]);
+        assert_eq!((rows, malformed[0].line), (2, 2));
     }
 }

@@ -1,7 +1,8 @@
 //! `#/bench?db=<url>&runs=<n>`: times loading a database and running every report in this
 //! browser, and prints the figures as JSON for `make bench` to compare with native runs.
 //! With `&sql=<query>` it times that one query instead (for finding slow steps). With
-//! `&docs=<questions.json>` it times the docs side instead (`crate::docs::bench`).
+//! `&docs=<questions.json>` it times the docs side instead (`crate::docs::bench`); with
+//! `&import=<url>,<url>` an import of system-table exports.
 
 use std::collections::BTreeMap;
 
@@ -73,10 +74,7 @@ async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serd
 }
 
 async fn fetch_all(url: &str) -> Result<Vec<u8>, String> {
-    let mut bytes = fetch_with_progress(url, |_| {}).await.map_err(|e| format!("{url}: {e}"))?;
-    let mut out = Vec::with_capacity(bytes.len());
-    std::io::Read::read_to_end(&mut bytes, &mut out).map_err(|e| e.to_string())?;
-    Ok(out)
+    Ok(fetch_with_progress(url, |_| {}).await.map_err(|e| format!("{url}: {e}"))?.to_vec())
 }
 
 /// The docs side in this browser: fetch times here, the rest as natively.
@@ -99,23 +97,42 @@ async fn run_docs_bench(db_url: String, questions_url: String, runs: usize) -> R
     Ok(json)
 }
 
+/// Importing exports in this browser (`&import=<url>,<url>`): fetch, then `import_files`.
+async fn run_import_bench(urls: String) -> Result<serde_json::Value, String> {
+    let mut files = Vec::new();
+    let t = now_ms();
+    for url in urls.split(',').filter(|u| !u.is_empty()) {
+        let name = url.rsplit('/').next().unwrap_or(url).to_string();
+        files.push((name, fetch_all(url).await?));
+    }
+    let fetched = now_ms() - t;
+    let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
+    let t = now_ms();
+    let imported = crate::import::import_files(&files).map_err(|e| e.to_string())?;
+    let import_ms = now_ms() - t;
+    let usage_rows: i64 = imported.db.conn().query_row("SELECT COUNT(*) FROM compute_usage", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+    Ok(serde_json::json!({ "fetch_ms": fetched, "input_bytes": bytes, "import_ms": import_ms, "db_bytes": imported.bytes.len(), "compute_usage_rows": usage_rows }))
+}
+
 #[component]
 pub fn BenchPage() -> impl IntoView {
     let app = expect_context::<AppData>();
-    let (url, runs, sql, docs) = app.view.with_untracked(|v| {
+    let (url, runs, sql, docs, import) = app.view.with_untracked(|v| {
         (
             v.extra.get("db").cloned().unwrap_or_else(|| SEEDED_DB_URL.to_string()),
             v.extra.get("runs").and_then(|r| r.parse().ok()).unwrap_or(5usize).max(1),
             v.extra.get("sql").cloned(),
             v.extra.get("docs").cloned(),
+            v.extra.get("import").cloned(),
         )
     });
     let result = LocalResource::new(move || {
-        let (url, sql, docs) = (url.clone(), sql.clone(), docs.clone());
+        let (url, sql, docs, import) = (url.clone(), sql.clone(), docs.clone(), import.clone());
         async move {
-            match docs {
-                Some(questions) => run_docs_bench(url, questions, runs).await,
-                None => run_bench(url, runs, sql).await,
+            match (docs, import) {
+                (Some(questions), _) => run_docs_bench(url, questions, runs).await,
+                (None, Some(files)) => run_import_bench(files).await,
+                (None, None) => run_bench(url, runs, sql).await,
             }
         }
     });

@@ -78,7 +78,7 @@ impl DocsState {
             self.phase.set(DocsPhase::Index(ByteProgress::default()));
             match fetch_with_progress(DOCS_INDEX_URL, move |p| self.phase.set(DocsPhase::Index(p))).await {
                 Err(e) => self.phase.set(DocsPhase::IndexFailed(format!("could not download {DOCS_INDEX_URL}: {e}."))),
-                Ok(bytes) => match read_all(bytes).and_then(|b| DocsIndex::from_bytes(&b).map_err(|e| e.to_string())) {
+                Ok(bytes) => match DocsIndex::from_bytes(&bytes.to_vec()) {
                     Err(e) => self.phase.set(DocsPhase::IndexFailed(format!("{DOCS_INDEX_URL} is unreadable: {e}."))),
                     Ok(index) => {
                         self.index.set_value(Some(Rc::new(index)));
@@ -98,7 +98,7 @@ impl DocsState {
         let phase = self.phase;
         let outcome = match fetch_with_progress(DOCS_MODEL_URL, move |p| phase.set(DocsPhase::Model(p))).await {
             Err(e) => Err(format!("could not download {DOCS_MODEL_URL}: {e}.")),
-            Ok(bytes) => read_all(bytes).and_then(|b| StaticModel::from_bytes(&b).map_err(|e| format!("{DOCS_MODEL_URL} is unreadable: {e}."))),
+            Ok(bytes) => StaticModel::from_bytes(&bytes.to_vec()).map_err(|e| format!("{DOCS_MODEL_URL} is unreadable: {e}.")),
         };
         match outcome {
             Ok(model) => {
@@ -108,10 +108,4 @@ impl DocsState {
             Err(e) => self.phase.set(DocsPhase::ModelFailed(e)),
         }
     }
-}
-
-fn read_all(mut bytes: super::browser_io::JsBytes) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(bytes.len());
-    std::io::Read::read_to_end(&mut bytes, &mut out).map_err(|e| e.to_string())?;
-    Ok(out)
 }

@@ -1,0 +1,56 @@
+// make bench (import): a generated system.billing.usage CSV of 10^6 rows (plus list
+// prices) imported natively (copilot import) and in headless Chromium (#/bench?import=…),
+// each timed end to end of the import itself; printed with the ratio browser ÷ native.
+import { existsSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { ROOT, DIST, startServer, launchBrowser } from '../tests/e2e/harness.mjs';
+import { generateUsage } from './gen-usage.mjs';
+
+const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1000000);
+const RUNS = Number(process.env.BENCH_RUNS_IMPORT ?? 3);
+const dir = path.join(ROOT, 'target/bench');
+const usage = path.join(dir, `usage-${ROWS}.csv`);
+const prices = path.join(dir, 'prices.jsonl');
+mkdirSync(dir, { recursive: true });
+if (!existsSync(usage) || !existsSync(prices)) {
+  console.error(`generating ${usage} …`);
+  await generateUsage(usage, prices, ROWS);
+}
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
+
+const native = [];
+for (let i = 0; i < RUNS; i++) {
+  const t = process.hrtime.bigint();
+  execFileSync(path.join(ROOT, 'target/release/copilot'), ['import', usage, prices, '--out', path.join(dir, 'imported.db')], { stdio: 'ignore' });
+  native.push(Number(process.hrtime.bigint() - t) / 1e6);
+}
+
+const benchDir = path.join(DIST, 'bench-data');
+rmSync(benchDir, { recursive: true, force: true });
+mkdirSync(benchDir, { recursive: true });
+symlinkSync(usage, path.join(benchDir, 'usage.csv'));
+symlinkSync(prices, path.join(benchDir, 'prices.jsonl'));
+const server = await startServer();
+const browser = await launchBrowser();
+const web = [];
+let last;
+try {
+  for (let i = 0; i < RUNS; i++) {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/#/bench?import=bench-data%2Fusage.csv%2Cbench-data%2Fprices.jsonl`);
+    const pre = page.getByTestId('bench-results');
+    await pre.waitFor({ timeout: 20 * 60 * 1000 });
+    last = JSON.parse(await pre.textContent());
+    await page.close();
+    if (last.error) throw new Error(`browser import failed: ${last.error}`);
+    web.push(last.import_ms);
+  }
+} finally {
+  await browser.close();
+  server.stop();
+  rmSync(benchDir, { recursive: true, force: true });
+}
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+console.log(`\nImport benchmark: ${ROWS.toLocaleString('en-US')} billing usage rows (${mb(statSync(usage).size)} CSV) → ${last.compute_usage_rows.toLocaleString('en-US')} compute_usage rows, ${mb(last.db_bytes)} database; median of ${RUNS}`);
+console.log(`native (copilot import, whole process) ${median(native).toFixed(0)} ms   browser (import_files) ${median(web).toFixed(0)} ms   browser/native ${(median(web) / median(native)).toFixed(2)}x`);
