@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! .db bytes ─db::UsageDb::from_reader─▶ validated SQLite ─report::run_report─▶ ReportResult
-//!   (seed::write_database builds the demo DB)          │               │ charts::build
+//!   (seed::write_database builds the demo DB; import::import_files builds one from exports)          │               │ charts::build
 //!                                        graph::build ─┘               ▼
 //!   URL hash ─url_state─▶ ViewState ─report::view::run_view─▶ selection (report::selection)
 //!                                                                       │ chips::Catalogue::offered
@@ -32,6 +32,7 @@
 //! | `schema` | the DDL (`sql/create_usage_tables.sql`), required tables/columns, validation |
 //! | `db` | opening a database from bytes, typed load errors shown to users |
 //! | `seed` | the deterministic seeded dataset: cast, scenarios, PRNG, generator |
+//! | `import` | Databricks system-table exports (CSV / JSON Lines) → our schema, with coverage and attribution gaps |
 //! | `summary` | the dataset summary (counts, date range, spend by compute type) |
 //! | `report` | the report engine: specs and SQL in `sql/reports/`, filters, transforms, KPIs, selection, JSON/CSV |
 //! | `charts` | ECharts options (charming) for reports, the summary and the evidence subgraph |

@@ -96,6 +96,7 @@ impl Iterator for Records<'_> {
 }
 
 /// All rows of `text`, and the row that could not be split (if any).
+#[cfg(test)]
 pub fn parse(text: &str) -> (Vec<Row>, Option<Broken>) {
     let mut rows = Vec::new();
     for r in records(text) {
