@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! .db bytes ─db::UsageDb::from_reader─▶ validated SQLite ─report::run_report─▶ ReportResult
-//!   (seed::write_database builds the demo DB; import::import_files builds one from exports)          │               │ charts::build
+//!   (seed::write_database builds the demo DB)          │               │ charts::build
 //!                                        graph::build ─┘               ▼
 //!   URL hash ─url_state─▶ ViewState ─report::view::run_view─▶ selection (report::selection)
 //!                                                                       │ chips::Catalogue::offered
@@ -21,6 +21,7 @@
 //!        ─▶ prompt::build_messages (exact messages) ─▶ narrative (offline answer)
 //!        ─▶ citations::with_sources (Sources list) ─▶ grounding::check (numbers vs evidence)
 //!
+//!   system-table exports (CSV / JSONL) ─import::import_files─▶ a usage DB + ImportReport
 //!   build-tools/docs-corpus/*.md ─copilot docs build─▶ docs::DocsIndex (BM25 + HNSW, postcard)
 //!   all-MiniLM-L6-v2 ─copilot distill─▶ docs::StaticModel (embeds questions in wasm)
 //! ```
