@@ -12,6 +12,8 @@ CORPUS := build-tools/docs-corpus
 CORPUS_PAGES := $(shell find $(CORPUS) -name '*.md')
 DISTILL_CODE := $(wildcard build-tools/src/docs/distill.rs build-tools/src/docs/minilm.rs build-tools/src/docs/pca.rs) src/docs/embed.rs src/docs/wordpiece.rs
 INDEX_CODE := $(wildcard src/docs/*.rs build-tools/src/docs/*.rs)
+# The build id shown in the page, in version.json and in the service worker's cache name.
+export COPILOT_BUILD_ID ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 
 .PHONY: all setup tools db docs index dist app test test-rust test-docs test-e2e bench clean
 
@@ -46,9 +48,12 @@ $(DOCS_DIR)/docs-index.bin: $(DOCS_DIR)/static-model.bin $(CORPUS_PAGES) $(INDEX
 index: db docs
 	$(BIN)/copilot index --db $(DB) --model $(DOCS_DIR)/static-model.bin --out target/docs/telemetry-index.bin
 
-## dist: build the browser app into dist/ (wasm, ECharts, seeded DB, docs index and model)
+## dist: the static site in dist/ (hashed wasm/JS/CSS, ECharts, seeded DB, docs index and
+## model, config.json, version.json, service worker, gzip + brotli copies), relative URLs so it
+## can be hosted under any path
 dist: setup db docs
-	trunk build --release
+	trunk build --release --public-url ./
+	node build-tools/web/postbuild.mjs dist $(COPILOT_BUILD_ID)
 
 ## app: build everything and serve it at http://localhost:$(PORT)
 app: dist tools
@@ -65,6 +70,7 @@ test-docs: docs index
 	$(BIN)/copilot docs eval --check
 
 test-e2e: dist tools
+	node build-tools/web/size-budget.mjs dist
 	node --test tests/e2e/
 
 ## bench: benchmarks, printed as medians and ratios against a baseline measured in the same run

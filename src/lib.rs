@@ -33,6 +33,7 @@
 //! | `schema` | the DDL (`sql/create_usage_tables.sql`), required tables/columns, validation |
 //! | `db` | opening a database from bytes, typed load errors shown to users |
 //! | `seed` | the deterministic seeded dataset: cast, scenarios, PRNG, generator |
+//! | `hosting` | the build id and `config.json` (proxy URL, data URL, feature switches) |
 //! | `import` | Databricks system-table exports (CSV / JSON Lines) → our schema, with coverage and attribution gaps |
 //! | `summary` | the dataset summary (counts, date range, spend by compute type) |
 //! | `report` | the report engine: specs and SQL in `sql/reports/`, filters, transforms, KPIs, selection, JSON/CSV |
@@ -67,6 +68,7 @@ pub mod evidence;
 pub mod format;
 pub mod graph;
 pub mod grounding;
+pub mod hosting;
 pub mod import;
 pub mod llm_stream;
 pub mod markdown;

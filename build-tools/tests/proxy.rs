@@ -296,3 +296,26 @@ async fn access_token_and_health() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(text.contains("No LLM is configured: set LLM_API_KEY"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn static_files_are_served_precompressed_with_their_content_type() {
+    let dir = std::env::temp_dir().join(format!("copilot-proxy-dist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wasm = b"\0asm\x01\0\0\0 pretend module body, long enough to compress";
+    std::fs::write(dir.join("app_bg.wasm"), wasm).unwrap();
+    std::fs::write(dir.join("app_bg.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(dir.join("app_bg.wasm.gz"), b"gzip bytes").unwrap();
+    let proxy = start_proxy(&[("DIST_DIR", dir.to_str().unwrap())]).await;
+    // A client that does not decode, so the bytes on the wire are visible.
+    let raw = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
+    let get = |encoding: &'static str| raw.get(format!("{proxy}/app_bg.wasm")).header("accept-encoding", encoding).send();
+    let br = get("gzip, br").await.unwrap();
+    assert_eq!(br.headers()["content-type"], "application/wasm");
+    assert_eq!(br.headers()["content-encoding"], "br");
+    assert_eq!(br.bytes().await.unwrap().as_ref(), b"brotli bytes");
+    let gz = get("gzip").await.unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let plain = get("identity").await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap().as_ref(), wasm);
+}

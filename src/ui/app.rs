@@ -76,6 +76,10 @@ pub fn App() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            {move || app.config_error.get().map(|e| view! { <p class="error-text" role="alert" data-testid="config-error">{e}</p> })}
+            <footer class="build muted" data-testid="build-id" data-build=crate::hosting::BUILD_ID>
+                {format!("build {}", crate::hosting::BUILD_ID)}
+            </footer>
             <div class="drop-hint" aria-hidden="true">"Drop a .db file, or system-table exports (CSV / JSON Lines), to open them"</div>
         </div>
     }

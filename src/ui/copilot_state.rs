@@ -94,7 +94,7 @@ impl CopilotState {
             return self.error.set(Some("Select an item first.".into()));
         };
         let loading = matches!(docs.phase.get_untracked(), DocsPhase::Idle | DocsPhase::Index(_));
-        if loading && needs_docs(chip.as_deref(), question.as_deref()) {
+        if loading && app.host().docs && needs_docs(chip.as_deref(), question.as_deref()) {
             self.waiting.set(true);
             spawn_local(async move {
                 docs.ensure_index().await;

@@ -15,12 +15,16 @@ use crate::docs::embed::StaticModel;
 use crate::docs::telemetry::TelemetryIndex;
 use crate::format::thousands;
 use crate::graph::{build as build_graph, UsageGraph};
+use crate::hosting::HostConfig;
 use crate::report::ReportFilters;
 use crate::summary::{dataset_summary, DatasetSummary};
 use crate::url_state::{Page, ViewState};
 
-/// Where the app fetches the seeded demo database from (relative to the page).
+/// Where the app fetches the seeded demo database from by default (relative to the page).
 pub const SEEDED_DB_URL: &str = "data/usage_rag_data.db";
+
+/// The host configuration, next to `index.html`.
+pub const CONFIG_URL: &str = "config.json";
 
 /// A validated database with what the page derives from it once.
 pub struct LoadedData {
@@ -117,15 +121,38 @@ pub struct AppData {
     pub debug: RwSignal<bool>,
     /// Whether the LLM proxy answers and has an LLM.
     pub llm: RwSignal<LlmStatus>,
+    /// `config.json` once read (defaults when the host has none).
+    pub config: RwSignal<Option<HostConfig>>,
+    /// Why `config.json` was not used, when it exists but is wrong.
+    pub config_error: RwSignal<Option<String>>,
+}
+
+/// Reads `config.json` next to the page: defaults when there is none (404 or offline without
+/// a cached copy), an error when it is there but wrong.
+async fn load_config() -> Result<HostConfig, String> {
+    match fetch_with_progress(CONFIG_URL, |_| {}).await {
+        Ok(bytes) => HostConfig::parse(&String::from_utf8_lossy(&bytes.to_vec())),
+        Err(_) => Ok(HostConfig::default()),
+    }
 }
 
 impl AppData {
     pub fn new() -> AppData {
         let progress = RwSignal::new(ByteProgress::default());
+        let config: RwSignal<Option<HostConfig>> = RwSignal::new(None);
+        let config_error = RwSignal::new(None);
         let seeded = LocalResource::new(move || async move {
-            let bytes = fetch_with_progress(SEEDED_DB_URL, move |p| progress.set(p))
+            let cfg = load_config().await.unwrap_or_else(|e| {
+                config_error.set(Some(format!("{e} The defaults are used.")));
+                HostConfig::default()
+            });
+            config.set(Some(cfg.clone()));
+            let (url, expected) = (cfg.data_url, cfg.data_bytes);
+            // Served compressed, the response's length is the compressed one: config.json
+            // knows the real size.
+            let bytes = fetch_with_progress(&url, move |p| progress.set(ByteProgress { loaded: p.loaded, total: expected.or(p.total) }))
                 .await
-                .map_err(|e| format!("Could not download the seeded database ({SEEDED_DB_URL}): {e}."))?;
+                .map_err(|e| format!("Could not download the seeded database ({url}): {e}."))?;
             LoadedData::from_bytes("Seeded demo data".to_string(), bytes).map(Rc::new)
         });
         AppData {
@@ -138,18 +165,34 @@ impl AppData {
             view: router::view_signal(),
             debug: RwSignal::new(false),
             llm: RwSignal::new(LlmStatus::Checking),
+            config,
+            config_error,
         }
     }
 
-    /// Where the LLM proxy is: this page's own origin.
-    pub fn proxy_base(&self) -> String {
-        String::new()
+    /// The host configuration (defaults until `config.json` is read).
+    pub fn host(&self) -> HostConfig {
+        self.config.get_untracked().unwrap_or_default()
     }
 
-    /// Asks the proxy whether an LLM is available (at start, and to refresh).
+    /// Where the LLM proxy is: `proxy_url` of `config.json`, by default this page's folder.
+    pub fn proxy_base(&self) -> String {
+        self.host().proxy_url
+    }
+
+    /// Asks the proxy whether an LLM is available (once `config.json` is read, and to refresh).
     pub fn check_llm(self) {
-        let base = self.proxy_base();
-        spawn_local(async move { self.llm.set(check_status(&base).await) });
+        spawn_local(async move {
+            while self.config.get_untracked().is_none() {
+                super::browser_io::sleep_ms(20).await;
+            }
+            let status = if self.host().llm {
+                check_status(&self.proxy_base()).await
+            } else {
+                LlmStatus::Unreachable("the LLM is switched off in config.json".to_string())
+            };
+            self.llm.set(status);
+        });
     }
 
     /// Moves to a new view by changing the URL (history entry, shareable link).
@@ -174,6 +217,10 @@ impl AppData {
     pub fn open_files(self, files: Vec<web_sys::File>) {
         if files.is_empty() {
             return;
+        }
+        if !self.host().import {
+            let names = files.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ");
+            return self.fail(names, "Opening your own files is switched off on this site (config.json).".to_string());
         }
         self.opening.set(true);
         spawn_local(async move {

@@ -2,7 +2,8 @@
 // SQLite and shows the same summary as `copilot summary`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { startServer, launchBrowser, openPage, copilot, SEEDED_DB, usd } from './harness.mjs';
 
 let server; let browser;
@@ -36,23 +37,35 @@ test('the summary in the page equals copilot summary for the seeded DB', async (
   assert.deepEqual(errors, []);
 });
 
-test('a slow download shows byte progress before the summary', async () => {
-  const page = await browser.newPage();
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  // About 2 seconds for the ~900 KB database (the app shell is throttled too).
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false, latency: 0, downloadThroughput: 400 * 1024, uploadThroughput: -1,
+test('a slow download shows byte progress before the summary; config.json points at the data', async () => {
+  // A second server streams the database slowly (64 KB every 100 ms, uncompressed), and the
+  // page's config.json is answered with its URL: the data can live anywhere.
+  const bytes = readFileSync(SEEDED_DB);
+  const slow = http.createServer(async (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length, 'access-control-allow-origin': '*' });
+    for (let at = 0; at < bytes.length; at += 65536) {
+      res.write(bytes.subarray(at, at + 65536));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    res.end();
   });
-  await page.goto(server.url);
-  const progress = page.getByTestId('load-progress');
-  await progress.waitFor();
-  await page.waitForFunction(() => {
-    const bar = document.querySelector('[data-testid=load-progress] progress');
-    return bar && Number(bar.value) > 0 && Number(bar.value) < Number(bar.max);
-  }, null, { timeout: 20000 });
-  const totalKb = Math.ceil(statSync(SEEDED_DB).size / 1024).toLocaleString('en-US');
-  assert.match(await progress.textContent(), new RegExp(`^Loading usage data: [\\d,]+ KB of ${totalKb} KB`));
-  await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
-  assert.equal(await progress.count(), 0);
+  await new Promise((r) => slow.listen(0, '127.0.0.1', r));
+  try {
+    const page = await browser.newPage();
+    const dataUrl = `http://127.0.0.1:${slow.address().port}/usage.db`;
+    await page.route('**/config.json', (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data_url: dataUrl }) }));
+    await page.goto(server.url);
+    const progress = page.getByTestId('load-progress');
+    await progress.waitFor({ timeout: 30000 });
+    await page.waitForFunction(() => {
+      const bar = document.querySelector('[data-testid=load-progress] progress');
+      return bar && Number(bar.value) > 0 && Number(bar.value) < Number(bar.max);
+    }, null, { timeout: 20000 });
+    const totalKb = Math.ceil(bytes.length / 1024).toLocaleString('en-US');
+    assert.match(await progress.textContent(), new RegExp(`^Loading usage data: [\\d,]+ KB of ${totalKb} KB`));
+    await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
+    assert.equal(await progress.count(), 0);
+  } finally {
+    slow.close();
+  }
 });

@@ -64,7 +64,8 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {
 
 /// The router: `/healthz`, the relay, and everything else from the dist folder.
 pub fn router(state: Arc<AppState>) -> Router {
-    let dist = ServeDir::new(&state.config.dist_dir).append_index_html_on_directories(true);
+    // Pre-compressed copies (dist/*.br, *.gz from make dist) are served as they are.
+    let dist = ServeDir::new(&state.config.dist_dir).append_index_html_on_directories(true).precompressed_br().precompressed_gzip();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/chat/completions", post(relay::chat_completions).options(relay::preflight))

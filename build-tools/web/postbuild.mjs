@@ -1,0 +1,45 @@
+// After `trunk build`: writes version.json, a default config.json, the service worker
+// (build-tools/web/sw.js with this build's id and file list), and gzip + brotli copies of
+// every file worth compressing, which copilot-proxy (and most static servers) serve as is.
+// Usage: node build-tools/web/postbuild.mjs DIST BUILD_ID
+import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [dist, build] = process.argv.slice(2);
+if (!dist || !build) throw new Error('usage: postbuild.mjs DIST BUILD_ID');
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function files(dir, prefix = '') {
+  return readdirSync(dir).sort().flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? files(full, `${prefix}${name}/`) : [`${prefix}${name}`];
+  });
+}
+const compressed = (f) => f.endsWith('.gz') || f.endsWith('.br');
+
+writeFileSync(path.join(dist, 'version.json'), `${JSON.stringify({ build })}\n`);
+if (!existsSync(path.join(dist, 'config.json'))) {
+  const db = path.join(dist, 'data/usage_rag_data.db');
+  const config = { proxy_url: '', data_url: 'data/usage_rag_data.db', data_bytes: existsSync(db) ? statSync(db).size : null, llm: true, docs: true, import: true };
+  writeFileSync(path.join(dist, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+}
+// The shell: everything but the lazily fetched docs files and compressed copies.
+const shell = ['./', ...files(dist).filter((f) => !compressed(f) && !f.startsWith('docs/') && f !== 'sw.js' && !f.startsWith('bench-data/'))];
+const sw = readFileSync(path.join(here, 'sw.js'), 'utf8')
+  .replace("'__VERSION__'", JSON.stringify(build))
+  .replace('__SHELL__', JSON.stringify(shell, null, 2));
+writeFileSync(path.join(dist, 'sw.js'), sw);
+
+let written = 0;
+for (const f of files(dist).filter((f) => !compressed(f))) {
+  const full = path.join(dist, f);
+  const bytes = readFileSync(full);
+  if (bytes.length < 1024) continue;
+  const quality = bytes.length > 4e6 ? 9 : 11;
+  writeFileSync(`${full}.gz`, gzipSync(bytes, { level: 9 }));
+  writeFileSync(`${full}.br`, brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }));
+  written += 1;
+}
+console.error(`postbuild: build ${build}, ${shell.length} files in the offline shell, ${written} files pre-compressed (gzip, brotli)`);

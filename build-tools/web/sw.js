@@ -1,0 +1,64 @@
+// The service worker of one build (written into dist/ by build-tools/web/postbuild.mjs,
+// which fills in VERSION and SHELL). It keeps the app shell and the seeded database in a
+// cache named after the build, adds the docs index and model once the page has fetched
+// them, and deletes other builds' caches when it takes over, so an offline reload always
+// runs one build's files together. Online, everything that is not content-hashed is
+// fetched from the network first, so a new deploy is used at once.
+const VERSION = '__VERSION__';
+const SHELL = __SHELL__;
+const CACHE = `usage-copilot-${VERSION}`;
+const scope = new URL(self.registration.scope);
+const shellPaths = new Set(SHELL.map((u) => new URL(u, scope).pathname));
+const HASHED = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css|svg)$/;
+const LAZY = /\/docs\/[^/]+\.bin$/;
+// The LLM proxy's endpoints are live by nature: never cached.
+const LIVE = /\/(healthz|v1\/)/;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await cache.addAll(SHELL.map((u) => new Request(new URL(u, scope), { cache: 'reload' })));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) {
+      if (key.startsWith('usage-copilot-') && key !== CACHE) await caches.delete(key);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== scope.origin || LIVE.test(url.pathname)) return;
+  event.respondWith(respond(request, url));
+});
+
+async function respond(request, url) {
+  const cache = await caches.open(CACHE);
+  if (HASHED.test(url.pathname)) {
+    const hit = await cache.match(request);
+    if (hit) return hit;
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    return response;
+  }
+  try {
+    const response = await fetch(request);
+    const keep = shellPaths.has(url.pathname) || LAZY.test(url.pathname) || request.mode === 'navigate';
+    if (response.ok && keep) await cache.put(request, response.clone());
+    return response;
+  } catch (offline) {
+    const hit = await cache.match(request, { ignoreSearch: true });
+    if (hit) return hit;
+    if (request.mode === 'navigate') {
+      const index = await cache.match(new URL('index.html', scope));
+      if (index) return index;
+    }
+    throw offline;
+  }
+}
