@@ -155,3 +155,11 @@ CREATE INDEX IF NOT EXISTS idx_compute_usage_day ON compute_usage(usage_date, pa
 CREATE INDEX IF NOT EXISTS idx_job_runs_cover ON job_runs(job_run_id, job_id, spot_ratio, run_status);
 CREATE INDEX IF NOT EXISTS idx_events_usage ON events(compute_usage_id);
 CREATE INDEX IF NOT EXISTS idx_query_parent ON sql_query_history(parent_id);
+
+-- How each job run's spot_ratio was found, when it was imported from system tables:
+-- 'observed' (instance events), 'configured' (the cluster's aws_attributes) or 'unknown'.
+-- Empty for generated data.
+CREATE TABLE IF NOT EXISTS job_run_spot (
+    job_run_id TEXT PRIMARY KEY,
+    source     TEXT NOT NULL CHECK (source IN ('observed', 'configured', 'unknown'))
+);

@@ -325,6 +325,9 @@ fn workspace_filter_restricts_every_figure() {
 fn reports_run_unchanged_on_an_original_project_database() {
     let conn = Connection::open_in_memory().unwrap();
     conn.execute_batch(include_str!("fixtures/original_project.sql")).unwrap();
+    // As the app opens any database (db::UsageDb): the file is not touched; our optional
+    // tables (empty) and indexes are added to the in-memory copy.
+    usage_copilot::schema::complete_optional(&conn).unwrap();
     let f = ReportFilters::data_range(&conn).unwrap();
     assert_eq!((f.from.to_string(), f.to.to_string()), ("2025-11-14".to_string(), "2025-12-05".to_string()));
     for report in &registry().reports {

@@ -182,7 +182,6 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
 
     // Job runs with their configuration and spot share.
     let compute = ComputeIndex::new(data);
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS job_run_spot (job_run_id TEXT PRIMARY KEY, source TEXT NOT NULL CHECK (source IN ('observed', 'configured', 'unknown')));")?;
     for run in runs.values() {
         let config = run.clusters.iter().filter_map(|c| cluster_at(c, run.start)).find(|c| c.source.as_deref() == Some("JOB")).or_else(|| run.clusters.iter().find_map(|c| cluster_at(c, run.start)));
         let (spot, source) = match compute.observed_spot(&run.clusters, run.start, run.end) {

@@ -54,6 +54,13 @@ test('dropped exports → coverage page → job_cost totals; reload keeps them; 
   assert.ok(rows[0].text.includes('nightly_orders_etl') && rows[0].text.includes('$4.15'), rows[0].text);
   assert.ok(rows[1].text.includes('$2.35'), rows[1].text);
 
+  // The spot report says where each job's spot share comes from.
+  await page.goto(`${server.url}/#/report/spot_risk_by_job`);
+  const risk = page.locator('[data-table=risk] tbody tr');
+  await risk.first().waitFor({ timeout: 30000 });
+  const riskText = (await risk.allTextContents()).join('\n');
+  assert.match(riskText, /nightly_orders_etl.*configured 2, observed 1/, riskText);
+
   await page.reload();
   const again = await jobTotals(page);
   assert.deepEqual(again.map((r) => r.entity), rows.map((r) => r.entity), 'a reload keeps the imported data');
