@@ -4,7 +4,7 @@
 // as `copilot import` + `copilot report`; a reload keeps the data; "forget" removes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, launchBrowser, openPage, copilot, tempDir, ROOT } from './harness.mjs';
 
@@ -29,7 +29,15 @@ test('dropped exports → coverage page → job_cost totals; reload keeps them; 
   const errors = [];
   const page = await openPage(browser, server.url, errors);
   await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
-  await page.getByTestId('open-db-input').setInputFiles(files);
+  // Drop all ten files on the page at once.
+  const payload = files.map((f) => ({ name: path.basename(f), text: readFileSync(f, 'utf8') }));
+  await page.evaluate((list) => {
+    const transfer = new DataTransfer();
+    for (const f of list) transfer.items.add(new File([f.text], f.name));
+    const target = document.querySelector('.app');
+    target.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, payload);
   const coverage = page.getByTestId('import-page');
   await coverage.waitFor({ timeout: 30000 });
   assert.match(page.url(), /#\/import$/);
