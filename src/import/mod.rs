@@ -158,8 +158,12 @@ fn coverage(data: &load::Loaded, conn: &Connection, spot_sources: &[(String, usi
     let observed = spot_sources.iter().find(|(s, _)| s == "observed").map(|(_, n)| *n).unwrap_or(0);
     let configured = spot_sources.iter().find(|(s, _)| s == "configured").map(|(_, n)| *n).unwrap_or(0);
     let unknown = spot_sources.iter().find(|(s, _)| s == "unknown").map(|(_, n)| *n).unwrap_or(0);
+    let runs = |n: usize| if n == 1 { "1 run".to_string() } else { format!("{n} runs") };
     let spot_note = format!(
-        "spot share observed from instance events for {observed} runs, configured (aws_attributes) for {configured}, unknown for {unknown}{}",
+        "spot share observed from instance events for {}, configured (aws_attributes) for {}, unknown for {}{}",
+        runs(observed),
+        runs(configured),
+        runs(unknown),
         if data.instance_events.is_empty() { "; evictions need system.compute.instance_events" } else { "" }
     );
     Ok(vec![
