@@ -29,16 +29,16 @@ per_run AS (
     SELECT job_id, job_run_id, MAX(run_status = 'FAILED') AS failed, SUM(total_cost) AS cost, SUM(spot_cost) AS spot_cost
     FROM job_usage GROUP BY job_run_id
 ),
--- Where the runs' spot ratios come from (imported data records it per run).
+-- Where the runs' spot ratios come from (imported data records it per run; generated
+-- data has no records, and then this is skipped and every run counts as generated).
 spot_sources AS (
-    SELECT pr.job_id,
-           group_concat(src.source || ' ' || src.n, ', ') AS spot_source
-    FROM (SELECT DISTINCT job_id FROM per_run) pr
-    JOIN (SELECT p.job_id, COALESCE(s.source, 'generated') AS source, COUNT(*) AS n
+    SELECT job_id, group_concat(source || ' ' || n, ', ') AS spot_source
+    FROM (SELECT p.job_id, COALESCE(s.source, 'generated') AS source, COUNT(*) AS n
           FROM per_run p LEFT JOIN job_run_spot s ON s.job_run_id = p.job_run_id
+          WHERE (SELECT EXISTS (SELECT 1 FROM job_run_spot))
           GROUP BY p.job_id, COALESCE(s.source, 'generated')
-          ORDER BY p.job_id, COALESCE(s.source, 'generated')) src ON src.job_id = pr.job_id
-    GROUP BY pr.job_id
+          ORDER BY p.job_id, COALESCE(s.source, 'generated'))
+    GROUP BY job_id
 ),
 per_job AS (
     SELECT pr.job_id,
@@ -78,7 +78,7 @@ SELECT s.job_id,
        s.eviction_rate AS eviction_rate_pct,
        s.evicted_cost AS evicted_cost_usd,
        s.spot_pct * s.eviction_rate / 100.0 AS risk_score,
-       ss.spot_source,
+       COALESCE(ss.spot_source, 'generated ' || s.runs) AS spot_source,
        CASE
            WHEN s.evictions > 0 AND s.failure_rate > 10 THEN 'Evictions are failing runs: keep the driver and first workers on-demand or use spot with on-demand fallback'
            WHEN s.evictions > 0 THEN 'Evictions seen: watch the eviction rate and retry cost'
