@@ -62,6 +62,23 @@ pub struct Request<'a> {
     pub telemetry: Option<&'a dyn EntitySource>,
 }
 
+impl<'a> Request<'a> {
+    /// What the evidence step needs for `chip` or `question` about this selection.
+    fn evidence(&self, chip: Option<&'a ChipTemplate>, question: Option<&'a str>) -> EvidenceRequest<'a> {
+        EvidenceRequest {
+            conn: self.conn,
+            graph: self.graph,
+            report: self.report,
+            result: self.result,
+            selection: self.selection,
+            chip,
+            docs: self.docs,
+            telemetry: self.telemetry,
+            question,
+        }
+    }
+}
+
 /// Whether answering `chip` (an id) or `question` can use documentation: the browser
 /// fetches the docs index only when this first says yes. Entities a question names can only
 /// add telemetry to its route, so routing without them never misses a docs need.
@@ -84,17 +101,7 @@ pub fn prepare_chip(req: &Request<'_>, chip_id: &str) -> Result<Prepared, Copilo
             offered: offered.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "),
         });
     }
-    let evidence = gather(&EvidenceRequest {
-        conn: req.conn,
-        graph: req.graph,
-        report: req.report,
-        result: req.result,
-        selection: req.selection,
-        chip: Some(chip),
-        docs: req.docs,
-        telemetry: req.telemetry,
-        question: None,
-    })?;
+    let evidence = gather(&req.evidence(Some(chip), None))?;
     let messages = build_messages(Some(chip), None, &evidence);
     let offline_answer = narrative::narrate(chip, &evidence);
     Ok(Prepared {
@@ -109,17 +116,7 @@ pub fn prepare_chip(req: &Request<'_>, chip_id: &str) -> Result<Prepared, Copilo
 
 /// A free-text follow-up anchored to the selection.
 pub fn prepare_question(req: &Request<'_>, question: &str) -> Result<Prepared, CopilotError> {
-    let evidence = gather(&EvidenceRequest {
-        conn: req.conn,
-        graph: req.graph,
-        report: req.report,
-        result: req.result,
-        selection: req.selection,
-        chip: None,
-        docs: req.docs,
-        telemetry: req.telemetry,
-        question: Some(question),
-    })?;
+    let evidence = gather(&req.evidence(None, Some(question)))?;
     let messages = build_messages(None, Some(question), &evidence);
     let offline_answer = narrative::follow_up(question, &evidence);
     Ok(Prepared { chip: None, chip_label: "Follow-up".into(), question: Some(question.to_string()), evidence, messages, offline_answer })

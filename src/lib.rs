@@ -28,6 +28,7 @@
 //!
 //! | module | owns |
 //! |--------|------|
+//! | `bench` | timings shared by `make bench` natively and in the browser |
 //! | `calendar` | civil dates and UTC timestamps as stored in the schema |
 //! | `clock` | a millisecond clock for timings (native and browser) |
 //! | `schema` | the DDL (`sql/create_usage_tables.sql`), required tables/columns, validation |
@@ -56,6 +57,7 @@
 //! Native entry points live in `build-tools/` (`copilot` CLI, `copilot-proxy` server);
 //! the browser entry point is `src/main.rs`.
 
+pub mod bench;
 pub mod calendar;
 pub mod charts;
 pub mod chips;

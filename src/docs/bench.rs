@@ -10,6 +10,7 @@ use super::embed::StaticModel;
 use super::hybrid::Mode;
 use super::index::{DocsIndex, DOCS_FLOOR};
 use super::telemetry::TelemetryIndex;
+use crate::bench::median;
 use crate::clock::now_ms;
 
 #[derive(Clone, Debug, Serialize)]
@@ -26,19 +27,6 @@ pub struct DocsBench {
     /// Building the telemetry index of the database (with the model), median over runs.
     pub telemetry_build_ms: f64,
     pub telemetry_entities: usize,
-}
-
-pub fn median(mut values: Vec<f64>) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
 }
 
 /// Times everything on `runs` repetitions (at least one).

@@ -4,16 +4,14 @@
 //! `&docs=<questions.json>` it times the docs side instead (`crate::docs::bench`); with
 //! `&import=<url>,<url>` an import of system-table exports.
 
-use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
 use super::browser_io::{fetch_with_progress, now_ms};
 use super::state::{AppData, SEEDED_DB_URL};
 use crate::db::UsageDb;
-use crate::report::{registry, ReportFilters};
 
-use crate::docs::bench::median;
+use crate::bench::median;
 
 /// Times one ad-hoc query (`&sql=` on the bench URL): a tool for finding slow steps.
 fn time_sql(db: &UsageDb, sql: &str, runs: usize) -> Result<serde_json::Value, String> {
@@ -42,35 +40,12 @@ async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serd
     if let Some(sql) = sql {
         return time_sql(&db, &sql, runs);
     }
-    let filters = ReportFilters::data_range(db.conn()).map_err(|e| e.to_string())?;
-    let graph = crate::graph::build(db.conn()).map_err(|e| e.to_string())?;
-    let graph_json = serde_json::json!({ "build_ms": graph.stats.build_ms, "nodes": graph.stats.nodes, "edges": graph.stats.edges });
-    drop(graph);
-    let mut reports = serde_json::Map::new();
-    for report in &registry().reports {
-        let mut times = Vec::with_capacity(runs);
-        let mut rows = 0;
-        let mut steps: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        for _ in 0..runs {
-            let t = now_ms();
-            let result = report.run(db.conn(), &filters, &BTreeMap::new()).map_err(|e| e.to_string())?;
-            times.push(now_ms() - t);
-            rows = result.rows().len();
-            for (step, ms) in &result.timings {
-                steps.entry(step.clone()).or_default().push(*ms);
-            }
-        }
-        let steps: BTreeMap<String, f64> = steps.into_iter().map(|(k, v)| (k, median(v))).collect();
-        reports.insert(report.spec.key.clone(), serde_json::json!({ "median_ms": median(times.clone()), "runs_ms": times, "rows": rows, "steps": steps }));
-    }
-    Ok(serde_json::json!({
-        "db": url,
-        "bytes": len,
-        "fetch_ms": fetched - started,
-        "open_ms": opened - fetched,
-        "graph": graph_json,
-        "reports": reports,
-    }))
+    let mut json = crate::bench::graph_and_reports(&db, runs)?;
+    json["db"] = serde_json::json!(url);
+    json["bytes"] = serde_json::json!(len);
+    json["fetch_ms"] = serde_json::json!(fetched - started);
+    json["open_ms"] = serde_json::json!(opened - fetched);
+    Ok(json)
 }
 
 async fn fetch_all(url: &str) -> Result<Vec<u8>, String> {

@@ -250,7 +250,7 @@ pub fn run(command: DocsCommand) -> Result<(), String> {
                 builds.push(started.elapsed().as_secs_f64() * 1000.0);
             }
             let mut json = serde_json::to_value(&timings).expect("serialises");
-            json["index_build_ms"] = serde_json::json!(usage_copilot::docs::bench::median(builds));
+            json["index_build_ms"] = serde_json::json!(usage_copilot::bench::median(builds));
             println!("{}", serde_json::to_string_pretty(&json).expect("serialises"));
             Ok(())
         }

@@ -506,12 +506,6 @@ fn run_sql(path: &std::path::Path, write: bool, sql: &str) -> Result<Vec<serde_j
     Ok(out)
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
-}
-
 /// Same measurements as the browser's `#/bench` page, natively: bytes → in-memory DB,
 /// then each report `runs` times over the data's full range.
 fn bench_reports(path: &std::path::Path, runs: usize) -> Result<serde_json::Value, String> {
@@ -522,29 +516,10 @@ fn bench_reports(path: &std::path::Path, runs: usize) -> Result<serde_json::Valu
     let db = UsageDb::from_bytes(&bytes).map_err(|e| e.to_string())?;
     let open_ms = opening.elapsed().as_secs_f64() * 1000.0;
     drop(bytes);
-    let filters = ReportFilters::data_range(db.conn()).map_err(|e| e.to_string())?;
-    let graph = usage_copilot::graph::build(db.conn()).map_err(|e| e.to_string())?;
-    let graph_json = serde_json::json!({ "build_ms": graph.stats.build_ms, "nodes": graph.stats.nodes, "edges": graph.stats.edges });
-    drop(graph);
-    let mut reports = serde_json::Map::new();
-    for report in &registry().reports {
-        let mut times = Vec::with_capacity(runs);
-        let mut rows = 0;
-        let mut steps: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        for _ in 0..runs {
-            let t = Instant::now();
-            let result = report.run(db.conn(), &filters, &BTreeMap::new()).map_err(|e| e.to_string())?;
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            rows = result.rows().len();
-            for (step, ms) in &result.timings {
-                steps.entry(step.clone()).or_default().push(*ms);
-            }
-        }
-        let steps: BTreeMap<String, f64> = steps.into_iter().map(|(k, v)| (k, median(v))).collect();
-        reports.insert(
-            report.spec.key.clone(),
-            serde_json::json!({ "median_ms": median(times.clone()), "runs_ms": times, "rows": rows, "steps": steps }),
-        );
-    }
-    Ok(serde_json::json!({ "db": path.display().to_string(), "bytes": db.byte_len(), "fetch_ms": read_ms, "open_ms": open_ms, "graph": graph_json, "reports": reports }))
+    let mut json = usage_copilot::bench::graph_and_reports(&db, runs)?;
+    json["db"] = serde_json::json!(path.display().to_string());
+    json["bytes"] = serde_json::json!(db.byte_len());
+    json["fetch_ms"] = serde_json::json!(read_ms);
+    json["open_ms"] = serde_json::json!(open_ms);
+    Ok(json)
 }
