@@ -10,12 +10,14 @@ MODEL_DIR := .cache/models/all-MiniLM-L6-v2
 DOCS_DIR := public/docs
 CORPUS := build-tools/docs-corpus
 CORPUS_PAGES := $(shell find $(CORPUS) -name '*.md')
-DISTILL_CODE := $(wildcard build-tools/src/docs/distill.rs build-tools/src/docs/minilm.rs build-tools/src/docs/pca.rs) src/docs/embed.rs src/docs/wordpiece.rs
-INDEX_CODE := $(wildcard src/docs/*.rs build-tools/src/docs/*.rs)
+DISTILL_CODE := $(wildcard build-tools/model/src/*.rs) src/retrieval/embed.rs src/retrieval/wordpiece.rs
+INDEX_CODE := $(wildcard src/retrieval/*.rs build-tools/cli/src/*.rs)
+EVAL_QUESTIONS := $(wildcard $(CORPUS)/eval/*.toml)
+CEILING := target/docs/minilm-ceiling.json
 # The build id shown in the page, in version.json and in the service worker's cache name.
 export COPILOT_BUILD_ID ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 
-.PHONY: all setup tools db docs index dist app test test-rust test-docs test-e2e bench clean
+.PHONY: all setup tools model-tools db docs index dist app test lint test-rust test-docs test-e2e bench clean
 
 ## all: everything the app serves (tools, seeded DB, wasm build), without serving it
 all: dist
@@ -24,25 +26,33 @@ all: dist
 setup:
 	@build-tools/setup.sh
 
-## tools: build the native `copilot` CLI (with MiniLM for distilling) and `copilot-proxy`
+## tools: build the native `copilot` CLI and `copilot-proxy`
 tools:
-	cargo build --release -p build-tools --features minilm --bins
+	cargo build --release -p copilot-cli -p copilot-proxy
+
+## model-tools: build `copilot-model` (candle: distilling the static model, the MiniLM ceiling)
+model-tools:
+	cargo build --release -p copilot-model
 
 ## db: generate the deterministic seeded usage database
 db: tools
 	$(BIN)/copilot db --out $(DB)
 
-## docs: the docs index and the static embedding model (downloads MiniLM once into .cache/)
-docs: tools $(DOCS_DIR)/docs-index.bin
+## docs: the docs index, the static embedding model and the MiniLM ceiling of the retrieval
+## evaluation (downloads MiniLM once into .cache/)
+docs: tools $(DOCS_DIR)/docs-index.bin $(CEILING)
 
 $(MODEL_DIR)/model.safetensors:
 	build-tools/fetch-model.sh $(MODEL_DIR)
 
-$(DOCS_DIR)/static-model.bin: $(MODEL_DIR)/model.safetensors $(DISTILL_CODE) | tools
-	$(BIN)/copilot distill --teacher $(MODEL_DIR) --out $@
+$(DOCS_DIR)/static-model.bin: $(MODEL_DIR)/model.safetensors $(DISTILL_CODE) | model-tools
+	$(BIN)/copilot-model distill --teacher $(MODEL_DIR) --out $@
 
 $(DOCS_DIR)/docs-index.bin: $(DOCS_DIR)/static-model.bin $(CORPUS_PAGES) $(INDEX_CODE) | tools
 	$(BIN)/copilot docs build --corpus $(CORPUS) --model $(DOCS_DIR)/static-model.bin --out $@
+
+$(CEILING): $(DOCS_DIR)/docs-index.bin $(EVAL_QUESTIONS) | model-tools
+	$(BIN)/copilot-model ceiling --teacher $(MODEL_DIR) --index $(DOCS_DIR)/docs-index.bin --questions $(CORPUS)/eval --out $@
 
 ## index: the telemetry index of the seeded DB (the browser builds the same for any DB it loads)
 index: db docs
@@ -60,11 +70,20 @@ app: dist tools
 	@echo "Serving Databricks Usage Copilot at http://localhost:$(PORT) (Ctrl-C to stop)"
 	PROXY_ADDR=127.0.0.1:$(PORT) DIST_DIR=dist $(BIN)/copilot-proxy
 
-## test: native Rust tests, retrieval evaluation, then browser tests in headless Chromium
-test: test-rust test-docs test-e2e
+## test: formatting and lints, native Rust tests, retrieval evaluation, then browser tests
+## in headless Chromium
+test: lint test-rust test-docs test-e2e
 
+## lint: rustfmt and clippy (warnings are errors), natively and for the browser build
+lint: setup
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown -p usage-copilot --lib --bins -- -D warnings
+
+# COPILOT_REQUIRE_DOCS: the copilot tests must use the real docs index and model (a plain
+# `cargo test` without them falls back to BM25 over the committed corpus).
 test-rust: setup docs
-	cargo test --workspace
+	COPILOT_REQUIRE_DOCS=1 cargo test --workspace
 
 test-docs: docs index
 	$(BIN)/copilot docs eval --check

@@ -11,7 +11,7 @@ use charming::series::{Bar, Line, Scatter};
 use charming::Chart;
 
 use super::{describe_row, labels_by_index, number, tooltip_by_point};
-use crate::format::report_value;
+use crate::report::display::report_value;
 use crate::report::dataset::{Dataset, Value};
 use crate::report::spec::{ChartKind, ChartSpec, ReportSpec, SecondaryKind};
 

@@ -16,7 +16,8 @@ use charming::component::Title;
 use charming::element::{Formatter, JsFunction, Tooltip, Trigger};
 use charming::Chart;
 
-use crate::format::{html_escape, report_value};
+use crate::base::format::html_escape;
+use crate::report::display::report_value;
 use crate::report::dataset::{Dataset, RowRef};
 use crate::report::spec::{ChartKind, ChartSpec, ReportSpec};
 use crate::report::ReportResult;

@@ -7,8 +7,8 @@ use charming::element::{Formatter, JsFunction, Tooltip, Trigger};
 use charming::series::{Graph, GraphCategory, GraphData, GraphLayout, GraphLink, GraphNode, GraphNodeLabel};
 use charming::Chart;
 
-use crate::format::html_escape;
-use crate::graph::{NodeKind, Subgraph};
+use crate::base::format::html_escape;
+use crate::copilot::graph::{NodeKind, Subgraph};
 
 pub fn subgraph_chart(sub: &Subgraph) -> Chart {
     let kinds: Vec<NodeKind> = NodeKind::ALL.into_iter().filter(|k| sub.nodes.iter().any(|n| n.kind == *k)).collect();

@@ -7,8 +7,8 @@ use charming::series::Bar;
 use charming::Chart;
 
 use super::labels_by_index;
-use crate::format::usd;
-use crate::summary::{compute_type_label, DatasetSummary};
+use crate::base::format::usd;
+use crate::data::summary::{compute_type_label, DatasetSummary};
 
 /// Spend per compute type: sorted horizontal bars (largest on top) labelled "$X (P%)".
 pub fn spend_by_compute_type(summary: &DatasetSummary) -> Chart {
@@ -35,7 +35,7 @@ pub fn spend_by_compute_type(summary: &DatasetSummary) -> Chart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::ComputeTypeSpend;
+    use crate::data::summary::ComputeTypeSpend;
 
     #[test]
     fn spend_chart_puts_the_largest_type_on_top_with_formatted_labels() {

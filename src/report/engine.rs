@@ -10,8 +10,8 @@ use super::dataset::{Dataset, Value};
 use super::expr::Condition;
 use super::spec::{Aggregate, ReportSpec, TransformSpec, Unit};
 use super::transform::{self, ZscoreSettings};
-use crate::calendar::Date;
-use crate::clock;
+use crate::base::calendar::Date;
+use crate::base::clock;
 
 /// One named query of a report's SQL file.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,6 +4,8 @@
 //! mappings that make rows selectable and JSON/CSV output.
 
 pub mod dataset;
+pub mod coverage;
+pub mod display;
 pub mod engine;
 pub mod expr;
 pub mod output;
@@ -11,7 +13,6 @@ pub mod registry;
 pub mod selection;
 pub mod spec;
 pub mod transform;
-pub mod view;
 
 pub use dataset::{Dataset, Value};
 pub use engine::{ReportError, ReportFilters, ReportResult};

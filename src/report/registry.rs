@@ -117,6 +117,10 @@ label = "Total"
 unit = "usd"
 agg = "sum"
 column = "cost"
+[requires]
+tables = ["system.billing.usage", "system.billing.list_prices", "system.compute.warehouses"]
+priced_usage = true
+note = "warehouse spend from billing usage"
 "#;
 
     #[test]

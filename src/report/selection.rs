@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::dataset::{RowRef, Value};
+use crate::base::vocab::EntityType;
 use super::engine::ReportResult;
 use super::expr::Condition;
 use super::spec::{EntityMapping, ReportSpec};
@@ -13,19 +14,20 @@ use super::spec::{EntityMapping, ReportSpec};
 /// What a selection points at: an entity type and id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct EntityRef {
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub entity_id: String,
 }
 
 impl EntityRef {
-    pub fn new(entity_type: &str, entity_id: &str) -> EntityRef {
-        EntityRef { entity_type: entity_type.to_string(), entity_id: entity_id.to_string() }
+    pub fn new(entity_type: EntityType, entity_id: &str) -> EntityRef {
+        EntityRef { entity_type, entity_id: entity_id.to_string() }
     }
 
-    /// Parses `type:id` (the id may itself contain ':').
+    /// Parses `type:id` (the id may itself contain ':'); `None` for an unknown type.
     pub fn parse(text: &str) -> Option<EntityRef> {
         let (t, id) = text.split_once(':')?;
-        (!t.is_empty() && !id.is_empty()).then(|| EntityRef::new(t, id))
+        let entity_type = EntityType::parse(t)?;
+        (!id.is_empty()).then(|| EntityRef::new(entity_type, id))
     }
 }
 
@@ -95,7 +97,7 @@ pub fn selection_at(spec: &ReportSpec, result: &ReportResult, dataset: &str, row
     let mapping = spec.entities.iter().find(|m| m.dataset == dataset && mapping_matches(m, r))?;
     Some(Selection {
         report: spec.key.clone(),
-        entity: EntityRef::new(&mapping.entity_type, &fill_template(&mapping.id, r)),
+        entity: EntityRef::new(mapping.entity_type, &fill_template(&mapping.id, r)),
         label: fill_template(&mapping.label, r),
         dataset: dataset.to_string(),
         row,
@@ -138,10 +140,11 @@ mod tests {
     #[test]
     fn parses_and_prints_entity_refs() {
         let e = EntityRef::parse("anomaly:J-FIN-DAILY@2025-12-05").unwrap();
-        assert_eq!(e, EntityRef::new("anomaly", "J-FIN-DAILY@2025-12-05"));
+        assert_eq!(e, EntityRef::new(EntityType::Anomaly, "J-FIN-DAILY@2025-12-05"));
         assert_eq!(e.to_string(), "anomaly:J-FIN-DAILY@2025-12-05");
         assert_eq!(EntityRef::parse("nocolon"), None);
         assert_eq!(EntityRef::parse(":x"), None);
+        assert_eq!(EntityRef::parse("warehouse:x"), None, "an unknown entity type");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::expr::Condition;
+use crate::base::vocab::{EntityType, SystemTable};
 
 /// How a column's numbers are meant and shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,8 +265,8 @@ pub struct TableSpec {
 #[serde(deny_unknown_fields)]
 pub struct EntityMapping {
     pub dataset: String,
-    /// `job`, `compute_type`, `compute`, `anomaly`, …
-    pub entity_type: String,
+    /// What a row stands for; an unknown type is an error naming the spec file.
+    pub entity_type: EntityType,
     /// Template with `{column}` placeholders, e.g. `"{job_id}"`.
     pub id: String,
     pub label: String,
@@ -281,6 +282,44 @@ pub struct ChipOffer {
     pub id: String,
     #[serde(rename = "when")]
     pub condition: Option<String>,
+}
+
+/// An optional system table that completes a report, and what it adds.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionalTable {
+    pub table: SystemTable,
+    /// What the report shows only with it ("runs, failures and success rates").
+    pub adds: String,
+}
+
+/// What a report needs from imported data, checked by `report::coverage` so the import
+/// page can say which reports the files power and why not. Requirements are checked in
+/// the order of the fields.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirements {
+    /// System tables that must all have rows.
+    #[serde(default)]
+    pub tables: Vec<SystemTable>,
+    /// Some usage must carry a list price.
+    #[serde(default)]
+    pub priced_usage: bool,
+    /// Some priced usage must belong to job runs (`usage_metadata.job_id`).
+    #[serde(default)]
+    pub job_usage: bool,
+    /// At least one of these tables must have rows.
+    #[serde(default)]
+    pub any_of: Vec<SystemTable>,
+    /// Days of usage needed.
+    #[serde(default)]
+    pub min_days: u32,
+    /// Tables that complete the picture; named in the note when missing.
+    #[serde(default)]
+    pub optional: Vec<OptionalTable>,
+    /// Shown when the report is available; `{name}` quotes a figure of the import
+    /// (`usage_days`, `spot_observed_runs`, `spot_configured_runs`, `spot_unknown_runs`).
+    pub note: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -313,6 +352,8 @@ pub struct ReportSpec {
     pub entities: Vec<EntityMapping>,
     #[serde(default)]
     pub chips: Vec<ChipOffer>,
+    /// What the report needs from imported system tables.
+    pub requires: Requirements,
 }
 
 impl ReportSpec {

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::browser_io::download_text;
 use super::copilot_state::{Answer, AnswerStatus};
 use super::markdown_view::MarkdownView;
-use crate::evidence::pack::EvidencePack;
+use crate::copilot::pack::EvidencePack;
 
 fn pack_name(answer: &Answer, ext: &str) -> String {
     let chip = answer.prepared.chip.clone().unwrap_or_else(|| "follow-up".into()).replace('@', "-v");
@@ -89,7 +89,12 @@ pub fn AnswerCard(answer: Rc<Answer>) -> impl IntoView {
     let download = move |answer: &Answer, markdown: bool| {
         let text = answer.text.get_untracked();
         let ungrounded: Vec<String> = answer.grounding.with_untracked(|g| g.ungrounded_texts().into_iter().map(String::from).collect());
-        let pack = EvidencePack { answer: &text, ungrounded_numbers: ungrounded, ..EvidencePack::offline(&answer.prepared) };
+        let source = match answer.status.get_untracked() {
+            AnswerStatus::Offline => "offline narrative".to_string(),
+            AnswerStatus::Llm(model) => format!("LLM {model}"),
+            _ => "LLM (incomplete answer)".to_string(),
+        };
+        let pack = EvidencePack::new(&answer.prepared, &text, &source, ungrounded);
         let result = if markdown {
             download_text(&pack_name(answer, "md"), "text/markdown;charset=utf-8", &pack.to_markdown())
         } else {
@@ -99,10 +104,7 @@ pub fn AnswerCard(answer: Rc<Answer>) -> impl IntoView {
             leptos::logging::warn!("evidence pack download failed: {e}");
         }
     };
-    let title = match &answer.prepared.question {
-        Some(q) => format!("Follow-up: {q}"),
-        None => answer.prepared.chip_label.clone(),
-    };
+    let title = answer.prepared.title.clone();
     view! {
         <article class="answer" data-testid="answer" data-seq=answer.seq data-state=state data-chip=answer.prepared.chip.clone().unwrap_or_default()>
             <header>

@@ -15,8 +15,9 @@ use super::report_nav::ReportNav;
 use super::report_page::ReportPage;
 use super::docs_state::DocsState;
 use super::import_page::ImportPage;
-use super::state::{AppData, LoadedData};
-use crate::url_state::Page;
+use super::state::AppData;
+use crate::app::session::Session;
+use crate::app::url_state::Page;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -77,8 +78,8 @@ pub fn App() -> impl IntoView {
                 })}
             </Suspense>
             {move || app.config_error.get().map(|e| view! { <p class="error-text" role="alert" data-testid="config-error">{e}</p> })}
-            <footer class="build muted" data-testid="build-id" data-build=crate::hosting::BUILD_ID>
-                {format!("build {}", crate::hosting::BUILD_ID)}
+            <footer class="build muted" data-testid="build-id" data-build=crate::app::hosting::BUILD_ID>
+                {format!("build {}", crate::app::hosting::BUILD_ID)}
             </footer>
             <div class="drop-hint" aria-hidden="true">"Drop a .db file, or system-table exports (CSV / JSON Lines), to open them"</div>
         </div>
@@ -88,7 +89,7 @@ pub fn App() -> impl IntoView {
 /// Navigation beside the page the URL names. Only a change of page re-creates the page;
 /// filters and selections update it in place.
 #[component]
-fn MainLayout(data: Rc<LoadedData>) -> impl IntoView {
+fn MainLayout(data: Rc<Session>) -> impl IntoView {
     let app = expect_context::<AppData>();
     let page = Memo::new(move |_| app.view.with(|v| v.page.clone()));
     let data = StoredValue::new_local(data);

@@ -1,34 +1,17 @@
 //! `#/bench?db=<url>&runs=<n>`: times loading a database and running every report in this
 //! browser, and prints the figures as JSON for `make bench` to compare with native runs.
 //! With `&sql=<query>` it times that one query instead (for finding slow steps). With
-//! `&docs=<questions.json>` it times the docs side instead (`crate::docs::bench`); with
+//! `&docs=<questions.json>` it times the docs side instead (`crate::app::docs_bench`); with
 //! `&import=<url>,<url>` an import of system-table exports.
 
 
 use leptos::prelude::*;
 
-use super::browser_io::{fetch_with_progress, now_ms};
+use super::browser_io::fetch_with_progress;
 use super::state::{AppData, SEEDED_DB_URL};
-use crate::db::UsageDb;
-
-use crate::bench::median;
-
-/// Times one ad-hoc query (`&sql=` on the bench URL): a tool for finding slow steps.
-fn time_sql(db: &UsageDb, sql: &str, runs: usize) -> Result<serde_json::Value, String> {
-    let mut times = Vec::with_capacity(runs);
-    let mut rows = 0usize;
-    for _ in 0..runs {
-        let t = now_ms();
-        let mut stmt = db.conn().prepare(sql).map_err(|e| e.to_string())?;
-        let mut cursor = stmt.raw_query();
-        rows = 0;
-        while cursor.next().map_err(|e| e.to_string())?.is_some() {
-            rows += 1;
-        }
-        times.push(now_ms() - t);
-    }
-    Ok(serde_json::json!({ "sql": sql, "median_ms": median(times.clone()), "runs_ms": times, "rows": rows }))
-}
+use crate::app::bench::{time_import, time_sql};
+use crate::base::clock::now_ms;
+use crate::data::db::UsageDb;
 
 async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serde_json::Value, String> {
     let started = now_ms();
@@ -40,7 +23,7 @@ async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serd
     if let Some(sql) = sql {
         return time_sql(&db, &sql, runs);
     }
-    let mut json = crate::bench::graph_and_reports(&db, runs)?;
+    let mut json = crate::app::bench::graph_and_reports(&db, runs)?;
     json["db"] = serde_json::json!(url);
     json["bytes"] = serde_json::json!(len);
     json["fetch_ms"] = serde_json::json!(fetched - started);
@@ -65,7 +48,7 @@ async fn run_docs_bench(db_url: String, questions_url: String, runs: usize) -> R
     let db_bytes = fetch_with_progress(&db_url, |_| {}).await?;
     let len = db_bytes.len();
     let db = UsageDb::from_reader(db_bytes, len).map_err(|e| e.to_string())?;
-    let timings = crate::docs::bench::run(&index, &model, &questions, db.conn(), runs)?;
+    let timings = crate::app::docs_bench::run(&index, &model, &questions, db.conn(), runs)?;
     let mut json = serde_json::to_value(&timings).map_err(|e| e.to_string())?;
     json["index_fetch_ms"] = serde_json::json!(index_fetch);
     json["model_fetch_ms"] = serde_json::json!(model_fetch);
@@ -81,12 +64,9 @@ async fn run_import_bench(urls: String) -> Result<serde_json::Value, String> {
         files.push((name, fetch_all(url).await?));
     }
     let fetched = now_ms() - t;
-    let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
-    let t = now_ms();
-    let imported = crate::import::import_files(&files).map_err(|e| e.to_string())?;
-    let import_ms = now_ms() - t;
-    let usage_rows: i64 = imported.db.conn().query_row("SELECT COUNT(*) FROM compute_usage", [], |r| r.get(0)).map_err(|e| e.to_string())?;
-    Ok(serde_json::json!({ "fetch_ms": fetched, "input_bytes": bytes, "import_ms": import_ms, "db_bytes": imported.bytes.len(), "compute_usage_rows": usage_rows }))
+    let mut json = time_import(&files)?;
+    json["fetch_ms"] = serde_json::json!(fetched);
+    Ok(json)
 }
 
 #[component]

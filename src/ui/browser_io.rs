@@ -131,11 +131,6 @@ pub fn download_text(filename: &str, mime: &str, text: &str) -> Result<(), Strin
     Ok(())
 }
 
-/// Milliseconds from a monotonic clock.
-pub fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
-}
-
 /// Waits `ms` milliseconds without blocking the page.
 pub async fn sleep_ms(ms: u32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

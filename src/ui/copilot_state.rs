@@ -8,17 +8,15 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::browser_io::sleep_ms;
-use super::llm_client::{stream_chat, LlmStatus, StreamFailure};
+use super::docs_state::{DocsPhase, DocsState};
+use super::llm_client::{stream_chat, LlmStatus};
 use super::report_context::ReportContext;
 use super::state::AppData;
-use crate::clock::now_ms;
-use crate::citations::with_sources;
-use super::docs_state::{DocsPhase, DocsState};
-use crate::copilot::{needs_docs, prepare_chip, prepare_question, Prepared, Request};
-use crate::docs::index::DocsRetriever;
-use crate::docs::telemetry::TelemetryRetriever;
-use crate::evidence::{DocsSource, EntitySource};
-use crate::grounding::GroundingReport;
+use crate::app::llm_policy::{retry_delay, StreamFailure};
+use crate::app::session::DocsAssets;
+use crate::copilot::citations::with_sources;
+use crate::copilot::grounding::GroundingReport;
+use crate::copilot::{needs_docs, Ask, Prepared};
 use crate::report::EntityRef;
 
 /// Where an answer's text comes from, and how far it got.
@@ -37,9 +35,6 @@ pub enum AnswerStatus {
     /// The LLM failed; the text is what arrived, and the offline answer is shown too.
     Failed(String),
 }
-
-/// How many times a refused or failed request is tried again before giving up.
-const RETRIES: u32 = 3;
 
 /// One answer. Its signals are reference-counted, not owned by a component, so an answer
 /// outlives the views that show it (selections come and go; history stays).
@@ -78,14 +73,19 @@ impl CopilotState {
         CopilotState { answers: RwSignal::new_local(Vec::new()), error: RwSignal::new(None), waiting: RwSignal::new(false) }
     }
 
+    /// The answer with sequence number `seq`.
+    pub fn by_seq(&self, seq: usize) -> Option<Rc<Answer>> {
+        self.answers.with_untracked(|all| all.iter().find(|a| a.seq == seq).cloned())
+    }
+
     /// Answers about `entity`, newest first.
     pub fn for_entity(&self, entity: &EntityRef) -> Vec<Rc<Answer>> {
         self.answers.with(|all| all.iter().filter(|a| &a.entity == entity).cloned().collect())
     }
 
-    /// Answers a chip click (`chip`) or a follow-up (`question`). When it uses
-    /// documentation that is not loaded yet, the docs index is fetched first.
-    pub fn ask(self, ctx: ReportContext, chip: Option<String>, question: Option<String>) {
+    /// Answers a chip click or a follow-up. When it uses documentation that is not loaded
+    /// yet, the docs index is fetched first.
+    pub fn ask(self, ctx: ReportContext, ask: Ask) {
         // Context is read here: the spawned task below runs outside the component owner.
         let app = expect_context::<AppData>();
         let docs = expect_context::<DocsState>();
@@ -94,63 +94,32 @@ impl CopilotState {
             return self.error.set(Some("Select an item first.".into()));
         };
         let loading = matches!(docs.phase.get_untracked(), DocsPhase::Idle | DocsPhase::Index(_));
-        if loading && app.host().docs && needs_docs(chip.as_deref(), question.as_deref()) {
+        if loading && app.host().docs && needs_docs(&ask) {
             self.waiting.set(true);
             spawn_local(async move {
                 docs.ensure_index().await;
                 self.waiting.set(false);
-                self.answer(ctx, app, docs, &wanted, chip.as_deref(), question.as_deref());
+                self.answer(ctx, app, docs, &wanted, &ask);
             });
         } else {
-            self.answer(ctx, app, docs, &wanted, chip.as_deref(), question.as_deref());
+            self.answer(ctx, app, docs, &wanted, &ask);
         }
     }
 
     /// Builds the answer from what is loaded now.
-    fn answer(self, ctx: ReportContext, app: AppData, docs: DocsState, wanted: &EntityRef, chip: Option<&str>, question: Option<&str>) {
-        let data = ctx.data.get_value();
-        let started = now_ms();
-        let graph = match data.graph() {
-            Ok(g) => g,
-            Err(e) => return self.error.set(Some(e)),
-        };
-        let graph_ms = now_ms() - started;
-        let (docs_index, model) = (docs.index(), docs.model());
-        let docs_retriever = docs_index.as_deref().map(|index| DocsRetriever { index, model: model.as_deref() });
-        // Only follow-ups look for the entities they name.
-        let telemetry = match question.map(|_| data.telemetry(model.as_deref())).transpose() {
-            Ok(t) => t,
-            Err(e) => return self.error.set(Some(e)),
-        };
-        let telemetry_retriever = telemetry.as_ref().map(|(index, _)| TelemetryRetriever { index, model: model.as_deref() });
-        let outcome = ctx.with_result(|run, result| {
-            let selection = ctx.selection_in(run, result, wanted)?;
-            let req = Request {
-                conn: data.db.conn(),
-                graph: &graph,
-                report: &run.report.spec,
-                result,
-                selection: &selection,
-                docs: docs_retriever.as_ref().map(|d| d as &dyn DocsSource),
-                telemetry: telemetry_retriever.as_ref().map(|t| t as &dyn EntitySource),
-            };
-            let prepared = match (chip, question) {
-                (Some(id), _) => prepare_chip(&req, id).map_err(|e| e.to_string()),
-                (None, Some(q)) => prepare_question(&req, q).map_err(|e| e.to_string()),
-                (None, None) => Err("Nothing was asked.".to_string()),
-            };
-            let mut timings: Vec<(String, f64)> = result.timings.iter().map(|(s, ms)| (format!("report {s}"), *ms)).collect();
-            Some(prepared.map(|p| {
-                timings.push(("usage graph (first use builds it)".into(), graph_ms.max(graph.stats.build_ms)));
-                if let Some((_, ms)) = &telemetry {
-                    timings.push(("telemetry index (first use builds it)".into(), *ms));
-                }
-                timings.extend(p.evidence.timings.iter().map(|(s, ms)| (format!("evidence {s}"), *ms)));
-                (selection.entity.clone(), p, timings)
-            }))
+    fn answer(self, ctx: ReportContext, app: AppData, docs: DocsState, wanted: &EntityRef, ask: &Ask) {
+        let session = ctx.data.get_value();
+        let (index, model) = (docs.index(), docs.model());
+        let assets = DocsAssets { index: index.as_deref(), model: model.as_deref() };
+        let outcome = ctx.run.with_untracked(|run| {
+            let run = run.as_ref()?;
+            let result = run.outcome.as_ref().ok()?;
+            let selection = run.selection(Some(wanted))?;
+            Some(session.prepare(&run.report.spec, result, &selection, ask, assets).map(|a| (selection.entity, a)).map_err(|e| e.to_string()))
         });
-        match outcome.flatten() {
-            Some(Ok((entity, prepared, timings))) => {
+        match outcome {
+            Some(Ok((entity, answered))) => {
+                let prepared = answered.prepared;
                 let llm = match app.llm.get_untracked() {
                     LlmStatus::Available { model } => Some(model),
                     _ => None,
@@ -166,7 +135,7 @@ impl CopilotState {
                     status: ArcRwSignal::new(status),
                     grounding: ArcRwSignal::new(grounding),
                     prepared: Rc::new(prepared),
-                    timings,
+                    timings: answered.timings,
                     abort: llm.as_ref().and_then(|_| web_sys::AbortController::new().ok()),
                 });
                 self.error.set(None);
@@ -193,12 +162,12 @@ async fn stream_answer(base: String, answer: Rc<Answer>, model: String) {
     let outcome = loop {
         let text = answer.text.clone();
         let result = stream_chat(&base, &answer.prepared.messages, &signal, |piece| text.update(|t| t.push_str(piece))).await;
-        match result {
-            Err(failure) if failure.retryable() && attempt < RETRIES && answer.text.with_untracked(String::is_empty) => {
-                let wait = match &failure {
-                    StreamFailure::Http { retry_after: Some(secs), .. } => (*secs).clamp(1, 30),
-                    _ => 1 << attempt,
-                };
+        let wait = match &result {
+            Err(failure) => retry_delay(failure, attempt, !answer.text.with_untracked(String::is_empty)),
+            Ok(()) => None,
+        };
+        match (result, wait) {
+            (Err(failure), Some(wait)) => {
                 attempt += 1;
                 answer.status.set(AnswerStatus::Retrying(wait, failure.describe()));
                 sleep_ms(wait * 1000).await;
@@ -207,7 +176,7 @@ async fn stream_answer(base: String, answer: Rc<Answer>, model: String) {
                 }
                 answer.status.set(AnswerStatus::Streaming);
             }
-            other => break other,
+            (other, _) => break other,
         }
     };
     let docs = &answer.prepared.evidence.docs;

@@ -5,10 +5,10 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::chart::EChart;
-use super::state::LoadedData;
+use crate::app::session::Session;
 use crate::charts::spend_by_compute_type;
-use crate::format::{thousands, usd};
-use crate::summary::compute_type_label;
+use crate::base::format::{thousands, usd};
+use crate::data::summary::compute_type_label;
 
 #[component]
 fn Kpi(label: &'static str, value: String, testid: &'static str, raw: String) -> impl IntoView {
@@ -21,7 +21,7 @@ fn Kpi(label: &'static str, value: String, testid: &'static str, raw: String) ->
 }
 
 #[component]
-pub fn DatasetSummaryView(data: Rc<LoadedData>) -> impl IntoView {
+pub fn DatasetSummaryView(data: Rc<Session>) -> impl IntoView {
     let s = data.summary.clone();
     let range = match (&s.first_date, &s.last_date) {
         (Some(a), Some(b)) => format!("{a} – {b} ({} days)", s.days),

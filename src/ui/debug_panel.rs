@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::chart::EChart;
 use super::copilot_state::Answer;
 use crate::charts::subgraph_chart;
-use crate::prompt::current_system_prompt;
+use crate::copilot::prompt::current_system_prompt;
 
 #[component]
 pub fn DebugPanel(answer: Rc<Answer>) -> impl IntoView {

@@ -8,9 +8,11 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::browser_io::{fetch_with_progress, sleep_ms, ByteProgress};
-use crate::docs::embed::StaticModel;
-use crate::docs::index::DocsIndex;
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
+
+use super::browser_io::{fetch_with_progress, ByteProgress};
+use crate::retrieval::embed::StaticModel;
+use crate::retrieval::index::DocsIndex;
 
 /// Where the docs index and the model are fetched from (relative to the page).
 pub const DOCS_INDEX_URL: &str = "docs/docs-index.bin";
@@ -56,11 +58,18 @@ pub struct DocsState {
     pub phase: RwSignal<DocsPhase>,
     index: StoredValue<Option<Rc<DocsIndex>>, LocalStorage>,
     model: StoredValue<Option<Rc<StaticModel>>, LocalStorage>,
+    /// The one download of the index, awaited by every question that needs it.
+    loading: StoredValue<Option<Shared<LocalBoxFuture<'static, ()>>>, LocalStorage>,
 }
 
 impl DocsState {
     pub fn new() -> DocsState {
-        DocsState { phase: RwSignal::new(DocsPhase::Idle), index: StoredValue::new_local(None), model: StoredValue::new_local(None) }
+        DocsState {
+            phase: RwSignal::new(DocsPhase::Idle),
+            index: StoredValue::new_local(None),
+            model: StoredValue::new_local(None),
+            loading: StoredValue::new_local(None),
+        }
     }
 
     pub fn index(&self) -> Option<Rc<DocsIndex>> {
@@ -72,25 +81,29 @@ impl DocsState {
     }
 
     /// Resolves once the docs index is loaded or has failed, starting the download on the
-    /// first call; the model download starts right after the index.
+    /// first call (later calls await the same download); the model download starts right
+    /// after the index.
     pub async fn ensure_index(self) {
-        if self.phase.get_untracked() == DocsPhase::Idle {
-            self.phase.set(DocsPhase::Index(ByteProgress::default()));
-            match fetch_with_progress(DOCS_INDEX_URL, move |p| self.phase.set(DocsPhase::Index(p))).await {
-                Err(e) => self.phase.set(DocsPhase::IndexFailed(format!("could not download {DOCS_INDEX_URL}: {e}."))),
-                Ok(bytes) => match DocsIndex::from_bytes(&bytes.to_vec()) {
-                    Err(e) => self.phase.set(DocsPhase::IndexFailed(format!("{DOCS_INDEX_URL} is unreadable: {e}."))),
-                    Ok(index) => {
-                        self.index.set_value(Some(Rc::new(index)));
-                        self.phase.set(DocsPhase::Model(ByteProgress::default()));
-                        spawn_local(self.load_model());
-                    }
-                },
-            }
-        }
-        // Another caller started the download: wait for the index to settle.
-        while matches!(self.phase.get_untracked(), DocsPhase::Index(_)) {
-            sleep_ms(25).await;
+        let loading = self.loading.get_value().unwrap_or_else(|| {
+            let load = self.load_index().boxed_local().shared();
+            self.loading.set_value(Some(load.clone()));
+            load
+        });
+        loading.await;
+    }
+
+    async fn load_index(self) {
+        self.phase.set(DocsPhase::Index(ByteProgress::default()));
+        match fetch_with_progress(DOCS_INDEX_URL, move |p| self.phase.set(DocsPhase::Index(p))).await {
+            Err(e) => self.phase.set(DocsPhase::IndexFailed(format!("could not download {DOCS_INDEX_URL}: {e}."))),
+            Ok(bytes) => match DocsIndex::from_bytes(&bytes.to_vec()) {
+                Err(e) => self.phase.set(DocsPhase::IndexFailed(format!("{DOCS_INDEX_URL} is unreadable: {e}."))),
+                Ok(index) => {
+                    self.index.set_value(Some(Rc::new(index)));
+                    self.phase.set(DocsPhase::Model(ByteProgress::default()));
+                    spawn_local(self.load_model());
+                }
+            },
         }
     }
 

@@ -5,12 +5,13 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use super::state::{AppData, LoadedData};
-use crate::calendar::Date;
+use super::state::AppData;
+use crate::app::session::Session;
+use crate::base::calendar::Date;
 use crate::report::registry;
 
 #[component]
-pub fn FiltersBar(data: Rc<LoadedData>, report_key: String) -> impl IntoView {
+pub fn FiltersBar(data: Rc<Session>, report_key: String) -> impl IntoView {
     let app = expect_context::<AppData>();
     let range = data.data_range.clone();
     let (first, last) = (range.from, range.to);

@@ -7,22 +7,30 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use super::state::{AppData, LoadedData};
-use crate::format::{thousands, usd};
-use crate::import::{stored_report, ImportReport};
-use crate::url_state::Page;
+use super::state::AppData;
+use crate::app::session::Session;
+use crate::base::format::{thousands, usd};
+use crate::data::import::ImportReport;
+use crate::report::coverage::ReportCoverage;
+use crate::app::url_state::Page;
 
 #[component]
-pub fn ImportPage(data: Rc<LoadedData>) -> impl IntoView {
+pub fn ImportPage(data: Rc<Session>) -> impl IntoView {
     let app = expect_context::<AppData>();
-    let Some(report) = stored_report(data.db.conn()) else {
-        return view! {
+    let (report, coverage) = match data.import() {
+        Some(Ok(found)) => found,
+        Some(Err(e)) => {
+            return view! { <section class="panel" data-testid="import-error"><p class="error-text" role="alert">{e.to_string()}</p></section> }.into_any();
+        }
+        None => {
+            return view! {
             <section class="panel" data-testid="import-none">
                 <h2>"No import"</h2>
                 <p>"The data shown was not imported from system-table exports. Open or drop your exports (CSV or JSON Lines of system.billing.usage, system.billing.list_prices, system.lakeflow.*, system.compute.*, system.query.history) to import them; nothing leaves this browser."</p>
             </section>
+            }
+            .into_any();
         }
-        .into_any();
     };
     view! {
         <section class="panel import-page" data-testid="import-page">
@@ -33,7 +41,7 @@ pub fn ImportPage(data: Rc<LoadedData>) -> impl IntoView {
                 </button>
             </div>
             <p class="muted">"Kept only in this browser (origin-private storage); a reload keeps it until you forget it."</p>
-            <Coverage report=report.clone()/>
+            <Coverage coverage/>
             <Gaps report=report.clone()/>
             <Files report=report.clone()/>
             <Dates report=report/>
@@ -43,10 +51,9 @@ pub fn ImportPage(data: Rc<LoadedData>) -> impl IntoView {
 }
 
 #[component]
-fn Coverage(report: ImportReport) -> impl IntoView {
+fn Coverage(coverage: Vec<ReportCoverage>) -> impl IntoView {
     let app = expect_context::<AppData>();
-    let rows = report
-        .coverage
+    let rows = coverage
         .into_iter()
         .map(|c| {
             let link = c.available.then(|| {
@@ -102,8 +109,8 @@ fn Files(report: ImportReport) -> impl IntoView {
         .map(|f| {
             let what = match (&f.table, &f.error) {
                 (_, Some(e)) => format!("not read: {e}"),
-                (Some(t), None) => t.clone(),
-                (None, None) => format!("no known table; closest {} lacks {}", f.closest.clone().unwrap_or_default(), f.missing_columns.join(", ")),
+                (Some(t), None) => t.to_string(),
+                (None, None) => format!("no known table; closest {} lacks {}", f.closest.map(|t| t.name()).unwrap_or_default(), f.missing_columns.join(", ")),
             };
             let malformed = f.malformed.iter().map(|m| view! { <li>{format!("line {}: {}", m.line, m.message)}</li> }).collect_view();
             view! {
@@ -133,7 +140,7 @@ fn Dates(report: ImportReport) -> impl IntoView {
         .map(|t| {
             view! {
                 <tr>
-                    <td>{t.table}</td>
+                    <td>{t.table.name()}</td>
                     <td class="num">{thousands(t.rows as u64)}</td>
                     <td>{t.first.unwrap_or_default()}</td>
                     <td>{t.last.unwrap_or_default()}</td>

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::report_context::ReportContext;
-use crate::format::report_value;
+use crate::report::display::report_value;
 use crate::report::output::export_value;
 
 #[component]

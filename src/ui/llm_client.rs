@@ -7,8 +7,9 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
 use super::browser_io::js_error_text;
-use crate::llm_stream::{interpret, ChatEvent, SseDecoder};
-use crate::prompt::Message;
+use crate::app::llm_policy::StreamFailure;
+use crate::copilot::llm_stream::{interpret, ChatEvent, SseDecoder};
+use crate::copilot::prompt::Message;
 
 /// What the page knows about the LLM.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,39 +43,6 @@ pub async fn check_status(base: &str) -> LlmStatus {
     }
     .await;
     result.unwrap_or_else(LlmStatus::Unreachable)
-}
-
-/// Why a streamed answer stopped early.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StreamFailure {
-    /// The request was refused or failed before any text; `retry_after` in seconds.
-    Http { status: u16, message: String, retry_after: Option<u32> },
-    /// The network failed before any text arrived.
-    Network(String),
-    /// The stream broke or reported an error after some text.
-    Broken(String),
-    /// The user pressed Stop.
-    Stopped,
-}
-
-impl StreamFailure {
-    /// Worth retrying (rate limits and server errors, before any text arrived).
-    pub fn retryable(&self) -> bool {
-        match self {
-            StreamFailure::Http { status, .. } => *status == 429 || *status >= 500,
-            StreamFailure::Network(_) => true,
-            _ => false,
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            StreamFailure::Http { status, message, .. } => format!("the LLM proxy answered {status}: {message}"),
-            StreamFailure::Network(m) => format!("the LLM proxy could not be reached ({m})"),
-            StreamFailure::Broken(m) => format!("the answer broke off: {m}"),
-            StreamFailure::Stopped => "stopped".to_string(),
-        }
-    }
 }
 
 async fn error_message(response: &Response) -> String {

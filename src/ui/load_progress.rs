@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::state::AppData;
-use crate::format::thousands;
+use crate::base::format::thousands;
 
 fn kilobytes(bytes: u64) -> String {
     format!("{} KB", thousands(bytes.div_ceil(1024)))

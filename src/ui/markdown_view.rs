@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::markdown::{parse, Block, Inline};
+use crate::copilot::markdown::{parse, Block, Inline};
 
 /// Splits `text` around the `marked` substrings, wrapping those in `<mark>`.
 fn marked_text(text: &str, marked: &[String]) -> AnyView {

@@ -5,12 +5,13 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::dataset_summary::DatasetSummaryView;
-use super::state::{AppData, LoadedData};
+use super::state::AppData;
+use crate::app::session::Session;
 use crate::report::registry;
-use crate::url_state::Page;
+use crate::app::url_state::Page;
 
 #[component]
-pub fn Overview(data: Rc<LoadedData>) -> impl IntoView {
+pub fn Overview(data: Rc<Session>) -> impl IntoView {
     let app = expect_context::<AppData>();
     let reg = registry();
     view! {

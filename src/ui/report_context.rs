@@ -5,33 +5,26 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use super::state::{AppData, LoadedData};
-use crate::report::selection::find_selection;
-use crate::report::view::{run_view, ReportRun};
+use super::state::AppData;
+use crate::app::session::Session;
+use crate::app::view::{run_inputs, ReportRun};
 use crate::report::{EntityRef, ReportResult, Selection};
 
 #[derive(Clone, Copy)]
 pub struct ReportContext {
     pub run: RwSignal<Option<Rc<ReportRun>>, LocalStorage>,
-    pub data: StoredValue<Rc<LoadedData>, LocalStorage>,
+    pub data: StoredValue<Rc<Session>, LocalStorage>,
 }
 
 impl ReportContext {
     /// Runs the report whenever the report, filters or params in the URL change.
-    pub fn new(app: AppData, data: Rc<LoadedData>) -> ReportContext {
+    pub fn new(app: AppData, data: Rc<Session>) -> ReportContext {
         let run = RwSignal::new_local(None);
         let stored = StoredValue::new_local(data.clone());
-        let inputs = Memo::new(move |_| {
-            app.view.with(|v| {
-                let mut v = v.clone();
-                v.selection = None;
-                v.facet = None;
-                v
-            })
-        });
+        let inputs = Memo::new(move |_| app.view.with(run_inputs));
         Effect::new(move |_| {
             let view = inputs.get();
-            run.set(run_view(data.db.conn(), &data.data_range, &view).map(Rc::new));
+            run.set(data.run_view(&view).map(Rc::new));
         });
         ReportContext { run, data: stored }
     }
@@ -46,22 +39,18 @@ impl ReportContext {
 
     /// The URL's selection found in the current result (tracks the URL and the run).
     pub fn selection(&self, app: AppData) -> Option<Selection> {
-        let wanted = app.view.with(|v| v.selection.clone())?;
-        self.with_result(|run, result| find_selection(&run.report.spec, result, &wanted)).flatten()
+        let wanted = app.view.with(|v| v.selection.clone());
+        self.run.with(|r| r.as_ref()?.selection(wanted.as_ref()))
     }
 
-    /// `wanted` in a given run, without tracking.
-    pub fn selection_in(&self, run: &ReportRun, result: &ReportResult, wanted: &EntityRef) -> Option<Selection> {
-        find_selection(&run.report.spec, result, wanted)
-    }
-
-    /// A selection in the URL that the current result does not contain.
+    /// A selection in the URL that the current result does not contain (or that there is
+    /// no result to find it in).
     pub fn missing_selection(&self, app: AppData) -> Option<EntityRef> {
         let wanted = app.view.with(|v| v.selection.clone())?;
-        match self.with_result(|run, result| find_selection(&run.report.spec, result, &wanted).is_some()) {
-            Some(true) => None,
-            _ => Some(wanted),
-        }
+        self.run.with(|r| match r {
+            Some(run) => run.missing_selection(Some(&wanted)),
+            None => Some(wanted),
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::state::AppData;
 use crate::report::registry;
-use crate::url_state::Page;
+use crate::app::url_state::Page;
 
 #[component]
 pub fn ReportNav() -> impl IntoView {
@@ -50,7 +50,7 @@ pub fn ReportNav() -> impl IntoView {
                 })
                 .collect_view()}
             {move || {
-                let imported = app.active().is_some_and(|d| crate::import::stored_report(d.db.conn()).is_some());
+                let imported = app.active().is_some_and(|d| d.is_import());
                 imported.then(|| view! {
                     <a href=move || href(Page::Import) class:active=move || is_page(Page::Import) data-testid="nav-import">"Import coverage"</a>
                 })

@@ -12,7 +12,8 @@ use super::report_chart::ReportChart;
 use super::report_context::{select, ReportContext};
 use super::report_table::ReportTable;
 use super::selection_pane::SelectionPane;
-use super::state::{AppData, LoadedData};
+use super::state::AppData;
+use crate::app::session::Session;
 use crate::report::registry;
 use crate::report::selection::selectable_rows;
 
@@ -20,7 +21,7 @@ use crate::report::selection::selectable_rows;
 const SELECTABLE_SHOWN: usize = 12;
 
 #[component]
-pub fn ReportPage(data: Rc<LoadedData>, report_key: String) -> impl IntoView {
+pub fn ReportPage(data: Rc<Session>, report_key: String) -> impl IntoView {
     let app = expect_context::<AppData>();
     let Some(report) = registry().get(&report_key) else {
         return view! {

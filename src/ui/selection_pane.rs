@@ -11,7 +11,8 @@ use super::docs_state::DocsState;
 use super::llm_notice::LlmNotice;
 use super::report_context::{select, ReportContext};
 use super::state::AppData;
-use crate::chips::{catalogue, Lane};
+use crate::copilot::chips::{catalogue, Lane};
+use crate::copilot::Ask;
 
 #[component]
 fn ChipLanes() -> impl IntoView {
@@ -35,7 +36,7 @@ fn ChipLanes() -> impl IntoView {
                                     class="chip"
                                     data-chip-id=chip.id.clone()
                                     title=chip.versioned_id()
-                                    on:click=move |_| copilot.ask(ctx, Some(id.clone()), None)
+                                    on:click=move |_| copilot.ask(ctx, Ask::Chip(id.clone()))
                                 >
                                     {chip.label.clone()}
                                 </button>
@@ -63,7 +64,7 @@ fn FollowUp() -> impl IntoView {
     let ask = move || {
         let q = text.get_untracked();
         if !q.trim().is_empty() {
-            copilot.ask(ctx, None, Some(q.trim().to_string()));
+            copilot.ask(ctx, Ask::Question(q.trim().to_string()));
             text.set(String::new());
         }
     };
@@ -119,10 +120,14 @@ pub fn SelectionPane() -> impl IntoView {
         };
         let entity = selection.entity.clone();
         let answers = move || copilot.for_entity(&entity);
+        let seqs = {
+            let answers = answers.clone();
+            move || answers().iter().map(|a| a.seq).collect::<Vec<_>>()
+        };
         view! {
             <div class="selection-banner" data-testid="selection-banner" data-entity=selection.entity.to_string()>
                 <div>
-                    <span class="muted">{selection.entity.entity_type.clone()}</span>
+                    <span class="muted">{selection.entity.entity_type.name()}</span>
                     <strong>{selection.label.clone()}</strong>
                 </div>
                 <button class="button subtle" data-testid="clear-selection" on:click=move |_| select(app, None)>"Clear"</button>
@@ -131,16 +136,13 @@ pub fn SelectionPane() -> impl IntoView {
             <FollowUp/>
             {move || copilot.error.get().map(|e| view! { <p class="error-text" role="alert" data-testid="copilot-error">{e}</p> })}
             <DocsStatus/>
-            {move || {
-                let list = answers();
-                let debug = app.debug.get().then(|| list.first().cloned()).flatten().map(|a| view! { <DebugPanel answer=a/> });
-                view! {
-                    <div class="answers" data-testid="answers">
-                        {list.into_iter().map(|a| view! { <AnswerCard answer=a/> }).collect_view()}
-                    </div>
-                    {debug}
-                }
-            }}
+            <div class="answers" data-testid="answers">
+                // Keyed by sequence number: a new answer adds one card, the others stay.
+                <For each=seqs key=|seq| *seq let:seq>
+                    {copilot.by_seq(seq).map(|answer| view! { <AnswerCard answer/> })}
+                </For>
+            </div>
+            {move || app.debug.get().then(|| answers().first().cloned()).flatten().map(|a| view! { <DebugPanel answer=a/> })}
         }
         .into_any()
     };

@@ -1,0 +1,15 @@
+//! The application layer: what the page, the CLI and the tests share above the engine —
+//! one session per loaded database (`session`), what the URL holds (`url_state`), the
+//! report page's presenter (`view`), the host configuration (`hosting`) and the timings
+//! `make bench` compares natively and in the browser (`bench`, `docs_bench`). Plain Rust,
+//! testable natively; `ui` only renders it.
+
+pub mod bench;
+pub mod docs_bench;
+pub mod hosting;
+pub mod llm_policy;
+pub mod open;
+pub mod session;
+pub mod table;
+pub mod url_state;
+pub mod view;

@@ -1,0 +1,187 @@
+//! One loaded database and everything derived from it, shared by the page, the CLI and the
+//! tests: the validated database, its summary, the default filters (the data's range, all
+//! workspaces), its workspaces, the usage graph and the telemetry index (both built on
+//! first use and kept), and the one way to answer an ask about a selection with the
+//! timings the debug panel shows.
+
+use std::cell::{OnceCell, Ref, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::app::url_state::ViewState;
+use crate::app::view::{run_view, ReportRun};
+use crate::base::clock::now_ms;
+use crate::base::format::thousands;
+use crate::base::vocab::{DocsSource, EntitySource};
+use crate::copilot::ask::Ask;
+use crate::copilot::graph::{build as build_graph, UsageGraph};
+use crate::copilot::pipeline::{prepare, Prepared, Request};
+use crate::copilot::telemetry::{TelemetryIndex, TelemetryRetriever};
+use crate::data::db::UsageDb;
+use crate::data::import::{data_facts, stored_report, ImportReport};
+use crate::data::summary::{dataset_summary, DatasetSummary};
+use crate::report::coverage::{coverage, ReportCoverage};
+use crate::report::{registry, ReportError, ReportFilters, ReportResult, ReportSpec, Selection};
+use crate::retrieval::embed::StaticModel;
+use crate::retrieval::index::{DocsIndex, DocsRetriever};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SessionError {
+    #[error("Reading the database failed: {0}")]
+    Read(String),
+    #[error("Building the usage graph failed: {0}")]
+    Graph(String),
+    #[error("Building the telemetry index failed: {0}")]
+    Telemetry(String),
+    #[error("There is no report {key:?}; reports: {known}.")]
+    UnknownReport { key: String, known: String },
+    #[error("{0}")]
+    Report(String),
+    #[error("{0}")]
+    Copilot(String),
+}
+
+/// The documentation side an answer may use: the docs index and, once loaded, the static
+/// embedding model (without it, retrieval is BM25 only).
+#[derive(Clone, Copy, Default)]
+pub struct DocsAssets<'a> {
+    pub index: Option<&'a DocsIndex>,
+    pub model: Option<&'a StaticModel>,
+}
+
+/// An answer prepared without an LLM, and how long each step took.
+pub struct Answered {
+    pub prepared: Prepared,
+    /// (step, ms): the report's steps, the graph build, the telemetry index, evidence steps.
+    pub timings: Vec<(String, f64)>,
+}
+
+/// A validated database with what is derived from it once.
+pub struct Session {
+    /// Shown to the user: "Seeded demo data" or the file name.
+    pub source: String,
+    pub db: UsageDb,
+    pub summary: DatasetSummary,
+    /// The data's first and last day, all workspaces: the default filters.
+    pub data_range: ReportFilters,
+    /// (id, name) of every workspace, for the filter.
+    pub workspaces: Vec<(String, String)>,
+    graph: OnceCell<Result<Rc<UsageGraph>, SessionError>>,
+    telemetry: RefCell<Option<TelemetryIndex>>,
+}
+
+impl Session {
+    /// Derives what every page needs from an opened database.
+    pub fn open(source: impl Into<String>, db: UsageDb) -> Result<Session, SessionError> {
+        let failed = |e: rusqlite::Error| SessionError::Read(e.to_string());
+        let summary = dataset_summary(db.conn()).map_err(failed)?;
+        let data_range = ReportFilters::data_range(db.conn()).map_err(failed)?;
+        let workspaces = db
+            .conn()
+            .prepare("SELECT workspace_id, workspace_name FROM workspace ORDER BY workspace_id")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>())
+            .map_err(failed)?;
+        Ok(Session { source: source.into(), db, summary, data_range, workspaces, graph: OnceCell::new(), telemetry: RefCell::new(None) })
+    }
+
+    /// "usage.db, 1,234 KB"
+    pub fn describe(&self) -> String {
+        format!("{}, {} KB", self.source, thousands(self.db.byte_len().div_ceil(1024) as u64))
+    }
+
+    /// The usage graph of this database, built on first use, and the milliseconds this call
+    /// spent building it (0 once built).
+    pub fn graph(&self) -> Result<(Rc<UsageGraph>, f64), SessionError> {
+        let started = now_ms();
+        let graph = self
+            .graph
+            .get_or_init(|| build_graph(self.db.conn()).map(Rc::new).map_err(|e| SessionError::Graph(e.to_string())))
+            .clone()?;
+        Ok((graph, now_ms() - started))
+    }
+
+    /// The telemetry index of this database, built on first use (lexical only until a
+    /// model is given; its dense side is added when `model` first arrives), and the
+    /// milliseconds this call spent building or extending it.
+    pub fn telemetry(&self, model: Option<&StaticModel>) -> Result<(Ref<'_, TelemetryIndex>, f64), SessionError> {
+        let started = now_ms();
+        {
+            let mut slot = self.telemetry.borrow_mut();
+            match slot.as_mut() {
+                None => {
+                    let index = TelemetryIndex::from_db(self.db.conn(), model).map_err(|e| SessionError::Telemetry(e.to_string()))?;
+                    *slot = Some(index);
+                }
+                Some(index) => {
+                    if let Some(m) = model.filter(|m| !index.dense_ready_for(m)) {
+                        index.attach_model(m);
+                    }
+                }
+            }
+        }
+        let ms = now_ms() - started;
+        Ok((Ref::map(self.telemetry.borrow(), |t| t.as_ref().expect("built above")), ms))
+    }
+
+    /// Whether the database was imported from system-table exports (it keeps an import report).
+    pub fn is_import(&self) -> bool {
+        self.db.conn().query_row("SELECT 1 FROM import_report LIMIT 1", [], |_| Ok(())).is_ok()
+    }
+
+    /// When the database was imported from system-table exports: what the import found,
+    /// and which reports the data can power (from each report spec's requirements).
+    pub fn import(&self) -> Option<Result<(ImportReport, Vec<ReportCoverage>), SessionError>> {
+        let report = stored_report(self.db.conn())?;
+        Some(
+            data_facts(self.db.conn(), &report)
+                .map(|facts| {
+                    let coverage = coverage(registry(), &facts);
+                    (report, coverage)
+                })
+                .map_err(|e| SessionError::Read(e.to_string())),
+        )
+    }
+
+    /// The report page's run for a view (see `app::view`).
+    pub fn run_view(&self, view: &ViewState) -> Option<ReportRun> {
+        run_view(self.db.conn(), &self.data_range, view)
+    }
+
+    /// Runs the report `key` with `filters` (`None`: the data's range) and `params`.
+    pub fn run_report(&self, key: &str, filters: Option<&ReportFilters>, params: &BTreeMap<String, f64>) -> Result<ReportResult, SessionError> {
+        let report = registry().get(key).ok_or_else(|| SessionError::UnknownReport {
+            key: key.to_string(),
+            known: registry().reports.iter().map(|r| r.spec.key.as_str()).collect::<Vec<_>>().join(", "),
+        })?;
+        report.run(self.db.conn(), filters.unwrap_or(&self.data_range), params).map_err(|e: ReportError| SessionError::Report(e.to_string()))
+    }
+
+    /// Answers `ask` about `selection` in `result` of `report`, without an LLM. Follow-ups
+    /// look up the entities they name in the telemetry index; chips do not need it.
+    pub fn prepare(&self, report: &ReportSpec, result: &ReportResult, selection: &Selection, ask: &Ask, docs: DocsAssets<'_>) -> Result<Answered, SessionError> {
+        let (graph, graph_ms) = self.graph()?;
+        let telemetry = match ask {
+            Ask::Question(_) => Some(self.telemetry(docs.model)?),
+            Ask::Chip(_) => None,
+        };
+        let docs_retriever = docs.index.map(|index| DocsRetriever { index, model: docs.model });
+        let telemetry_retriever = telemetry.as_ref().map(|(index, _)| TelemetryRetriever { index, model: docs.model });
+        let request = Request {
+            conn: self.db.conn(),
+            graph: &graph,
+            report,
+            result,
+            selection,
+            docs: docs_retriever.as_ref().map(|d| d as &dyn DocsSource),
+            telemetry: telemetry_retriever.as_ref().map(|t| t as &dyn EntitySource),
+        };
+        let prepared = prepare(&request, ask).map_err(|e| SessionError::Copilot(e.to_string()))?;
+        let mut timings: Vec<(String, f64)> = result.timings.iter().map(|(s, ms)| (format!("report {s}"), *ms)).collect();
+        timings.push(("usage graph (first use builds it)".into(), graph_ms.max(graph.stats.build_ms)));
+        if let Some((_, ms)) = &telemetry {
+            timings.push(("telemetry index (first use builds it)".into(), *ms));
+        }
+        timings.extend(prepared.evidence.timings.iter().map(|(s, ms)| (format!("evidence {s}"), *ms)));
+        Ok(Answered { prepared, timings })
+    }
+}

@@ -1,0 +1,331 @@
+//! The answer without an LLM: a deterministic narrative built from the same evidence the
+//! prompt carries. Sections follow the chip's focus topics; every number is formatted by
+//! the same functions as the facts and cites them; next steps come from rules over the
+//! evidence's signals. Shown offline, without a configured key, and when an LLM call fails.
+
+use crate::copilot::chips::ChipTemplate;
+use crate::base::vocab::{EntityType, Topic};
+use crate::copilot::evidence::{Evidence, Signals};
+use crate::base::format::{date_ranges, minutes, pct, thousands, usd};
+use crate::report::display::report_value;
+use crate::report::spec::Unit;
+use crate::report::Value;
+
+/// Heading of every offline answer, so no one mistakes it for model output.
+pub const OFFLINE_LABEL: &str = "Offline answer (built from the evidence, no LLM)";
+
+/// The narrative for a chip, in the Markdown subset the UI renders.
+pub fn narrate(chip: &ChipTemplate, e: &Evidence) -> String {
+    let mut out = format!("**{OFFLINE_LABEL}**\n\n**{} — {}**\n\n", chip.label, e.label);
+    out.push_str(&opening(e));
+    out.push_str("\n\n");
+    let mut topics: Vec<Topic> = chip.focus.clone();
+    for f in &e.facts {
+        if !topics.contains(&f.topic) && f.topic != Topic::Selection && topics.len() < chip.focus.len() + 1 {
+            topics.push(f.topic);
+        }
+    }
+    let bullets: Vec<String> = topics.iter().filter_map(|t| section(*t, e)).collect();
+    for b in &bullets {
+        out.push_str(&format!("- {b}\n"));
+    }
+    let steps = next_steps(e);
+    if !steps.is_empty() {
+        out.push_str("\n**Next steps**\n\n");
+        for (i, s) in steps.iter().enumerate() {
+            out.push_str(&format!("{}. {s}\n", i + 1));
+        }
+    }
+    if let Some(docs) = docs_section(e) {
+        out.push_str(&docs);
+    }
+    crate::copilot::citations::with_sources(out.trim_end(), &e.docs)
+}
+
+/// What the documentation in the evidence says, quoted with its ids.
+fn docs_section(e: &Evidence) -> Option<String> {
+    if e.docs.is_empty() {
+        return None;
+    }
+    let lines: Vec<String> = e.docs.iter().map(|d| format!("- {}: {} [{}]", d.title, d.text, d.id)).collect();
+    Some(format!("\n**From the Databricks documentation**\n\n{}\n", lines.join("\n")))
+}
+
+/// The offline reply to a free-text follow-up. Documentation questions get the relevant
+/// documentation sections quoted (they answer "what is / how does" on their own);
+/// telemetry questions get the evidence a model would use, since only a language model
+/// can reason over free text.
+pub fn follow_up(question: &str, e: &Evidence) -> String {
+    let question = question.trim();
+    let mut out = format!("**{OFFLINE_LABEL}**\n\n");
+    let route = e.routing.route;
+    if route.wants_docs() {
+        if e.docs.is_empty() {
+            let why = if e.docs_source == crate::copilot::evidence::DOCS_NOT_LOADED {
+                "The documentation corpus is not loaded, so".to_string()
+            } else {
+                "Nothing in the documentation corpus is relevant enough to this question, so".to_string()
+            };
+            out.push_str(&format!("{why} there is no documentation to quote for \"{question}\".\n\n"));
+        } else {
+            out.push_str(&format!("From the Databricks documentation, for \"{question}\":\n\n"));
+            for d in &e.docs {
+                out.push_str(&format!("**{}** [{}]\n\n{}\n\n", d.place(" — "), d.id, d.text));
+            }
+        }
+    }
+    if route.wants_telemetry() || !e.facts.is_empty() {
+        let intro = if route.wants_docs() {
+            format!("What the data says about {}:", e.label)
+        } else {
+            format!("Free-text questions need the LLM, which is not available. The evidence about {} that a model would use for \"{question}\":", e.label)
+        };
+        out.push_str(&intro);
+        out.push_str("\n\n");
+        for f in &e.facts {
+            out.push_str(&format!("- {}: {} [{}]\n", f.title, f.text, f.id));
+        }
+        if route.wants_telemetry() {
+            for line in e.graph.summaries.iter().take(5) {
+                out.push_str(&format!("- {line}\n"));
+            }
+        }
+    }
+    crate::copilot::citations::with_sources(out.trim_end(), &e.docs)
+}
+
+fn opening(e: &Evidence) -> String {
+    let s = &e.signals;
+    let t1 = e.cite(Topic::Selection);
+    let range = format!("from {} to {}", e.filters.from, e.filters.to);
+    if let Some((day, actual, expected, z, severity)) = &s.anomaly {
+        return format!(
+            "On {day}, {} cost {} against an expected {} (z {}, {severity}) {t1}.",
+            s.subject.as_deref().unwrap_or(&e.label),
+            usd(*actual),
+            usd(*expected),
+            report_value(&Value::Real(*z), Unit::Zscore)
+        );
+    }
+    match (s.total_cost, s.share_pct) {
+        (Some(cost), Some(share)) if e.entity_type == EntityType::ComputeType => {
+            format!("{} cost {} {range}, {} of all spend {t1}.", e.label, usd(cost), report_value(&Value::Real(share), Unit::Pct))
+        }
+        (Some(cost), Some(share)) => {
+            format!("{} cost {} {range}, {} of job spend {t1}.", e.label, usd(cost), report_value(&Value::Real(share), Unit::Pct))
+        }
+        (Some(cost), None) => format!("{} cost {} {range} {t1}.", e.label, usd(cost)),
+        _ => format!("The evidence covers {} {range} {t1}.", e.label),
+    }
+}
+
+fn section(topic: Topic, e: &Evidence) -> Option<String> {
+    let s: &Signals = &e.signals;
+    let cite = e.cite(topic);
+    if cite.is_empty() {
+        return None;
+    }
+    let text = match topic {
+        Topic::Selection | Topic::Mentions => return None,
+        Topic::Runs => {
+            let runs = s.runs?;
+            let skipped = s.skipped.unwrap_or(0);
+            let mut t = format!(
+                "It ran {} times: {} failed and {} {} skipped {cite}.",
+                thousands(runs as u64),
+                thousands(s.failed.unwrap_or(0) as u64),
+                thousands(skipped as u64),
+                if skipped == 1 { "was" } else { "were" }
+            );
+            if let Some((days, day, n)) = &s.retry_days {
+                t.push_str(&format!(
+                    " On {} days it ran more than once (retries), up to {} runs on {day} {cite}.",
+                    thousands(*days as u64),
+                    thousands(*n as u64)
+                ));
+            }
+            t
+        }
+        Topic::Failures => match (s.failed, s.top_errors.first()) {
+            (Some(f), Some((err, n, first, last))) if f > 0 => {
+                let rate = s.failure_rate_pct.map(|r| format!(" ({} of finished runs)", pct(r))).unwrap_or_default();
+                let when = if first == last { format!("on {first}") } else { format!("from {first} to {last}") };
+                format!(
+                    "{} runs failed{rate}; the most frequent error, \"{err}\", occurred {} times {when} {cite}.",
+                    thousands(f as u64),
+                    thousands(*n as u64)
+                )
+            }
+            (Some(0), _) => format!("No run failed in the range {cite}."),
+            _ => format!("Failures: {} {cite}.", first_fact_text(e, topic)?),
+        },
+        Topic::Evictions => match s.evictions {
+            Some(0) => format!("No spot capacity was lost in the range {cite}."),
+            Some(n) if !s.eviction_days.is_empty() => format!(
+                "Spot capacity was lost {} times, on {} {cite}.",
+                thousands(n as u64),
+                date_ranges(&s.eviction_days)
+            ),
+            _ => format!("Spot evictions: {} {cite}.", first_fact_text(e, topic)?),
+        },
+        Topic::Runtime => match (&s.runtime_step, &s.runtime_slope) {
+            (Some((day, before, after, change)), _) => format!(
+                "Successful runs took {} on average before {day} and {} from {day} on ({change:+.1}%) {cite}.",
+                minutes(*before),
+                minutes(*after)
+            ),
+            (None, Some((slope, per_day))) => format!(
+                "Run time grew steadily, {slope:+.2} min per day ({per_day:+.2}% of the mean per day) {cite}."
+            ),
+            _ => format!("Successful runs averaged {} with no step change or steady trend {cite}.", minutes(s.mean_minutes?)),
+        },
+        Topic::Cost => {
+            let (day, cost) = s.peak_day.as_ref()?;
+            let mut t = format!(
+                "The most expensive day was {day} at {}, against {} on an average day {cite}.",
+                usd(*cost),
+                usd(s.mean_daily_cost?)
+            );
+            if let (Some(spot), EntityType::Job) = (s.spot_pct, e.entity_type) {
+                t.push_str(&format!(
+                    " Spot workers carried {} of its cost {}.",
+                    report_value(&Value::Real(spot), Unit::Pct),
+                    e.cite(Topic::Selection)
+                ));
+            }
+            t
+        }
+        Topic::Changes => match &s.spot_change {
+            Some((day, from, to)) => format!("On {day} the spot share of workers changed from {} to {} {cite}.", pct(*from), pct(*to)),
+            None => format!("Changes: {} {cite}.", first_fact_text(e, topic)?),
+        },
+        Topic::Dependencies => {
+            let mut parts: Vec<String> = s
+                .upstream_failures
+                .iter()
+                .map(|(job, day, err)| format!("its upstream job {job} failed on {day} (\"{err}\")"))
+                .collect();
+            parts.extend(s.downstream_skips.iter().map(|(job, day)| format!("its downstream job {job} was skipped on {day}")));
+            if parts.is_empty() {
+                format!("Dependencies: {} {cite}.", first_fact_text(e, topic)?)
+            } else {
+                format!("{} {cite}.", capitalize(&parts.join("; ")))
+            }
+        }
+        Topic::Peers => match (s.cost_per_run, s.peer_cost_per_run) {
+            (Some(mine), Some(peers)) => format!("It costs {} per run against a median of {} for the other jobs {cite}.", usd(mine), usd(peers)),
+            _ => return None,
+        },
+        Topic::TopEntities => {
+            let listed: Vec<String> = s.top_entities.iter().take(3).map(|(n, c, share)| format!("{n} at {} ({})", usd(*c), pct(*share))).collect();
+            if listed.is_empty() {
+                return None;
+            }
+            format!("The largest contributors are {} {cite}.", listed.join(", "))
+        }
+        Topic::Queries => match s.query_errors.first() {
+            Some((err, n)) => format!("The most frequent query failure was \"{err}\" ({} times) {cite}.", thousands(*n as u64)),
+            None => format!("Queries: {} {cite}.", first_fact_text(e, topic)?),
+        },
+        Topic::Day => match (s.day_runs, s.typical_runs_per_day) {
+            (Some((runs, failed)), Some(typical)) => format!(
+                "That day it ran {} times ({} failed) against about {typical:.1} runs on a usual day {cite}.",
+                thousands(runs as u64),
+                thousands(failed as u64)
+            ),
+            _ => format!("That day: {} {cite}.", first_fact_text(e, topic)?),
+        },
+        Topic::History => {
+            if s.other_anomaly_days.is_empty() {
+                format!("It is the only anomaly of this entity in the range {cite}.")
+            } else {
+                format!("It was also flagged on {} {cite}.", date_ranges(&s.other_anomaly_days))
+            }
+        }
+        Topic::Baseline | Topic::Configuration | Topic::Utilization => {
+            format!("{}: {} {cite}.", title_of(e, topic)?, first_fact_text(e, topic)?)
+        }
+    };
+    Some(text)
+}
+
+fn first_fact_text(e: &Evidence, topic: Topic) -> Option<String> {
+    e.facts.iter().find(|f| f.topic == topic).map(|f| f.text.trim_end_matches('.').to_string())
+}
+
+fn title_of(e: &Evidence, topic: Topic) -> Option<String> {
+    e.facts.iter().find(|f| f.topic == topic).map(|f| f.title.clone())
+}
+
+fn capitalize(text: &str) -> String {
+    let mut c = text.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Next steps chosen by rules over the signals, most urgent first, at most four.
+fn next_steps(e: &Evidence) -> Vec<String> {
+    let s = &e.signals;
+    let mut steps: Vec<String> = Vec::new();
+    let cite = |t: Topic| e.cite(t);
+    if let Some((err, ..)) = s.top_errors.first() {
+        let lower = err.to_lowercase();
+        // A spot loss is handled by the eviction step below.
+        let spot_loss = (lower.contains("spot") || lower.contains("capacity")) && s.evictions.is_some_and(|n| n > 0);
+        if (s.failure_rate_pct.is_some_and(|r| r > 10.0) || s.anomaly.is_some()) && !spot_loss {
+            let action = if lower.contains("timeout") {
+                "profile the slowest stage and the data volume it reads before raising any timeout"
+            } else if lower.contains("connection") || lower.contains("ioexception") {
+                "check the source system's availability and add a retry with backoff for this error"
+            } else {
+                "read the driver logs of the failed runs and fix the first error"
+            };
+            let source = if e.cite(Topic::Failures).is_empty() { cite(Topic::Day) } else { cite(Topic::Failures) };
+            steps.push(format!("Fix the cause of \"{err}\": {action} {source}."));
+        }
+    }
+    if s.evictions.is_some_and(|n| n > 0) {
+        steps.push(format!(
+            "Protect the run from spot loss: keep the driver and the first workers on-demand (first_on_demand), or use spot with on-demand fallback, and alert on the eviction rate {}.",
+            cite(Topic::Evictions)
+        ));
+    }
+    if let Some((day, ..)) = &s.runtime_step {
+        steps.push(format!("Review what changed around {day}: code, input data volume and cluster configuration {}.", cite(Topic::Runtime)));
+    }
+    if s.runtime_slope.is_some_and(|(slope, _)| slope > 0.0) {
+        steps.push(format!(
+            "Run time keeps growing: plan incremental processing or partition pruning before it outgrows its schedule {}.",
+            cite(Topic::Runtime)
+        ));
+    }
+    if let Some((job, ..)) = s.upstream_failures.first() {
+        steps.push(format!("Alert on failures of {job} and make this job wait and retry instead of being skipped {}.", cite(Topic::Dependencies)));
+    }
+    if let Some((days, ..)) = &s.retry_days {
+        steps.push(format!(
+            "Retries multiplied cost on {} days: cap the retries and retry only errors that are transient {}.",
+            thousands(*days as u64),
+            cite(Topic::Runs)
+        ));
+    }
+    if let Some((err, _)) = s.query_errors.first() {
+        steps.push(format!("Set warehouse limits (timeouts, result size) and help the users behind \"{err}\" rewrite their queries {}.", cite(Topic::Queries)));
+    }
+    if s.anomaly.is_some() {
+        steps.push(format!(
+            "Alert when daily cost leaves its expected band, and check whether the cause above is still going on {}.",
+            cite(Topic::Baseline)
+        ));
+    }
+    if s.share_pct.is_some_and(|x| x > 15.0) && e.entity_type == EntityType::Job {
+        steps.push(format!("It is a cost hotspot: right-size its cluster and check its autoscaling first {}.", e.cite(Topic::Selection)));
+    }
+    if steps.is_empty() {
+        steps.push(format!("Keep watching its daily cost and failure rate against the figures above {}.", e.cite(Topic::Selection)));
+    }
+    steps.truncate(4);
+    steps
+}

@@ -1,0 +1,17 @@
+//! The engine's integration tests, natively and in one binary: the seeded data and its
+//! scenarios, every report against an independent oracle, charts, the usage graph, the
+//! copilot pipeline (golden prompts, narratives, evidence packs), imports of system-table
+//! exports, the report page's presenter, and the layering of the code itself.
+
+mod architecture;
+mod charts;
+mod common;
+mod copilot;
+mod graph;
+mod import;
+mod original_schema;
+mod report_view;
+mod reports;
+mod seed_consistency;
+mod seed_determinism;
+mod seed_scenarios;
