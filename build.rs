@@ -20,26 +20,32 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let reports = root.join("sql/reports");
     println!("cargo:rerun-if-changed={}", reports.display());
-    let mut out = String::from("/// (key, spec TOML, SQL) of every report, in file-name order.\npub static EMBEDDED_REPORTS: &[(&str, &str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// (key, spec TOML, SQL) of every report, in file-name order.\npub static EMBEDDED_REPORTS: &[(&str, &str, &str)] = &[\n",
+    );
     for key in files_with_extension(&reports, "toml").into_iter().filter(|k| k != "pillars") {
         let spec = reports.join(format!("{key}.toml"));
         let sql = reports.join(format!("{key}.sql"));
         assert!(sql.exists(), "report {key} has a spec but no {}", sql.display());
         println!("cargo:rerun-if-changed={}", spec.display());
         println!("cargo:rerun-if-changed={}", sql.display());
-        writeln!(out, "    ({key:?}, include_str!({:?}), include_str!({:?})),", spec.display().to_string(), sql.display().to_string()).unwrap();
+        writeln!(out, "    ({key:?}, include_str!({:?}), include_str!({:?})),", spec.display().to_string(), sql.display().to_string())
+            .unwrap();
     }
     out.push_str("];\n");
     let pillars = reports.join("pillars.toml");
     println!("cargo:rerun-if-changed={}", pillars.display());
-    writeln!(out, "/// Pillars in navigation order.\npub static PILLARS_TOML: &str = include_str!({:?});", pillars.display().to_string()).unwrap();
+    writeln!(out, "/// Pillars in navigation order.\npub static PILLARS_TOML: &str = include_str!({:?});", pillars.display().to_string())
+        .unwrap();
 
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("embedded_reports.rs"), out).expect("write embedded_reports.rs");
 
     let chips = root.join("src/prompts/chips");
     println!("cargo:rerun-if-changed={}", chips.display());
-    let mut out = String::from("/// (file name, TOML) of every chip template file, in file-name order.\npub static EMBEDDED_CHIPS: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// (file name, TOML) of every chip template file, in file-name order.\npub static EMBEDDED_CHIPS: &[(&str, &str)] = &[\n",
+    );
     for name in files_with_extension(&chips, "toml") {
         let path = chips.join(format!("{name}.toml"));
         println!("cargo:rerun-if-changed={}", path.display());

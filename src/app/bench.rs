@@ -29,7 +29,10 @@ pub fn graph_and_reports(db: &UsageDb, runs: usize) -> Result<serde_json::Value,
             }
         }
         let steps: BTreeMap<String, f64> = steps.into_iter().map(|(k, v)| (k, median(v))).collect();
-        reports.insert(report.spec.key.clone(), serde_json::json!({ "median_ms": median(times.clone()), "runs_ms": times, "rows": rows, "steps": steps }));
+        reports.insert(
+            report.spec.key.clone(),
+            serde_json::json!({ "median_ms": median(times.clone()), "runs_ms": times, "rows": rows, "steps": steps }),
+        );
     }
     Ok(serde_json::json!({ "graph": graph_json, "reports": reports }))
 }
@@ -58,6 +61,9 @@ pub fn time_import(files: &[(String, Vec<u8>)]) -> Result<serde_json::Value, Str
     let t = now_ms();
     let imported = crate::data::import::import_files(files).map_err(|e| e.to_string())?;
     let import_ms = now_ms() - t;
-    let usage_rows: i64 = imported.db.conn().query_row("SELECT COUNT(*) FROM compute_usage", [], |r| r.get(0)).map_err(|e| e.to_string())?;
-    Ok(serde_json::json!({ "input_bytes": bytes, "import_ms": import_ms, "db_bytes": imported.bytes.len(), "compute_usage_rows": usage_rows }))
+    let usage_rows: i64 =
+        imported.db.conn().query_row("SELECT COUNT(*) FROM compute_usage", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+    Ok(
+        serde_json::json!({ "input_bytes": bytes, "import_ms": import_ms, "db_bytes": imported.bytes.len(), "compute_usage_rows": usage_rows }),
+    )
 }

@@ -6,12 +6,12 @@
 use rusqlite::Connection;
 use serde::Serialize;
 
+use crate::base::clock::median;
+use crate::base::clock::now_ms;
+use crate::copilot::telemetry::TelemetryIndex;
 use crate::retrieval::embed::StaticModel;
 use crate::retrieval::hybrid::Mode;
 use crate::retrieval::index::{DocsIndex, DOCS_FLOOR};
-use crate::copilot::telemetry::TelemetryIndex;
-use crate::base::clock::median;
-use crate::base::clock::now_ms;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct DocsBench {

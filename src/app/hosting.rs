@@ -31,7 +31,14 @@ pub struct HostConfig {
 
 impl Default for HostConfig {
     fn default() -> HostConfig {
-        HostConfig { proxy_url: String::new(), data_url: "data/usage_rag_data.db".to_string(), data_bytes: None, llm: true, docs: true, import: true }
+        HostConfig {
+            proxy_url: String::new(),
+            data_url: "data/usage_rag_data.db".to_string(),
+            data_bytes: None,
+            llm: true,
+            docs: true,
+            import: true,
+        }
     }
 }
 

@@ -93,10 +93,8 @@ impl Session {
     /// spent building it (0 once built).
     pub fn graph(&self) -> Result<(Rc<UsageGraph>, f64), SessionError> {
         let started = now_ms();
-        let graph = self
-            .graph
-            .get_or_init(|| build_graph(self.db.conn()).map(Rc::new).map_err(|e| SessionError::Graph(e.to_string())))
-            .clone()?;
+        let graph =
+            self.graph.get_or_init(|| build_graph(self.db.conn()).map(Rc::new).map_err(|e| SessionError::Graph(e.to_string()))).clone()?;
         Ok((graph, now_ms() - started))
     }
 
@@ -148,17 +146,31 @@ impl Session {
     }
 
     /// Runs the report `key` with `filters` (`None`: the data's range) and `params`.
-    pub fn run_report(&self, key: &str, filters: Option<&ReportFilters>, params: &BTreeMap<String, f64>) -> Result<ReportResult, SessionError> {
+    pub fn run_report(
+        &self,
+        key: &str,
+        filters: Option<&ReportFilters>,
+        params: &BTreeMap<String, f64>,
+    ) -> Result<ReportResult, SessionError> {
         let report = registry().get(key).ok_or_else(|| SessionError::UnknownReport {
             key: key.to_string(),
             known: registry().reports.iter().map(|r| r.spec.key.as_str()).collect::<Vec<_>>().join(", "),
         })?;
-        report.run(self.db.conn(), filters.unwrap_or(&self.data_range), params).map_err(|e: ReportError| SessionError::Report(e.to_string()))
+        report
+            .run(self.db.conn(), filters.unwrap_or(&self.data_range), params)
+            .map_err(|e: ReportError| SessionError::Report(e.to_string()))
     }
 
     /// Answers `ask` about `selection` in `result` of `report`, without an LLM. Follow-ups
     /// look up the entities they name in the telemetry index; chips do not need it.
-    pub fn prepare(&self, report: &ReportSpec, result: &ReportResult, selection: &Selection, ask: &Ask, docs: DocsAssets<'_>) -> Result<Answered, SessionError> {
+    pub fn prepare(
+        &self,
+        report: &ReportSpec,
+        result: &ReportResult,
+        selection: &Selection,
+        ask: &Ask,
+        docs: DocsAssets<'_>,
+    ) -> Result<Answered, SessionError> {
         let (graph, graph_ms) = self.graph()?;
         let telemetry = match ask {
             Ask::Question(_) => Some(self.telemetry(docs.model)?),

@@ -127,13 +127,7 @@ impl ViewState {
 
     /// The same filters on another page, without page-specific state.
     pub fn switch_to(&self, page: Page) -> ViewState {
-        ViewState {
-            page,
-            from: self.from,
-            to: self.to,
-            workspace: self.workspace.clone(),
-            ..ViewState::default()
-        }
+        ViewState { page, from: self.from, to: self.to, workspace: self.workspace.clone(), ..ViewState::default() }
     }
 
     pub fn report_key(&self) -> Option<&str> {
@@ -259,6 +253,9 @@ mod tests {
         let s = ViewState::from_hash("#/report/job_cost?from=2025-12-01&ws=OU-X&sel=job%3AJ-A", &names);
         let t = s.switch_to(Page::Report("job_cost_pareto".into()));
         assert_eq!(t.to_hash(), "#/report/job_cost_pareto?from=2025-12-01&ws=OU-X");
-        assert_eq!(ViewState::from_hash("#/report/anomaly_detection?window=x", &names).numeric_params().unwrap_err(), "window = \"x\" is not a number");
+        assert_eq!(
+            ViewState::from_hash("#/report/anomaly_detection?window=x", &names).numeric_params().unwrap_err(),
+            "window = \"x\" is not a number"
+        );
     }
 }

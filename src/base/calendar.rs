@@ -155,14 +155,7 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.0.rem_euclid(86_400);
-        write!(
-            f,
-            "{} {:02}:{:02}:{:02}",
-            self.date(),
-            secs / 3600,
-            (secs / 60) % 60,
-            secs % 60
-        )
+        write!(f, "{} {:02}:{:02}:{:02}", self.date(), secs / 3600, (secs / 60) % 60, secs % 60)
     }
 }
 
@@ -196,8 +189,7 @@ fn civil_from_days(days: i64) -> (i32, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;

@@ -15,10 +15,7 @@ pub fn now_ms() -> f64 {
 pub fn now_ms() -> f64 {
     use wasm_bindgen::JsCast;
     let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok();
-    performance
-        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
-        .map(|p| p.now())
-        .unwrap_or_else(js_sys::Date::now)
+    performance.and_then(|p| p.dyn_into::<web_sys::Performance>().ok()).map(|p| p.now()).unwrap_or_else(js_sys::Date::now)
 }
 
 /// The median of `values` (0 when empty).

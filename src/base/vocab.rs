@@ -216,7 +216,6 @@ pub enum Topic {
     Mentions,
 }
 
-
 /// A documentation chunk, citable as `[id]` (filled by the docs corpus).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DocChunk {
@@ -266,7 +265,5 @@ pub trait EntitySource {
     fn find(&self, question: &str, k: usize) -> Vec<Mention>;
 }
 
-
 /// Entities named outright score at least this (retrieval hits score far lower).
 pub const NAMED_SCORE: f64 = 0.9;
-

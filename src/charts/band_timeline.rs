@@ -27,8 +27,7 @@ pub(super) fn build(
     result: &ReportResult,
     facet: Option<&str>,
 ) -> (Chart, Vec<Vec<Option<usize>>>) {
-    let ChartKind::BandTimeline { x, value, expected, lower, upper, flag, severity, facet: facet_col, facet_label } = &spec.kind
-    else {
+    let ChartKind::BandTimeline { x, value, expected, lower, upper, flag, severity, facet: facet_col, facet_label } = &spec.kind else {
         unreachable!("dispatched on kind")
     };
     // Default facet: the entity of the report's first row (the top anomaly), else the first.
@@ -71,7 +70,8 @@ pub(super) fn build(
         .collect();
 
     let columns = [value, expected, lower, upper, "z_score", "severity"];
-    let day_tips: Vec<String> = rows.iter().map(|&r| describe_row(report, data.row(r), &format!("{title} · {}", data.get(r, x)), &columns)).collect();
+    let day_tips: Vec<String> =
+        rows.iter().map(|&r| describe_row(report, data.row(r), &format!("{title} · {}", data.get(r, x)), &columns)).collect();
     let marker_tips: Vec<String> =
         flagged.iter().map(|&r| describe_row(report, data.row(r), &format!("Anomaly: {title} · {}", data.get(r, x)), &columns)).collect();
     let none = vec![String::new(); rows.len()];
@@ -129,6 +129,7 @@ pub(super) fn build(
                 .data(markers),
         );
     let row_points: Vec<Option<usize>> = rows.iter().map(|&r| Some(r)).collect();
-    let points = vec![vec![None; rows.len()], vec![None; rows.len()], row_points.clone(), row_points, flagged.into_iter().map(Some).collect()];
+    let points =
+        vec![vec![None; rows.len()], vec![None; rows.len()], row_points.clone(), row_points, flagged.into_iter().map(Some).collect()];
     (chart, points)
 }

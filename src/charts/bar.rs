@@ -4,15 +4,15 @@
 use charming::component::{Axis, Grid, Legend};
 use charming::datatype::{CompositeValue, DataPoint, DataPointItem};
 use charming::element::{
-    AxisLabel, AxisType, Color, Formatter, ItemStyle, JsFunction, Label, LabelPosition, LineStyle, LineStyleType, MarkLine,
-    MarkLineData, MarkLineVariant, Symbol,
+    AxisLabel, AxisType, Color, Formatter, ItemStyle, JsFunction, Label, LabelPosition, LineStyle, LineStyleType, MarkLine, MarkLineData,
+    MarkLineVariant, Symbol,
 };
 use charming::series::{Bar, Line, Scatter};
 use charming::Chart;
 
 use super::{describe_row, labels_by_index, number, tooltip_by_point};
-use crate::report::display::report_value;
 use crate::report::dataset::{Dataset, Value};
+use crate::report::display::report_value;
 use crate::report::spec::{ChartKind, ChartSpec, ReportSpec, SecondaryKind};
 
 pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (Chart, Vec<Vec<Option<usize>>>) {
@@ -41,10 +41,8 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (C
     let series_count = series.len() + usize::from(secondary.is_some());
 
     let value_axis = Axis::new().type_(AxisType::Value).name(axis_name(*unit));
-    let category_axis = Axis::new()
-        .type_(AxisType::Category)
-        .data(categories.clone())
-        .axis_label(AxisLabel::new().interval(0).formatter(shorten_labels()));
+    let category_axis =
+        Axis::new().type_(AxisType::Category).data(categories.clone()).axis_label(AxisLabel::new().interval(0).formatter(shorten_labels()));
     let mut chart = Chart::new()
         .animation(false)
         .legend(Legend::new().top("0"))
@@ -54,8 +52,7 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (C
 
     let single = series.len() == 1;
     for s in series {
-        let values: Vec<DataPoint> =
-            rows.iter().map(|&r| DataPoint::Item(DataPointItem::new(number(data, r, &s.column)))).collect();
+        let values: Vec<DataPoint> = rows.iter().map(|&r| DataPoint::Item(DataPointItem::new(number(data, r, &s.column)))).collect();
         let mut bar = Bar::new().name(s.label.clone()).data(values);
         if let Some(stack) = &s.stack {
             bar = bar.stack(stack.clone());
@@ -110,7 +107,12 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (C
         let on_axis_1 = 1.0;
         match sec.kind {
             SecondaryKind::Markers => {
-                let mut s = Scatter::new().name(sec.label.clone()).symbol(Symbol::Diamond).symbol_size(12.0).data(values).item_style(ItemStyle::new().color(color));
+                let mut s = Scatter::new()
+                    .name(sec.label.clone())
+                    .symbol(Symbol::Diamond)
+                    .symbol_size(12.0)
+                    .data(values)
+                    .item_style(ItemStyle::new().color(color));
                 s = if *horizontal { s.x_axis_index(on_axis_1) } else { s.y_axis_index(on_axis_1) };
                 if let Some(m) = mark {
                     s = s.mark_line(m);

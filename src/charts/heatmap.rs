@@ -33,10 +33,8 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (C
             vec![DataPoint::Value(xi.into()), DataPoint::Value(yi.into()), DataPoint::Value(CompositeValue::from(number(data, i, value)))]
         })
         .collect();
-    let tips: Vec<String> = rows
-        .iter()
-        .map(|&i| describe_row(report, data.row(i), &format!("{} · {}", data.get(i, y), data.get(i, x)), &[value]))
-        .collect();
+    let tips: Vec<String> =
+        rows.iter().map(|&i| describe_row(report, data.row(i), &format!("{} · {}", data.get(i, y), data.get(i, x)), &[value])).collect();
     let max = rows.iter().map(|&i| number(data, i, value)).fold(1.0, f64::max);
     let chart = Chart::new()
         .animation(false)

@@ -17,8 +17,8 @@ use charming::element::{Formatter, JsFunction, Tooltip, Trigger};
 use charming::Chart;
 
 use crate::base::format::html_escape;
-use crate::report::display::report_value;
 use crate::report::dataset::{Dataset, RowRef};
+use crate::report::display::report_value;
 use crate::report::spec::{ChartKind, ChartSpec, ReportSpec};
 use crate::report::ReportResult;
 
@@ -96,11 +96,7 @@ fn tooltip_by_point(texts: &[Vec<String>]) -> Tooltip {
 fn describe_row(report: &ReportSpec, row: RowRef<'_>, title: &str, columns: &[&str]) -> String {
     let mut lines = vec![format!("<b>{}</b>", html_escape(title))];
     for c in columns {
-        lines.push(format!(
-            "{}: {}",
-            html_escape(report.label_of(c)),
-            html_escape(&report_value(row.get(c), report.unit_of(c)))
-        ));
+        lines.push(format!("{}: {}", html_escape(report.label_of(c)), html_escape(&report_value(row.get(c), report.unit_of(c)))));
     }
     lines.join("<br/>")
 }

@@ -35,7 +35,11 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (C
     }
     let axis = |unit: &Unit, column: &str| {
         let a = Axis::new().type_(AxisType::Value).name(report.label_of(column).to_string());
-        if *unit == Unit::Pct { a.min(0).max(100) } else { a }
+        if *unit == Unit::Pct {
+            a.min(0).max(100)
+        } else {
+            a
+        }
     };
     let chart = Chart::new()
         .animation(false)

@@ -52,11 +52,5 @@ pub fn subgraph_chart(sub: &Subgraph) -> Chart {
         .animation(false)
         .legend(Legend::new().top("0").data(kinds.iter().map(|k| k.name().to_string()).collect::<Vec<_>>()))
         .tooltip(Tooltip::new().trigger(Trigger::Item).formatter(Formatter::Function(JsFunction::new_with_args("p", &lookup))))
-        .series(
-            Graph::new()
-                .name("Evidence subgraph")
-                .layout(GraphLayout::None)
-                .roam(true)
-                .data(GraphData { nodes, links, categories }),
-        )
+        .series(Graph::new().name("Evidence subgraph").layout(GraphLayout::None).roam(true).data(GraphData { nodes, links, categories }))
 }

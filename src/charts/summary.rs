@@ -16,8 +16,7 @@ pub fn spend_by_compute_type(summary: &DatasetSummary) -> Chart {
     let rows: Vec<_> = summary.spend_by_compute_type.iter().rev().collect();
     let names: Vec<String> = rows.iter().map(|r| compute_type_label(&r.compute_type).to_string()).collect();
     let labels: Vec<String> = rows.iter().map(|r| format!("{} ({:.1}%)", usd(r.spend_usd), r.share_pct)).collect();
-    let data: Vec<DataPointItem> =
-        rows.iter().map(|r| DataPointItem::new(r.spend_usd).name(r.compute_type.clone())).collect();
+    let data: Vec<DataPointItem> = rows.iter().map(|r| DataPointItem::new(r.spend_usd).name(r.compute_type.clone())).collect();
     Chart::new()
         .animation(false)
         .tooltip(Tooltip::new().trigger(Trigger::Item).formatter(labels_by_index(&labels)))

@@ -167,9 +167,7 @@ impl Catalogue {
 
     /// The chips offered for a selection in a report, in lane order then `order`.
     pub fn offered<'a>(&'a self, report: &ReportSpec, selection: &Selection) -> Vec<&'a ChipTemplate> {
-        let holds = |cond: Option<&str>| {
-            cond.is_none_or(|c| Condition::parse(c).map(|c| selection.satisfies(&c)).unwrap_or(false))
-        };
+        let holds = |cond: Option<&str>| cond.is_none_or(|c| Condition::parse(c).map(|c| selection.satisfies(&c)).unwrap_or(false));
         let entity_type = selection.entity.entity_type;
         let from_report = report.chips.iter().filter(|offer| holds(offer.condition.as_deref())).filter_map(|offer| self.get(&offer.id));
         let core = self.chips.iter().filter(|c| c.core);
@@ -223,9 +221,20 @@ mod tests {
     fn catalogue_includes_the_core_and_report_chips_of_the_original() {
         let labels: Vec<&str> = catalogue().chips.iter().map(|c| c.label.as_str()).collect();
         for label in [
-            "Explain this", "Main drivers", "Why a spike?", "Next steps", "Optimize cost", "Reliability check",
-            "Utilization", "Stability", "Why is this failing?", "Spot risk analysis", "Cost breakdown",
-            "Deep-dive (top-3 job)", "Immediate mitigation", "Root cause of the anomaly",
+            "Explain this",
+            "Main drivers",
+            "Why a spike?",
+            "Next steps",
+            "Optimize cost",
+            "Reliability check",
+            "Utilization",
+            "Stability",
+            "Why is this failing?",
+            "Spot risk analysis",
+            "Cost breakdown",
+            "Deep-dive (top-3 job)",
+            "Immediate mitigation",
+            "Root cause of the anomaly",
         ] {
             assert!(labels.contains(&label), "missing {label}");
         }
@@ -233,7 +242,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_templates_by_name() {
-        let dup = "[[chips]]\nid='a'\nversion=1\nlane='monitor'\nlabel='A'\nentity_types=['*']\norder=1\nevidence='telemetry'\ninstruction='x'\n";
+        let dup =
+            "[[chips]]\nid='a'\nversion=1\nlane='monitor'\nlabel='A'\nentity_types=['*']\norder=1\nevidence='telemetry'\ninstruction='x'\n";
         let err = Catalogue::from_sources(&[("f", dup), ("g", dup)]).err().unwrap();
         assert_eq!(err, "g.toml, chip a: the id is used twice");
         let bad = dup.replace("instruction='x'", "instruction='about {nope}'");

@@ -65,11 +65,7 @@ impl GroundingReport {
 
     /// The unsupported numbers as written.
     pub fn ungrounded_texts(&self) -> Vec<&str> {
-        self.checks
-            .iter()
-            .filter(|check| !check.grounded)
-            .map(|check| check.token.text.as_str())
-            .collect()
+        self.checks.iter().filter(|check| !check.grounded).map(|check| check.token.text.as_str()).collect()
     }
 }
 
@@ -221,29 +217,12 @@ fn lex(text: &str, first_digit: usize) -> Lexed {
     let exact = digits
         .bytes()
         .try_fold(0i128, |acc, digit| acc.checked_mul(10)?.checked_add(i128::from(digit - b'0')))
-        .map(|magnitude| Exact {
-            mantissa: if negative { -magnitude } else { magnitude },
-            exponent,
-        });
+        .map(|magnitude| Exact { mantissa: if negative { -magnitude } else { magnitude }, exponent });
     token(text, start..end, kind, value, decimals, exact)
 }
 
-fn token(
-    text: &str,
-    span: std::ops::Range<usize>,
-    kind: NumberKind,
-    value: f64,
-    decimals: u32,
-    exact: Option<Exact>,
-) -> Lexed {
-    let token = NumberToken {
-        text: text[span.clone()].to_string(),
-        start: span.start,
-        end: span.end,
-        kind,
-        value,
-        decimals,
-    };
+fn token(text: &str, span: std::ops::Range<usize>, kind: NumberKind, value: f64, decimals: u32, exact: Option<Exact>) -> Lexed {
+    let token = NumberToken { text: text[span.clone()].to_string(), start: span.start, end: span.end, kind, value, decimals };
     Lexed::Number(Scanned { token, exact })
 }
 
@@ -288,8 +267,7 @@ fn identifier_end(text: &str, start: usize) -> usize {
     let mut end = start;
     let mut chars = text[start..].chars().peekable();
     while let Some(c) = chars.next() {
-        let joins =
-            matches!(c, '-' | '.' | '@' | ':') && chars.peek().copied().is_some_and(is_word);
+        let joins = matches!(c, '-' | '.' | '@' | ':') && chars.peek().copied().is_some_and(is_word);
         if !is_word(c) && !joins {
             break;
         }
@@ -305,9 +283,7 @@ fn digit_run_end(bytes: &[u8], start: usize) -> usize {
 /// End of a `,ddd` thousands group at `at` (exactly three digits).
 fn thousands_group_end(bytes: &[u8], at: usize) -> Option<usize> {
     let group = bytes.get(at..at + 4)?;
-    let exact_three = group[0] == b','
-        && group[1..].iter().all(u8::is_ascii_digit)
-        && !bytes.get(at + 4).is_some_and(u8::is_ascii_digit);
+    let exact_three = group[0] == b',' && group[1..].iter().all(u8::is_ascii_digit) && !bytes.get(at + 4).is_some_and(u8::is_ascii_digit);
     exact_three.then_some(at + 4)
 }
 
@@ -351,13 +327,11 @@ fn agrees(claim: &Scanned, fact: &Scanned) -> bool {
 /// Whether `fact`, rounded half away from zero to `claim`'s precision, equals `claim`.
 fn rounds_to(fact: Exact, claim: Exact) -> bool {
     if fact.exponent >= claim.exponent {
-        let scaled =
-            pow10(fact.exponent - claim.exponent).and_then(|p| fact.mantissa.checked_mul(p));
+        let scaled = pow10(fact.exponent - claim.exponent).and_then(|p| fact.mantissa.checked_mul(p));
         scaled == Some(claim.mantissa)
     } else {
         // A divisor beyond i128 exceeds twice any mantissa, so the fact rounds to zero.
-        let rounded =
-            pow10(claim.exponent - fact.exponent).map_or(0, |p| divide_rounding(fact.mantissa, p));
+        let rounded = pow10(claim.exponent - fact.exponent).map_or(0, |p| divide_rounding(fact.mantissa, p));
         rounded == claim.mantissa
     }
 }
@@ -420,11 +394,7 @@ mod tests {
         ];
         for (input, text, kind, value, decimals) in cases {
             let token = one(input);
-            assert_eq!(
-                (token.text.as_str(), token.kind, token.decimals),
-                (text, kind, decimals),
-                "{input}"
-            );
+            assert_eq!((token.text.as_str(), token.kind, token.decimals), (text, kind, decimals), "{input}");
             assert!((token.value - value).abs() < 1e-9, "{input}: {}", token.value);
         }
     }
@@ -465,10 +435,7 @@ mod tests {
 
     #[test]
     fn skips_list_markers_and_times() {
-        assert_eq!(
-            texts("1. First $5\r\n2) Second\n   3. third\n## 4. Heading\n- 5. nested\n> 6) quoted"),
-            ["$5"]
-        );
+        assert_eq!(texts("1. First $5\r\n2) Second\n   3. third\n## 4. Heading\n- 5. nested\n> 6) quoted"), ["$5"]);
         assert_eq!(texts("item 1. then 2) here"), ["1", "2"]);
         assert_eq!(texts("at 02:30 and 14:05:09, 2025-12-05 14:05:09 UTC"), ["2025-12-05"]);
     }
@@ -483,8 +450,7 @@ mod tests {
         assert_eq!(one("2000-03-01").value, 11_017.0);
     }
 
-    const EVIDENCE: &str =
-        "[T1] Job J-FIN-DAILY failed 27 times between 2025-12-01 and 2025-12-05.\n\
+    const EVIDENCE: &str = "[T1] Job J-FIN-DAILY failed 27 times between 2025-12-01 and 2025-12-05.\n\
         [T2] Cost of failed runs $5,427.27; top job share 37.50%; failure rate 57.26%.\n\
         [T3] Spend $135,626.77, change -$114.90, z-score +9.96σ, runtime 205.1 min, 1,234 runs.";
 

@@ -53,8 +53,7 @@ pub fn parse(text: &str) -> Vec<Block> {
         match opening_fence(line) {
             Some(fence) => {
                 builder.close_all();
-                let body: Vec<&str> =
-                    lines.by_ref().take_while(|l| !closes_fence(l, fence)).collect();
+                let body: Vec<&str> = lines.by_ref().take_while(|l| !closes_fence(l, fence)).collect();
                 builder.blocks.push(Block::Code(body.join("\n")));
             }
             None => builder.line(line),
@@ -126,10 +125,7 @@ impl<'a> Builder<'a> {
             if self.list.as_ref().is_some_and(|list| list.ordered != ordered) {
                 self.close_list();
             }
-            self.list
-                .get_or_insert_with(|| OpenList { ordered, items: Vec::new() })
-                .items
-                .push(content.to_string());
+            self.list.get_or_insert_with(|| OpenList { ordered, items: Vec::new() }).items.push(content.to_string());
         } else {
             self.close_list();
             self.paragraph.push(trimmed);
@@ -201,11 +197,7 @@ fn heading(trimmed: &str) -> Option<(u8, &str)> {
     }
     let content = trimmed[hashes..].strip_prefix([' ', '\t'])?.trim();
     let unclosed = content.trim_end_matches('#');
-    let content = if unclosed.is_empty() || unclosed.ends_with([' ', '\t']) {
-        unclosed.trim_end()
-    } else {
-        content
-    };
+    let content = if unclosed.is_empty() || unclosed.ends_with([' ', '\t']) { unclosed.trim_end() } else { content };
     Some((hashes.min(6) as u8, content))
 }
 
@@ -290,12 +282,7 @@ impl Partners {
     }
 
     /// Label range, URL range and end of a link opening at `start` and ending by `limit`.
-    fn link(
-        &self,
-        bytes: &[u8],
-        start: usize,
-        limit: usize,
-    ) -> Option<(Range<usize>, Range<usize>, usize)> {
+    fn link(&self, bytes: &[u8], start: usize, limit: usize) -> Option<(Range<usize>, Range<usize>, usize)> {
         let label_end = self.bracket(start, limit)?;
         if bytes.get(label_end + 1) != Some(&b'(') {
             return None;
@@ -306,13 +293,7 @@ impl Partners {
 }
 
 /// Parses `text[from..]` (offsets stay absolute, see [`Partners`]).
-fn parse_inlines_into(
-    text: &str,
-    from: usize,
-    depth: usize,
-    partners: &Partners,
-    out: &mut Vec<Inline>,
-) {
+fn parse_inlines_into(text: &str, from: usize, depth: usize, partners: &Partners, out: &mut Vec<Inline>) {
     let bytes = text.as_bytes();
     let mut literal_from = from;
     let mut i = from;
@@ -380,12 +361,7 @@ fn code_span(text: &str, start: usize, partners: &Partners) -> Option<(Inline, u
 }
 
 /// Emphasis (`*x*`, `_x_`), strong (`**x**`, `__x__`) or both (`***x***`) opening at `start`.
-fn delimited(
-    text: &str,
-    start: usize,
-    depth: usize,
-    partners: &Partners,
-) -> Option<(Inline, usize)> {
+fn delimited(text: &str, start: usize, depth: usize, partners: &Partners) -> Option<(Inline, usize)> {
     let bytes = text.as_bytes();
     let marker = bytes[start];
     let length = run_length(bytes, start);
@@ -413,20 +389,13 @@ fn can_open(text: &str, start: usize, run: usize, marker: u8) -> bool {
 /// A delimiter run closes when preceded by non-space; `_` also needs no word character after.
 fn can_close(text: &str, start: usize, run: usize, marker: u8) -> bool {
     text[..start].chars().next_back().is_some_and(|c| !c.is_whitespace())
-        && !(marker == b'_'
-            && text[start + run..].chars().next().is_some_and(char::is_alphanumeric))
+        && !(marker == b'_' && text[start + run..].chars().next().is_some_and(char::is_alphanumeric))
 }
 
 /// Where the closing `length` markers start for an opener whose content begins at `from`.
 /// Inner runs of the same marker pair up first (so `**a *b***` closes at the last two
 /// stars); escapes, code spans and links are skipped.
-fn find_closer(
-    text: &str,
-    from: usize,
-    marker: u8,
-    length: usize,
-    partners: &Partners,
-) -> Option<usize> {
+fn find_closer(text: &str, from: usize, marker: u8, length: usize, partners: &Partners) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut inner_openers: Vec<usize> = Vec::new();
     let mut i = from;
@@ -434,9 +403,7 @@ fn find_closer(
         match bytes[i] {
             b'\\' => i += 2,
             b'`' => {
-                i = partners
-                    .code_span(bytes, i, bytes.len())
-                    .map_or(i + run_length(bytes, i), |(_, end)| end);
+                i = partners.code_span(bytes, i, bytes.len()).map_or(i + run_length(bytes, i), |(_, end)| end);
             }
             b'[' => i = partners.link(bytes, i, bytes.len()).map_or(i + 1, |(_, _, end)| end),
             b if b == marker => {
@@ -487,9 +454,9 @@ fn link(text: &str, start: usize, depth: usize, partners: &Partners) -> Option<(
 
 /// `http://`, `https://` or `mailto:` (any case), with no whitespace or control characters.
 fn is_safe_url(url: &str) -> bool {
-    let allowed_scheme = ["http://", "https://", "mailto:"].iter().any(|scheme| {
-        url.get(..scheme.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
-    });
+    let allowed_scheme = ["http://", "https://", "mailto:"]
+        .iter()
+        .any(|scheme| url.get(..scheme.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme)));
     allowed_scheme && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
@@ -514,10 +481,7 @@ mod tests {
             parse("# Title\n### Costs *now* ##\n####### Deep\n#NoSpace"),
             vec![
                 Block::Heading { level: 1, inlines: vec![text("Title")] },
-                Block::Heading {
-                    level: 3,
-                    inlines: vec![text("Costs "), Inline::Emphasis(vec![text("now")])],
-                },
+                Block::Heading { level: 3, inlines: vec![text("Costs "), Inline::Emphasis(vec![text("now")])] },
                 Block::Heading { level: 6, inlines: vec![text("Deep")] },
                 Block::Paragraph(vec![text("#NoSpace")]),
             ]
@@ -529,10 +493,7 @@ mod tests {
     fn joins_paragraph_lines_and_splits_on_blank_lines() {
         assert_eq!(
             parse("first line\n   second line  \n\n\nnext paragraph"),
-            vec![
-                Block::Paragraph(vec![text("first line second line")]),
-                Block::Paragraph(vec![text("next paragraph")]),
-            ]
+            vec![Block::Paragraph(vec![text("first line second line")]), Block::Paragraph(vec![text("next paragraph")]),]
         );
         assert_eq!(parse(""), vec![]);
         assert_eq!(parse("\n  \n"), vec![]);
@@ -546,18 +507,8 @@ mod tests {
             parse(input),
             vec![
                 Block::Paragraph(vec![text("Intro:")]),
-                Block::List {
-                    ordered: false,
-                    items: vec![
-                        vec![text("first continues here")],
-                        vec![text("second")],
-                        vec![text("third")],
-                    ],
-                },
-                Block::List {
-                    ordered: true,
-                    items: vec![vec![text("one")], vec![text("twelve more text")]],
-                },
+                Block::List { ordered: false, items: vec![vec![text("first continues here")], vec![text("second")], vec![text("third")],] },
+                Block::List { ordered: true, items: vec![vec![text("one")], vec![text("twelve more text")]] },
                 Block::Paragraph(vec![text("after")]),
             ]
         );
@@ -581,18 +532,9 @@ mod tests {
                 Block::Paragraph(vec![text("after")]),
             ]
         );
-        assert_eq!(
-            parse("````\n```\nstill code\n`````\n"),
-            vec![Block::Code("```\nstill code".to_string())]
-        );
-        assert_eq!(
-            parse("```sql\nSELECT 1;\n- x"),
-            vec![Block::Code("SELECT 1;\n- x".to_string())]
-        );
-        assert_eq!(
-            paragraph("```inline``` code"),
-            vec![Inline::Code("inline".to_string()), text(" code")]
-        );
+        assert_eq!(parse("````\n```\nstill code\n`````\n"), vec![Block::Code("```\nstill code".to_string())]);
+        assert_eq!(parse("```sql\nSELECT 1;\n- x"), vec![Block::Code("SELECT 1;\n- x".to_string())]);
+        assert_eq!(paragraph("```inline``` code"), vec![Inline::Code("inline".to_string()), text(" code")]);
     }
 
     #[test]
@@ -613,9 +555,7 @@ mod tests {
     #[test]
     fn parses_inline_formatting() {
         assert_eq!(
-            paragraph(
-                "**bold** and __also__, *em* and _em_, `a*b`, [docs](https://example.com/x?a=1)"
-            ),
+            paragraph("**bold** and __also__, *em* and _em_, `a*b`, [docs](https://example.com/x?a=1)"),
             vec![
                 Inline::Strong(vec![text("bold")]),
                 text(" and "),
@@ -627,10 +567,7 @@ mod tests {
                 text(", "),
                 Inline::Code("a*b".to_string()),
                 text(", "),
-                Inline::Link {
-                    text: "docs".to_string(),
-                    url: "https://example.com/x?a=1".to_string()
-                },
+                Inline::Link { text: "docs".to_string(), url: "https://example.com/x?a=1".to_string() },
             ]
         );
         assert_eq!(
@@ -657,10 +594,7 @@ mod tests {
         assert_eq!(
             paragraph("[**Bold** label](MAILTO:ops@example.com) [](http://x.io)"),
             vec![
-                Inline::Link {
-                    text: "Bold label".to_string(),
-                    url: "MAILTO:ops@example.com".to_string()
-                },
+                Inline::Link { text: "Bold label".to_string(), url: "MAILTO:ops@example.com".to_string() },
                 text(" "),
                 Inline::Link { text: "http://x.io".to_string(), url: "http://x.io".to_string() },
             ]
@@ -674,10 +608,7 @@ mod tests {
             paragraph("job_cost_daily and snake_case_names; 2 * 3 * 4"),
             vec![text("job_cost_daily and snake_case_names; 2 * 3 * 4")]
         );
-        assert_eq!(
-            paragraph("see _usage_table_ now"),
-            vec![text("see "), Inline::Emphasis(vec![text("usage_table")]), text(" now")]
-        );
+        assert_eq!(paragraph("see _usage_table_ now"), vec![text("see "), Inline::Emphasis(vec![text("usage_table")]), text(" now")]);
     }
 
     #[test]
@@ -700,10 +631,7 @@ mod tests {
     fn keeps_raw_html_as_text() {
         let input = "<script>alert('x')</script> <img src=x onerror=alert(1)>";
         assert_eq!(parse(input), vec![Block::Paragraph(vec![text(input)])]);
-        assert_eq!(
-            parse("# <b>hi</b>"),
-            vec![Block::Heading { level: 1, inlines: vec![text("<b>hi</b>")] }]
-        );
+        assert_eq!(parse("# <b>hi</b>"), vec![Block::Heading { level: 1, inlines: vec![text("<b>hi</b>")] }]);
     }
 
     #[test]
@@ -717,10 +645,7 @@ mod tests {
 
     #[test]
     fn treats_crlf_like_lf() {
-        assert_eq!(
-            parse("# T\r\nline one\r\nline two\r\n\r\n- a\r\n"),
-            parse("# T\nline one\nline two\n\n- a\n")
-        );
+        assert_eq!(parse("# T\r\nline one\r\nline two\r\n\r\n- a\r\n"), parse("# T\nline one\nline two\n\n- a\n"));
         assert_eq!(parse("```\r\ncode\r\n```\r\n"), vec![Block::Code("code".to_string())]);
     }
 
@@ -740,15 +665,11 @@ mod tests {
 
     #[test]
     fn leaves_unmatched_markers_literal() {
-        for input in ["**", "*", "_", "`", "``", "[](", "[x](", "[x]", "](", "a**", "__a", "*a **b"]
-        {
+        for input in ["**", "*", "_", "`", "``", "[](", "[x](", "[x]", "](", "a**", "__a", "*a **b"] {
             assert_eq!(paragraph(input), vec![text(input)], "{input}");
         }
         assert_eq!(paragraph("**a*"), vec![text("*"), Inline::Emphasis(vec![text("a")])]);
-        assert_eq!(
-            paragraph("****a****"),
-            vec![text("*"), Inline::Emphasis(vec![Inline::Strong(vec![text("a")])]), text("*")]
-        );
+        assert_eq!(paragraph("****a****"), vec![text("*"), Inline::Emphasis(vec![Inline::Strong(vec![text("a")])]), text("*")]);
         assert_eq!(parse("[](javascript:x)"), vec![]);
     }
 

@@ -3,10 +3,10 @@
 //! the same functions as the facts and cites them; next steps come from rules over the
 //! evidence's signals. Shown offline, without a configured key, and when an LLM call fails.
 
-use crate::copilot::chips::ChipTemplate;
-use crate::base::vocab::{EntityType, Topic};
-use crate::copilot::evidence::{Evidence, Signals};
 use crate::base::format::{date_ranges, minutes, pct, thousands, usd};
+use crate::base::vocab::{EntityType, Topic};
+use crate::copilot::chips::ChipTemplate;
+use crate::copilot::evidence::{Evidence, Signals};
 use crate::report::display::report_value;
 use crate::report::spec::Unit;
 use crate::report::Value;
@@ -161,11 +161,9 @@ fn section(topic: Topic, e: &Evidence) -> Option<String> {
         },
         Topic::Evictions => match s.evictions {
             Some(0) => format!("No spot capacity was lost in the range {cite}."),
-            Some(n) if !s.eviction_days.is_empty() => format!(
-                "Spot capacity was lost {} times, on {} {cite}.",
-                thousands(n as u64),
-                date_ranges(&s.eviction_days)
-            ),
+            Some(n) if !s.eviction_days.is_empty() => {
+                format!("Spot capacity was lost {} times, on {} {cite}.", thousands(n as u64), date_ranges(&s.eviction_days))
+            }
             _ => format!("Spot evictions: {} {cite}.", first_fact_text(e, topic)?),
         },
         Topic::Runtime => match (&s.runtime_step, &s.runtime_slope) {
@@ -174,9 +172,9 @@ fn section(topic: Topic, e: &Evidence) -> Option<String> {
                 minutes(*before),
                 minutes(*after)
             ),
-            (None, Some((slope, per_day))) => format!(
-                "Run time grew steadily, {slope:+.2} min per day ({per_day:+.2}% of the mean per day) {cite}."
-            ),
+            (None, Some((slope, per_day))) => {
+                format!("Run time grew steadily, {slope:+.2} min per day ({per_day:+.2}% of the mean per day) {cite}.")
+            }
             _ => format!("Successful runs averaged {} with no step change or steady trend {cite}.", minutes(s.mean_minutes?)),
         },
         Topic::Cost => {
@@ -200,11 +198,8 @@ fn section(topic: Topic, e: &Evidence) -> Option<String> {
             None => format!("Changes: {} {cite}.", first_fact_text(e, topic)?),
         },
         Topic::Dependencies => {
-            let mut parts: Vec<String> = s
-                .upstream_failures
-                .iter()
-                .map(|(job, day, err)| format!("its upstream job {job} failed on {day} (\"{err}\")"))
-                .collect();
+            let mut parts: Vec<String> =
+                s.upstream_failures.iter().map(|(job, day, err)| format!("its upstream job {job} failed on {day} (\"{err}\")")).collect();
             parts.extend(s.downstream_skips.iter().map(|(job, day)| format!("its downstream job {job} was skipped on {day}")));
             if parts.is_empty() {
                 format!("Dependencies: {} {cite}.", first_fact_text(e, topic)?)
@@ -213,11 +208,14 @@ fn section(topic: Topic, e: &Evidence) -> Option<String> {
             }
         }
         Topic::Peers => match (s.cost_per_run, s.peer_cost_per_run) {
-            (Some(mine), Some(peers)) => format!("It costs {} per run against a median of {} for the other jobs {cite}.", usd(mine), usd(peers)),
+            (Some(mine), Some(peers)) => {
+                format!("It costs {} per run against a median of {} for the other jobs {cite}.", usd(mine), usd(peers))
+            }
             _ => return None,
         },
         Topic::TopEntities => {
-            let listed: Vec<String> = s.top_entities.iter().take(3).map(|(n, c, share)| format!("{n} at {} ({})", usd(*c), pct(*share))).collect();
+            let listed: Vec<String> =
+                s.top_entities.iter().take(3).map(|(n, c, share)| format!("{n} at {} ({})", usd(*c), pct(*share))).collect();
             if listed.is_empty() {
                 return None;
             }
@@ -293,7 +291,8 @@ fn next_steps(e: &Evidence) -> Vec<String> {
         ));
     }
     if let Some((day, ..)) = &s.runtime_step {
-        steps.push(format!("Review what changed around {day}: code, input data volume and cluster configuration {}.", cite(Topic::Runtime)));
+        steps
+            .push(format!("Review what changed around {day}: code, input data volume and cluster configuration {}.", cite(Topic::Runtime)));
     }
     if s.runtime_slope.is_some_and(|(slope, _)| slope > 0.0) {
         steps.push(format!(
@@ -302,7 +301,10 @@ fn next_steps(e: &Evidence) -> Vec<String> {
         ));
     }
     if let Some((job, ..)) = s.upstream_failures.first() {
-        steps.push(format!("Alert on failures of {job} and make this job wait and retry instead of being skipped {}.", cite(Topic::Dependencies)));
+        steps.push(format!(
+            "Alert on failures of {job} and make this job wait and retry instead of being skipped {}.",
+            cite(Topic::Dependencies)
+        ));
     }
     if let Some((days, ..)) = &s.retry_days {
         steps.push(format!(
@@ -312,7 +314,10 @@ fn next_steps(e: &Evidence) -> Vec<String> {
         ));
     }
     if let Some((err, _)) = s.query_errors.first() {
-        steps.push(format!("Set warehouse limits (timeouts, result size) and help the users behind \"{err}\" rewrite their queries {}.", cite(Topic::Queries)));
+        steps.push(format!(
+            "Set warehouse limits (timeouts, result size) and help the users behind \"{err}\" rewrite their queries {}.",
+            cite(Topic::Queries)
+        ));
     }
     if s.anomaly.is_some() {
         steps.push(format!(

@@ -169,11 +169,21 @@ impl EvidencePack {
                 entity_type: e.entity_type.name().to_string(),
                 entity_id: e.entity_id.clone(),
                 label: e.label.clone(),
-                filters: PackFilters { from: e.filters.from.to_string(), to: e.filters.to.to_string(), workspace: e.filters.workspace.clone() },
+                filters: PackFilters {
+                    from: e.filters.from.to_string(),
+                    to: e.filters.to.to_string(),
+                    workspace: e.filters.workspace.clone(),
+                },
                 facts: e
                     .facts
                     .iter()
-                    .map(|f| PackFact { id: f.id.clone(), topic: name_of(f.topic), title: f.title.clone(), text: f.text.clone(), sql: f.sql.clone() })
+                    .map(|f| PackFact {
+                        id: f.id.clone(),
+                        topic: name_of(f.topic),
+                        title: f.title.clone(),
+                        text: f.text.clone(),
+                        sql: f.sql.clone(),
+                    })
                     .collect(),
                 graph: PackGraph {
                     nodes: g
@@ -225,7 +235,11 @@ impl EvidencePack {
                 },
                 timings: e.timings.clone(),
             },
-            messages: prepared.messages.iter().map(|m: &Message| PackMessage { role: m.role.clone(), content: m.content.clone() }).collect(),
+            messages: prepared
+                .messages
+                .iter()
+                .map(|m: &Message| PackMessage { role: m.role.clone(), content: m.content.clone() })
+                .collect(),
             answer: answer.to_string(),
             answer_source: answer_source.to_string(),
             ungrounded_numbers,

@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use crate::copilot::chips::{ChipTemplate, EvidenceNeed};
 use crate::base::vocab::Mention;
+use crate::copilot::chips::{ChipTemplate, EvidenceNeed};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,26 +47,113 @@ pub struct Routing {
 
 /// Phrases that ask how the product works or should be configured.
 const DOCS_PHRASES: &[&str] = &[
-    "what is", "what are", "what does", "what do", "what's", "how does", "how do i", "how do we", "how do you", "how to",
-    "how can i", "how can we", "how should", "configure", "configuration", "set up", "setting up", "enable", "best practice",
-    "recommend", "should i", "should we", "difference between", "explain", "documentation", "docs", "mean?", "means",
-    "work?", "works?", "when to use", "which instance", "is it possible", "can i",
+    "what is",
+    "what are",
+    "what does",
+    "what do",
+    "what's",
+    "how does",
+    "how do i",
+    "how do we",
+    "how do you",
+    "how to",
+    "how can i",
+    "how can we",
+    "how should",
+    "configure",
+    "configuration",
+    "set up",
+    "setting up",
+    "enable",
+    "best practice",
+    "recommend",
+    "should i",
+    "should we",
+    "difference between",
+    "explain",
+    "documentation",
+    "docs",
+    "mean?",
+    "means",
+    "work?",
+    "works?",
+    "when to use",
+    "which instance",
+    "is it possible",
+    "can i",
 ];
 
 /// Product terms that, alone, make a question about the documentation.
 const PRODUCT_TERMS: &[&str] = &[
-    "spot_with_fallback", "first_on_demand", "spot_bid_price", "availability", "photon", "autoscal", "auto-termination",
-    "auto termination", "autotermination", "instance pool", "pools", "cluster polic", "compute polic", "serverless",
-    "sku", "dbu", "warehouse size", "t-shirt", "auto stop", "auto-stop", "system table", "system.billing", "budget",
-    "fleet", "graviton", "gpu", "nodes_lost", "spot_instance_termination", "termination code",
+    "spot_with_fallback",
+    "first_on_demand",
+    "spot_bid_price",
+    "availability",
+    "photon",
+    "autoscal",
+    "auto-termination",
+    "auto termination",
+    "autotermination",
+    "instance pool",
+    "pools",
+    "cluster polic",
+    "compute polic",
+    "serverless",
+    "sku",
+    "dbu",
+    "warehouse size",
+    "t-shirt",
+    "auto stop",
+    "auto-stop",
+    "system table",
+    "system.billing",
+    "budget",
+    "fleet",
+    "graviton",
+    "gpu",
+    "nodes_lost",
+    "spot_instance_termination",
+    "termination code",
 ];
 
 /// Phrases that ask about what happened in this data.
 const TELEMETRY_PHRASES: &[&str] = &[
-    "why did", "why was", "why were", "why is", "why are", "why does", "when did", "how much", "how many", "how often",
-    "cost", "spend", "spent", "bill", "fail", "evict", "retr", "slow", "longer", "this job", "this cluster", "this warehouse",
-    "this run", "our ", "we spend", "last week", "yesterday", "trend", "compare", "increase", "spike", "anomal", "which job",
-    "who ", "top ", "most expensive",
+    "why did",
+    "why was",
+    "why were",
+    "why is",
+    "why are",
+    "why does",
+    "when did",
+    "how much",
+    "how many",
+    "how often",
+    "cost",
+    "spend",
+    "spent",
+    "bill",
+    "fail",
+    "evict",
+    "retr",
+    "slow",
+    "longer",
+    "this job",
+    "this cluster",
+    "this warehouse",
+    "this run",
+    "our ",
+    "we spend",
+    "last week",
+    "yesterday",
+    "trend",
+    "compare",
+    "increase",
+    "spike",
+    "anomal",
+    "which job",
+    "who ",
+    "top ",
+    "most expensive",
 ];
 
 fn contains_any<'a>(text: &str, phrases: &[&'a str]) -> Option<&'a str> {
@@ -77,7 +164,9 @@ fn contains_any<'a>(text: &str, phrases: &[&'a str]) -> Option<&'a str> {
 pub fn route_chip(chip: &ChipTemplate) -> Routing {
     let (route, reason) = match chip.evidence {
         EvidenceNeed::Telemetry => (Route::Telemetry, format!("chip {} explains telemetry only; no documentation", chip.id)),
-        EvidenceNeed::Docs => (Route::Docs, format!("chip {} asks for product guidance: docs for {:?}", chip.id, chip.docs_query.as_deref().unwrap_or(""))),
+        EvidenceNeed::Docs => {
+            (Route::Docs, format!("chip {} asks for product guidance: docs for {:?}", chip.id, chip.docs_query.as_deref().unwrap_or("")))
+        }
         EvidenceNeed::Both => (
             Route::Both,
             format!("chip {} needs telemetry and configuration guidance: docs for {:?}", chip.id, chip.docs_query.as_deref().unwrap_or("")),
@@ -128,9 +217,17 @@ mod tests {
 
     #[test]
     fn a_named_entity_is_a_telemetry_cue() {
-        let m = Mention { kind: NodeKind::Job, id: "J-FIN-DAILY".into(), label: "job Daily Financial Aggregation (J-FIN-DAILY)".into(), score: 0.03 };
+        let m = Mention {
+            kind: NodeKind::Job,
+            id: "J-FIN-DAILY".into(),
+            label: "job Daily Financial Aggregation (J-FIN-DAILY)".into(),
+            score: 0.03,
+        };
         let r = route_question("what is going on with FIN-DAILY", vec![m]);
         assert_eq!(r.route, Route::Both);
-        assert_eq!(r.reason, "asks how the product works (\"what is\") and about this data (it names job Daily Financial Aggregation (J-FIN-DAILY))");
+        assert_eq!(
+            r.reason,
+            "asks how the product works (\"what is\") and about this data (it names job Daily Financial Aggregation (J-FIN-DAILY))"
+        );
     }
 }

@@ -8,11 +8,11 @@
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
+use crate::base::vocab::{EntitySource, Mention, NAMED_SCORE};
+use crate::copilot::graph::NodeKind;
 use crate::retrieval::dense::Structure;
 use crate::retrieval::embed::StaticModel;
 use crate::retrieval::hybrid::{Floor, HybridIndex, Mode};
-use crate::base::vocab::{EntitySource, Mention, NAMED_SCORE};
-use crate::copilot::graph::NodeKind;
 
 /// At most this many documents per kind of row (runs, evictions, events, queries): the most
 /// recent ones, so a large database stays quick to index.
@@ -33,7 +33,8 @@ pub struct EntityDoc {
     pub text: String,
 }
 
-const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] =
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 /// A `YYYY-MM-DD` day with the words people use for it ("December 6 2025, Dec 6").
 fn spoken(day: &str) -> String {
@@ -94,7 +95,12 @@ pub struct TelemetryIndex {
     index: HybridIndex,
 }
 
-fn rows<T>(conn: &Connection, sql: &str, limit: usize, map: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> rusqlite::Result<Vec<T>> {
+fn rows<T>(
+    conn: &Connection,
+    sql: &str,
+    limit: usize,
+    map: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
     let mut stmt = conn.prepare(sql)?;
     let out = stmt.query_map([limit as i64], |r| map(r))?.collect();
     out
@@ -210,11 +216,22 @@ pub fn entity_documents(conn: &Connection) -> rusqlite::Result<Vec<EntityDoc>> {
             })
         },
     )?);
-    docs.extend(rows(conn, "SELECT compute_id, compute_name, compute_type FROM non_job_compute ORDER BY compute_id LIMIT ?1", MAX_DOCS_PER_KIND, |r| {
-        let (id, name, kind) = (text(r, 0)?, text(r, 1)?, text(r, 2)?);
-        let kind_words = if kind == "SQL_WAREHOUSE" { "SQL warehouse" } else { "All-purpose cluster" };
-        Ok(EntityDoc { kind: NodeKind::Compute, label: format!("{} {name} ({id})", kind_words.to_lowercase()), text: format!("{kind_words} {name} ({id})."), id, name })
-    })?);
+    docs.extend(rows(
+        conn,
+        "SELECT compute_id, compute_name, compute_type FROM non_job_compute ORDER BY compute_id LIMIT ?1",
+        MAX_DOCS_PER_KIND,
+        |r| {
+            let (id, name, kind) = (text(r, 0)?, text(r, 1)?, text(r, 2)?);
+            let kind_words = if kind == "SQL_WAREHOUSE" { "SQL warehouse" } else { "All-purpose cluster" };
+            Ok(EntityDoc {
+                kind: NodeKind::Compute,
+                label: format!("{} {name} ({id})", kind_words.to_lowercase()),
+                text: format!("{kind_words} {name} ({id})."),
+                id,
+                name,
+            })
+        },
+    )?);
     docs.extend(rows(
         conn,
         "SELECT instance_pool_id, pool_name, pool_instance_type, min_size, max_size FROM instance_pools ORDER BY instance_pool_id LIMIT ?1",
@@ -231,10 +248,21 @@ pub fn entity_documents(conn: &Connection) -> rusqlite::Result<Vec<EntityDoc>> {
             })
         },
     )?);
-    docs.extend(rows(conn, "SELECT user_id, name, COALESCE(department, '') FROM users_lookup ORDER BY user_id LIMIT ?1", MAX_DOCS_PER_KIND, |r| {
-        let (id, name, department) = (text(r, 0)?, text(r, 1)?, text(r, 2)?);
-        Ok(EntityDoc { kind: NodeKind::User, label: format!("user {name}"), text: format!("User {name} ({id}), {department}."), id, name })
-    })?);
+    docs.extend(rows(
+        conn,
+        "SELECT user_id, name, COALESCE(department, '') FROM users_lookup ORDER BY user_id LIMIT ?1",
+        MAX_DOCS_PER_KIND,
+        |r| {
+            let (id, name, department) = (text(r, 0)?, text(r, 1)?, text(r, 2)?);
+            Ok(EntityDoc {
+                kind: NodeKind::User,
+                label: format!("user {name}"),
+                text: format!("User {name} ({id}), {department}."),
+                id,
+                name,
+            })
+        },
+    )?);
     Ok(docs)
 }
 
@@ -317,7 +345,13 @@ mod tests {
         assert_eq!(spoken("2025-12-06"), "2025-12-06 (December 6 2025, Dec 6)");
         assert!(has_word("why did fin-daily fail?", "fin-daily"));
         assert!(!has_word("why did fin-daily-2 fail?", "fin-daily"));
-        let job = EntityDoc { kind: NodeKind::Job, id: "J-FIN-DAILY".into(), name: "Daily Financial Aggregation".into(), label: String::new(), text: String::new() };
+        let job = EntityDoc {
+            kind: NodeKind::Job,
+            id: "J-FIN-DAILY".into(),
+            name: "Daily Financial Aggregation".into(),
+            label: String::new(),
+            text: String::new(),
+        };
         assert_eq!(job.named_in("why did fin-daily fail"), Some(Naming::Fully));
         assert_eq!(job.named_in("why did fin daily fail"), Some(Naming::Fully));
         assert_eq!(job.named_in("is daily financial aggregation late?"), Some(Naming::Fully));

@@ -109,8 +109,7 @@ impl UsageDb {
     /// Reads a database file from disk (native tools and tests).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn open_path(path: &std::path::Path) -> Result<UsageDb, LoadError> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| LoadError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        let bytes = std::fs::read(path).map_err(|e| LoadError::Io { path: path.display().to_string(), message: e.to_string() })?;
         UsageDb::from_bytes(&bytes)
     }
 
@@ -146,10 +145,7 @@ mod tests {
         conn.execute_batch(schema::SCHEMA_SQL).unwrap();
         conn.execute_batch("DROP TABLE job_runs; ALTER TABLE jobs DROP COLUMN tags;").unwrap();
         let err = UsageDb::from_bytes(&bytes_of(&mut conn)).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "This database does not have the usage schema: missing table job_runs; table jobs lacks column tags."
-        );
+        assert_eq!(err.to_string(), "This database does not have the usage schema: missing table job_runs; table jobs lacks column tags.");
     }
 
     #[test]

@@ -26,17 +26,40 @@ pub const REQUIRED_TABLES: &[TableSpec] = &[
     TableSpec {
         name: "job_runs",
         columns: &[
-            "job_run_id", "job_id", "start_time", "end_time", "duration_ms", "run_status", "error_summary",
-            "driver_instance_type", "worker_instance_type", "is_fleet_cluster", "instance_pool_id", "min_nodes",
-            "max_nodes", "fixed_nodes", "is_autoscaling_enabled", "spot_ratio",
+            "job_run_id",
+            "job_id",
+            "start_time",
+            "end_time",
+            "duration_ms",
+            "run_status",
+            "error_summary",
+            "driver_instance_type",
+            "worker_instance_type",
+            "is_fleet_cluster",
+            "instance_pool_id",
+            "min_nodes",
+            "max_nodes",
+            "fixed_nodes",
+            "is_autoscaling_enabled",
+            "spot_ratio",
         ],
     },
     TableSpec {
         name: "compute_usage",
         columns: &[
-            "compute_usage_id", "parent_id", "parent_type", "compute_sku", "dbus_consumed", "cluster_id",
-            "cluster_instance_type", "total_cost", "avg_cpu_utilization", "avg_memory_gb", "peak_concurrent_users",
-            "is_production", "usage_date",
+            "compute_usage_id",
+            "parent_id",
+            "parent_type",
+            "compute_sku",
+            "dbus_consumed",
+            "cluster_id",
+            "cluster_instance_type",
+            "total_cost",
+            "avg_cpu_utilization",
+            "avg_memory_gb",
+            "peak_concurrent_users",
+            "is_production",
+            "usage_date",
         ],
     },
     TableSpec {
@@ -46,8 +69,14 @@ pub const REQUIRED_TABLES: &[TableSpec] = &[
     TableSpec {
         name: "eviction_details",
         columns: &[
-            "eviction_id", "cloud_instance_id", "eviction_time", "cloud_provider_message", "eviction_reason",
-            "spot_price", "eviction_action", "was_retried",
+            "eviction_id",
+            "cloud_instance_id",
+            "eviction_time",
+            "cloud_provider_message",
+            "eviction_reason",
+            "spot_price",
+            "eviction_action",
+            "was_retried",
         ],
     },
     TableSpec {
@@ -93,18 +122,13 @@ pub fn check_required(conn: &Connection) -> rusqlite::Result<SchemaProblem> {
     let mut problem = SchemaProblem::default();
     let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
     for table in REQUIRED_TABLES {
-        let present: Vec<String> =
-            stmt.query_map([table.name], |row| row.get::<_, String>(0))?.collect::<Result<_, _>>()?;
+        let present: Vec<String> = stmt.query_map([table.name], |row| row.get::<_, String>(0))?.collect::<Result<_, _>>()?;
         if present.is_empty() {
             problem.missing_tables.push(table.name.to_string());
             continue;
         }
-        let missing: Vec<String> = table
-            .columns
-            .iter()
-            .filter(|c| !present.iter().any(|p| p.eq_ignore_ascii_case(c)))
-            .map(|c| c.to_string())
-            .collect();
+        let missing: Vec<String> =
+            table.columns.iter().filter(|c| !present.iter().any(|p| p.eq_ignore_ascii_case(c))).map(|c| c.to_string()).collect();
         if !missing.is_empty() {
             problem.missing_columns.push((table.name.to_string(), missing));
         }

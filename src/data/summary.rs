@@ -52,9 +52,7 @@ pub fn dataset_summary(conn: &Connection) -> rusqlite::Result<DatasetSummary> {
          FROM compute_usage GROUP BY parent_type ORDER BY spend DESC, parent_type",
     )?;
     let spend_by_compute_type = stmt
-        .query_map([total], |r| {
-            Ok(ComputeTypeSpend { compute_type: r.get(0)?, spend_usd: r.get(1)?, share_pct: r.get(2)? })
-        })?
+        .query_map([total], |r| Ok(ComputeTypeSpend { compute_type: r.get(0)?, spend_usd: r.get(1)?, share_pct: r.get(2)? }))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(DatasetSummary {
         workspaces: count(conn, "SELECT COUNT(*) FROM workspace")?,

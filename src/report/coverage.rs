@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::registry::Registry;
-use super::spec::{Requirements, ReportSpec};
+use super::spec::{ReportSpec, Requirements};
 use crate::base::vocab::SystemTable;
 use crate::data::import::DataFacts;
 

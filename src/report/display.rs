@@ -20,7 +20,11 @@ pub fn report_value(value: &Value, unit: Unit) -> String {
         Unit::Count => {
             let n = x.round();
             let s = thousands(n.abs() as u64);
-            if n < 0.0 { format!("-{s}") } else { s }
+            if n < 0.0 {
+                format!("-{s}")
+            } else {
+                s
+            }
         }
         Unit::Minutes => minutes(x),
         Unit::Ratio => format!("{x:.3}"),

@@ -145,12 +145,7 @@ pub fn resolve_params(spec: &ReportSpec, given: &BTreeMap<String, f64>) -> Resul
 
 /// Runs one query with the filters and params bound by name (`:from`, `:to`,
 /// `:workspace`, `:<param>`); unknown names are left unbound (NULL).
-pub fn run_query(
-    conn: &Connection,
-    sql: &str,
-    filters: &ReportFilters,
-    params: &BTreeMap<String, f64>,
-) -> rusqlite::Result<Dataset> {
+pub fn run_query(conn: &Connection, sql: &str, filters: &ReportFilters, params: &BTreeMap<String, f64>) -> rusqlite::Result<Dataset> {
     let mut stmt = conn.prepare_cached(sql)?;
     let (from, to) = (filters.from.to_string(), filters.to.to_string());
     if let Some(i) = stmt.parameter_index(":from")? {
@@ -212,11 +207,8 @@ pub fn run(
             TransformSpec::RollingZscore { partition, order, value, window, warmup, threshold, fill_missing_days, .. } => {
                 let days: Vec<String> = filters.from.through(filters.to).map(|d| d.to_string()).collect();
                 let series = transform::partition_series(input, partition, order, value, fill_missing_days.then_some(&days[..]));
-                let settings = ZscoreSettings {
-                    window: params[window] as usize,
-                    warmup: params[warmup] as usize,
-                    threshold: params[threshold],
-                };
+                let settings =
+                    ZscoreSettings { window: params[window] as usize, warmup: params[warmup] as usize, threshold: params[threshold] };
                 transform::rolling_zscore(&series, partition, value, settings)
             }
             TransformSpec::Filter { filter, .. } => {
@@ -242,13 +234,7 @@ pub fn run(
 }
 
 /// Aggregates a column over the rows that match `filter`.
-pub fn aggregate(
-    data: &Dataset,
-    agg: Aggregate,
-    column: Option<&str>,
-    denominator: Option<&str>,
-    filter: Option<&Condition>,
-) -> Value {
+pub fn aggregate(data: &Dataset, agg: Aggregate, column: Option<&str>, denominator: Option<&str>, filter: Option<&Condition>) -> Value {
     let rows: Vec<usize> = match filter {
         Some(cond) => transform::matching_rows(data, cond),
         None => (0..data.len()).collect(),
@@ -293,10 +279,10 @@ mod tests {
     #[test]
     fn splits_named_queries() {
         let q = parse_sql_file("-- comment\n-- query: rows\nSELECT 1;\n-- query: kpis\nSELECT 2\n").unwrap();
-        assert_eq!(q, [
-            NamedQuery { name: "rows".into(), sql: "SELECT 1".into() },
-            NamedQuery { name: "kpis".into(), sql: "SELECT 2".into() },
-        ]);
+        assert_eq!(
+            q,
+            [NamedQuery { name: "rows".into(), sql: "SELECT 1".into() }, NamedQuery { name: "kpis".into(), sql: "SELECT 2".into() },]
+        );
         assert!(parse_sql_file("SELECT 1").is_err());
         assert!(parse_sql_file("-- query: a\nSELECT 1\n-- query: a\nSELECT 2").is_err());
     }

@@ -3,8 +3,8 @@
 //! in the browser: filters and params → SQL datasets → transforms → KPIs, with entity
 //! mappings that make rows selectable and JSON/CSV output.
 
-pub mod dataset;
 pub mod coverage;
+pub mod dataset;
 pub mod display;
 pub mod engine;
 pub mod expr;
@@ -26,12 +26,7 @@ use rusqlite::Connection;
 
 impl Report {
     /// Runs this report on a database.
-    pub fn run(
-        &self,
-        conn: &Connection,
-        filters: &ReportFilters,
-        params: &BTreeMap<String, f64>,
-    ) -> Result<ReportResult, ReportError> {
+    pub fn run(&self, conn: &Connection, filters: &ReportFilters, params: &BTreeMap<String, f64>) -> Result<ReportResult, ReportError> {
         engine::run(conn, &self.spec, &self.queries, filters, params)
     }
 }

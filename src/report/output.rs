@@ -40,8 +40,7 @@ fn rows_json(spec: &ReportSpec, data: &Dataset) -> Vec<Json> {
 
 /// The JSON document `copilot report --format json` prints.
 pub fn report_json(spec: &ReportSpec, result: &ReportResult) -> Json {
-    let kpis: Map<String, Json> =
-        result.kpis.iter().map(|k| (k.name.clone(), to_json(&export_value(&k.value, k.unit)))).collect();
+    let kpis: Map<String, Json> = result.kpis.iter().map(|k| (k.name.clone(), to_json(&export_value(&k.value, k.unit)))).collect();
     json!({
         "report": result.key,
         "filters": {
@@ -71,8 +70,7 @@ pub fn dataset_csv(spec: &ReportSpec, data: &Dataset, columns: &[String]) -> Str
     out.push_str(&cols.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
     out.push_str("\r\n");
     for i in 0..data.len() {
-        let line: Vec<String> =
-            cols.iter().map(|c| csv_field(&export_value(data.get(i, c), spec.unit_of(c)).to_string())).collect();
+        let line: Vec<String> = cols.iter().map(|c| csv_field(&export_value(data.get(i, c), spec.unit_of(c)).to_string())).collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }

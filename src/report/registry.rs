@@ -141,7 +141,9 @@ note = "warehouse spend from billing usage"
         assert_eq!(err, "warehouse_spend.toml: condition \"missing > 1\" reads undeclared column \"missing\"");
         let err = Registry::from_sources(PILLARS, &[("warehouse_spend", SPEC, "SELECT 1")]).err().unwrap();
         assert_eq!(err, "warehouse_spend.sql: SQL before the first `-- query:` line");
-        let err = Registry::from_sources(PILLARS, &[("warehouse_spend", &SPEC.replace("pillar = \"cost\"", "pillar = \"x\""), sql)]).err().unwrap();
+        let err = Registry::from_sources(PILLARS, &[("warehouse_spend", &SPEC.replace("pillar = \"cost\"", "pillar = \"x\""), sql)])
+            .err()
+            .unwrap();
         assert_eq!(err, "warehouse_spend.toml: unknown pillar \"x\"");
     }
 }

@@ -6,10 +6,10 @@ use std::fmt;
 use serde::Serialize;
 
 use super::dataset::{RowRef, Value};
-use crate::base::vocab::EntityType;
 use super::engine::ReportResult;
 use super::expr::Condition;
 use super::spec::{EntityMapping, ReportSpec};
+use crate::base::vocab::EntityType;
 
 /// What a selection points at: an entity type and id.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -82,9 +82,10 @@ pub fn fill_template(template: &str, row: RowRef<'_>) -> String {
 }
 
 fn mapping_matches(mapping: &EntityMapping, row: RowRef<'_>) -> bool {
-    mapping.filter.as_deref().is_none_or(|f| {
-        Condition::parse(f).expect("validated").eval(&|c| row.dataset.column_index(c).map(|_| row.get(c)))
-    })
+    mapping
+        .filter
+        .as_deref()
+        .is_none_or(|f| Condition::parse(f).expect("validated").eval(&|c| row.dataset.column_index(c).map(|_| row.get(c))))
 }
 
 /// The selection a row stands for, if a mapping covers its dataset.
@@ -126,10 +127,7 @@ pub fn find_selection(spec: &ReportSpec, result: &ReportResult, entity: &EntityR
 pub fn selectable_rows(spec: &ReportSpec, result: &ReportResult) -> Vec<Selection> {
     let mut seen = std::collections::HashSet::new();
     let rows = result.rows().len();
-    (0..rows)
-        .filter_map(|row| selection_at(spec, result, &spec.rows, row))
-        .filter(|s| seen.insert(s.entity.clone()))
-        .collect()
+    (0..rows).filter_map(|row| selection_at(spec, result, &spec.rows, row)).filter(|s| seen.insert(s.entity.clone())).collect()
 }
 
 #[cfg(test)]

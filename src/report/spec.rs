@@ -144,17 +144,15 @@ pub enum TransformSpec {
 impl TransformSpec {
     pub fn input(&self) -> &str {
         match self {
-            TransformSpec::RollingZscore { input, .. }
-            | TransformSpec::Filter { input, .. }
-            | TransformSpec::Sort { input, .. } => input,
+            TransformSpec::RollingZscore { input, .. } | TransformSpec::Filter { input, .. } | TransformSpec::Sort { input, .. } => input,
         }
     }
 
     pub fn output(&self) -> &str {
         match self {
-            TransformSpec::RollingZscore { output, .. }
-            | TransformSpec::Filter { output, .. }
-            | TransformSpec::Sort { output, .. } => output,
+            TransformSpec::RollingZscore { output, .. } | TransformSpec::Filter { output, .. } | TransformSpec::Sort { output, .. } => {
+                output
+            }
         }
     }
 }

@@ -111,8 +111,7 @@ pub fn rolling_zscore(data: &Dataset, partition: &[String], value: &str, setting
         while end < n && same_partition(start, end) {
             end += 1;
         }
-        let values: Vec<f64> =
-            (start..end).map(|i| value_column.and_then(|c| data.rows[i][c].as_f64()).unwrap_or(0.0)).collect();
+        let values: Vec<f64> = (start..end).map(|i| value_column.and_then(|c| data.rows[i][c].as_f64()).unwrap_or(0.0)).collect();
         for (offset, &x) in values.iter().enumerate() {
             let row = start + offset;
             if offset < settings.warmup || offset == 0 {
@@ -260,10 +259,10 @@ mod tests {
         let flat: Vec<String> = (0..out.len())
             .map(|i| format!("{} {} {} {}", out.get(i, "entity"), out.get(i, "label"), out.get(i, "date"), out.get(i, "actual")))
             .collect();
-        assert_eq!(flat, [
-            "a A 2025-11-01 1", "a A 2025-11-02 0", "a A 2025-11-03 2",
-            "b B 2025-11-01 0", "b B 2025-11-02 5", "b B 2025-11-03 0",
-        ]);
+        assert_eq!(
+            flat,
+            ["a A 2025-11-01 1", "a A 2025-11-02 0", "a A 2025-11-03 2", "b B 2025-11-01 0", "b B 2025-11-02 5", "b B 2025-11-03 0",]
+        );
     }
 
     #[test]

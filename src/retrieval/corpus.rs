@@ -103,10 +103,14 @@ pub fn parse_markdown(file: &str, text: &str) -> Result<Page, CorpusError> {
 /// Extracts title, headings and main text from a saved HTML page. `url` is where the page
 /// came from (a crawl) or, for a saved file, its `<link rel="canonical">` when present.
 pub fn parse_html(file: &str, html: &str, url: Option<&str>) -> Result<Page, CorpusError> {
-    let title = tag_text(html, "title").map(|t| t.split(" | ").next().unwrap_or(&t).trim().to_string())
+    let title = tag_text(html, "title")
+        .map(|t| t.split(" | ").next().unwrap_or(&t).trim().to_string())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| problem(file, "the HTML has no <title>"))?;
-    let url = url.map(String::from).or_else(|| canonical(html)).ok_or_else(|| problem(file, "no URL: pass one or add <link rel=\"canonical\">"))?;
+    let url = url
+        .map(String::from)
+        .or_else(|| canonical(html))
+        .ok_or_else(|| problem(file, "no URL: pass one or add <link rel=\"canonical\">"))?;
     // The main content: <main>, else <article>, else <body>.
     let main = ["main", "article", "body"].iter().find_map(|t| inner(html, t)).unwrap_or(html);
     let cleaned = remove_blocks(main, &["script", "style", "noscript", "nav", "header", "footer", "aside", "svg"]);
@@ -228,7 +232,12 @@ fn strip_tags(html: &str) -> String {
 }
 
 fn decode_entities(text: &str) -> String {
-    text.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    text.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Target and overlap of chunk windows, in words.
@@ -263,7 +272,10 @@ mod tests {
     #[test]
     fn parses_front_matter_sections_and_anchors() {
         let page = parse_markdown("spot.md", PAGE).unwrap();
-        assert_eq!((page.title.as_str(), page.url.as_str(), page.reviewed.as_deref()), ("Spot instances", "https://docs.databricks.com/x", Some("2026-11-23")));
+        assert_eq!(
+            (page.title.as_str(), page.url.as_str(), page.reviewed.as_deref()),
+            ("Spot instances", "https://docs.databricks.com/x", Some("2026-11-23"))
+        );
         let heads: Vec<(&str, &str)> = page.sections.iter().map(|s| (s.0.as_str(), s.1.as_str())).collect();
         assert_eq!(heads, [("Spot instances", ""), ("How fallback works", "fallback"), ("Bid price", "bid-price")]);
         assert!(page.sections[1].2.contains("## not a heading"));

@@ -122,7 +122,11 @@ mod tests {
         assert!((hits[0].1 - 1.0).abs() < 1e-5);
         let exact = DenseIndex::build(3, vectors.clone(), Structure::Exact);
         let exact_hits = exact.search(&vectors[17], 3);
-        assert_eq!(exact_hits.iter().map(|h| h.0).collect::<Vec<_>>(), hits.iter().map(|h| h.0).collect::<Vec<_>>(), "HNSW finds the exact neighbours here");
+        assert_eq!(
+            exact_hits.iter().map(|h| h.0).collect::<Vec<_>>(),
+            hits.iter().map(|h| h.0).collect::<Vec<_>>(),
+            "HNSW finds the exact neighbours here"
+        );
         assert!(a.search(&[0.0, 0.0, 0.0], 3).is_empty());
         assert!(a.search(&[1.0, 0.0], 3).is_empty(), "wrong dimensions");
     }

@@ -67,10 +67,22 @@ impl StaticModel {
             return Err(ModelError::Format { found: file.format });
         }
         if dims == 0 || file.scales.len() != file.vocab.len() || file.rows.len() != file.vocab.len() * dims {
-            return Err(ModelError::Shape(format!("{} tokens, {} scales, {} values, {dims} dimensions", file.vocab.len(), file.scales.len(), file.rows.len())));
+            return Err(ModelError::Shape(format!(
+                "{} tokens, {} scales, {} values, {dims} dimensions",
+                file.vocab.len(),
+                file.scales.len(),
+                file.rows.len()
+            )));
         }
         let fingerprint = fingerprint(&file);
-        Ok(StaticModel { tokenizer: WordPiece::new(file.vocab)?, dims, scales: file.scales, rows: file.rows, source: file.source, fingerprint })
+        Ok(StaticModel {
+            tokenizer: WordPiece::new(file.vocab)?,
+            dims,
+            scales: file.scales,
+            rows: file.rows,
+            source: file.source,
+            fingerprint,
+        })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -167,7 +179,8 @@ pub(crate) mod tests {
 
     /// A toy model: 2 dimensions, "spot" and "fallback" point one way, "photon" the other.
     pub fn toy_model() -> StaticModel {
-        let vocab: Vec<String> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "spot", "fallback", "photon", "engine"].iter().map(|s| s.to_string()).collect();
+        let vocab: Vec<String> =
+            ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "spot", "fallback", "photon", "engine"].iter().map(|s| s.to_string()).collect();
         let vectors = [0., 0., 0., 0., 0., 0., 0., 0., 1.0, 0.1, 0.9, 0.0, 0.0, 1.0, 0.1, 0.8];
         StaticModel::from_vectors(vocab, 2, &vectors, "toy").unwrap()
     }
@@ -188,6 +201,9 @@ pub(crate) mod tests {
         let back = StaticModel::from_bytes(&bytes).unwrap();
         assert_eq!(back.embed("photon engine"), m.embed("photon engine"));
         assert_eq!(back.fingerprint(), m.fingerprint());
-        assert!(StaticModel::from_bytes(&bytes[..bytes.len() / 2]).unwrap_err().to_string().starts_with("the embedding model file is damaged"));
+        assert!(StaticModel::from_bytes(&bytes[..bytes.len() / 2])
+            .unwrap_err()
+            .to_string()
+            .starts_with("the embedding model file is damaged"));
     }
 }

@@ -106,7 +106,8 @@ mod tests {
             Question { question: "a".into(), expected_url: "https://x/a".into() },
             Question { question: "b".into(), expected_url: "https://x/b".into() },
         ];
-        let s = score("t", &qs, |q| if q == "a" { vec!["https://x/z#1".into(), "https://x/a#2".into()] } else { vec!["https://x/z".into()] });
+        let s =
+            score("t", &qs, |q| if q == "a" { vec!["https://x/z#1".into(), "https://x/a#2".into()] } else { vec!["https://x/z".into()] });
         assert_eq!(s.recall_at_4, 0.5);
         assert_eq!(s.mrr, 0.25);
         assert_eq!(s.misses.len(), 1);

@@ -98,7 +98,10 @@ impl HybridIndex {
     /// Builds (or rebuilds) the dense side with `model`.
     pub fn attach_model(&mut self, dense: &[String], model: &StaticModel) {
         let vectors = dense.iter().map(|t| model.embed(t)).collect();
-        self.dense = Some(DenseSide { model_fingerprint: model.fingerprint().to_string(), index: DenseIndex::build(model.dims(), vectors, self.structure) });
+        self.dense = Some(DenseSide {
+            model_fingerprint: model.fingerprint().to_string(),
+            index: DenseIndex::build(model.dims(), vectors, self.structure),
+        });
     }
 
     pub fn len(&self) -> usize {
@@ -137,7 +140,9 @@ impl HybridIndex {
         let relevance: BTreeMap<u32, f64> = lexical.iter().map(|&(doc, score)| (doc, score / ceiling)).collect();
         let dense: Vec<(u32, f32)> = match (mode, model, &self.dense) {
             (Mode::Lexical, _, _) => Vec::new(),
-            (_, Some(model), Some(side)) if side.model_fingerprint == model.fingerprint() => side.index.search(&model.embed(query), FUSION_DEPTH),
+            (_, Some(model), Some(side)) if side.model_fingerprint == model.fingerprint() => {
+                side.index.search(&model.embed(query), FUSION_DEPTH)
+            }
             _ => Vec::new(),
         };
         let mut hits: Vec<Hit> = Vec::new();

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::corpus::Chunk;
-use super::embed::StaticModel;
 use super::dense::Structure;
+use super::embed::StaticModel;
 use super::hybrid::{Floor, Hit, HybridIndex, Mode};
 use crate::base::vocab::{DocChunk, DocsSource};
 

@@ -147,8 +147,7 @@ fn basic_words(text: &str) -> Vec<String> {
 }
 
 fn is_punctuation(c: char) -> bool {
-    c.is_ascii_punctuation()
-        || matches!(c as u32, 0x00A1..=0x00BF | 0x2010..=0x2027 | 0x2030..=0x205E | 0x3000..=0x303F | 0xFF01..=0xFF0F)
+    c.is_ascii_punctuation() || matches!(c as u32, 0x00A1..=0x00BF | 0x2010..=0x2027 | 0x2030..=0x205E | 0x3000..=0x303F | 0xFF01..=0xFF0F)
 }
 
 fn is_cjk(c: char) -> bool {
@@ -181,7 +180,8 @@ mod tests {
     use super::*;
 
     fn vocab() -> WordPiece {
-        let tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "spot", "with", "_", "fall", "##back", "how", "?", "cafe", "auto", "##sca", "##ling"];
+        let tokens =
+            ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "spot", "with", "_", "fall", "##back", "how", "?", "cafe", "auto", "##sca", "##ling"];
         WordPiece::new(tokens.iter().map(|t| t.to_string()).collect()).unwrap()
     }
 

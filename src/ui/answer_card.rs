@@ -55,7 +55,8 @@ pub fn AnswerCard(answer: Rc<Answer>) -> impl IntoView {
     let notice = {
         let status = status.clone();
         let offline = answer.prepared.offline_answer.clone();
-        move || match status.get() {
+        move || {
+            match status.get() {
             AnswerStatus::Retrying(secs, why) => Some(
                 view! { <p class="muted" data-testid="answer-notice">{format!("Retrying in {secs} s: {why}.")}</p> }.into_any(),
             ),
@@ -72,6 +73,7 @@ pub fn AnswerCard(answer: Rc<Answer>) -> impl IntoView {
             ),
             AnswerStatus::Stopped => Some(view! { <p class="muted" data-testid="answer-notice">"Stopped: what arrived is above."</p> }.into_any()),
             _ => None,
+        }
         }
     };
     let count = grounding.clone();

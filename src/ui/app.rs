@@ -7,14 +7,14 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::bench_page::BenchPage;
+use super::docs_state::DocsState;
+use super::import_page::ImportPage;
 use super::load_error_panel::LoadErrorPanel;
 use super::load_progress::LoadProgress;
 use super::open_database::OpenDatabase;
 use super::overview::Overview;
 use super::report_nav::ReportNav;
 use super::report_page::ReportPage;
-use super::docs_state::DocsState;
-use super::import_page::ImportPage;
 use super::state::AppData;
 use crate::app::session::Session;
 use crate::app::url_state::Page;

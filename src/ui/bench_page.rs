@@ -4,7 +4,6 @@
 //! `&docs=<questions.json>` it times the docs side instead (`crate::app::docs_bench`); with
 //! `&import=<url>,<url>` an import of system-table exports.
 
-
 use leptos::prelude::*;
 
 use super::browser_io::fetch_with_progress;

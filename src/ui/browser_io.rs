@@ -84,8 +84,7 @@ pub async fn fetch_with_progress(url: &str, on_progress: impl Fn(ByteProgress)) 
     // larger, so the total is only a hint and is dropped once exceeded.
     let total = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<u64>().ok());
     let body = response.body().ok_or("the response has no body")?;
-    let reader: ReadableStreamDefaultReader =
-        body.get_reader().dyn_into().map_err(|_| "cannot read the response body".to_string())?;
+    let reader: ReadableStreamDefaultReader = body.get_reader().dyn_into().map_err(|_| "cannot read the response body".to_string())?;
     let mut chunks: Vec<Uint8Array> = Vec::new();
     let mut loaded: u64 = 0;
     on_progress(ByteProgress { loaded: 0, total });

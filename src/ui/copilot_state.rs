@@ -115,7 +115,12 @@ impl CopilotState {
             let run = run.as_ref()?;
             let result = run.outcome.as_ref().ok()?;
             let selection = run.selection(Some(wanted))?;
-            Some(session.prepare(&run.report.spec, result, &selection, ask, assets).map(|a| (selection.entity, a)).map_err(|e| e.to_string()))
+            Some(
+                session
+                    .prepare(&run.report.spec, result, &selection, ask, assets)
+                    .map(|a| (selection.entity, a))
+                    .map_err(|e| e.to_string()),
+            )
         });
         match outcome {
             Some(Ok((entity, answered))) => {

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use super::chart::EChart;
 use crate::app::session::Session;
-use crate::charts::spend_by_compute_type;
 use crate::base::format::{thousands, usd};
+use crate::charts::spend_by_compute_type;
 use crate::data::summary::compute_type_label;
 
 #[component]

@@ -47,7 +47,9 @@ impl DocsPhase {
             DocsPhase::Index(p) => Some(format!("Loading the documentation index… {}", kb(p))),
             DocsPhase::Model(p) => Some(format!("Documentation search uses keywords (BM25) while the embedding model loads… {}", kb(p))),
             DocsPhase::IndexFailed(e) => Some(format!("Documentation is not available: {e}")),
-            DocsPhase::ModelFailed(e) => Some(format!("Documentation search uses keywords only (BM25): the embedding model did not load: {e}")),
+            DocsPhase::ModelFailed(e) => {
+                Some(format!("Documentation search uses keywords only (BM25): the embedding model did not load: {e}"))
+            }
         }
     }
 }

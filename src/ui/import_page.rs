@@ -9,10 +9,10 @@ use leptos::prelude::*;
 
 use super::state::AppData;
 use crate::app::session::Session;
+use crate::app::url_state::Page;
 use crate::base::format::{thousands, usd};
 use crate::data::import::ImportReport;
 use crate::report::coverage::ReportCoverage;
-use crate::app::url_state::Page;
 
 #[component]
 pub fn ImportPage(data: Rc<Session>) -> impl IntoView {
@@ -78,11 +78,7 @@ fn Coverage(coverage: Vec<ReportCoverage>) -> impl IntoView {
 #[component]
 fn Gaps(report: ImportReport) -> impl IntoView {
     let g = report.gaps;
-    let by_job = g
-        .attributable_by_tasks
-        .iter()
-        .map(|j| view! { <li>{format!("job {}: {}", j.job_id, usd(j.cost))}</li> })
-        .collect_view();
+    let by_job = g.attributable_by_tasks.iter().map(|j| view! { <li>{format!("job {}: {}", j.job_id, usd(j.cost))}</li> }).collect_view();
     let sources = report.spot_sources.iter().map(|(s, n)| format!("{s}: {n}")).collect::<Vec<_>>().join(", ");
     view! {
         <h3>"Attribution gaps"</h3>
@@ -110,7 +106,11 @@ fn Files(report: ImportReport) -> impl IntoView {
             let what = match (&f.table, &f.error) {
                 (_, Some(e)) => format!("not read: {e}"),
                 (Some(t), None) => t.to_string(),
-                (None, None) => format!("no known table; closest {} lacks {}", f.closest.map(|t| t.name()).unwrap_or_default(), f.missing_columns.join(", ")),
+                (None, None) => format!(
+                    "no known table; closest {} lacks {}",
+                    f.closest.map(|t| t.name()).unwrap_or_default(),
+                    f.missing_columns.join(", ")
+                ),
             };
             let malformed = f.malformed.iter().map(|m| view! { <li>{format!("line {}: {}", m.line, m.message)}</li> }).collect_view();
             view! {

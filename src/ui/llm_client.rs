@@ -16,7 +16,9 @@ use crate::copilot::prompt::Message;
 pub enum LlmStatus {
     Checking,
     /// The proxy answers and has an LLM configured.
-    Available { model: String },
+    Available {
+        model: String,
+    },
     /// The proxy answers but has no LLM configured.
     NotConfigured,
     /// The proxy cannot be reached (a static host without it, or offline).

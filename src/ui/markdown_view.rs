@@ -10,13 +10,12 @@ fn marked_text(text: &str, marked: &[String]) -> AnyView {
     let mut pieces: Vec<AnyView> = Vec::new();
     let mut rest = text;
     loop {
-        let next = marked.iter().filter_map(|m| rest.find(m.as_str()).map(|at| (at, m))).min_by_key(|(at, m)| (*at, std::cmp::Reverse(m.len())));
+        let next =
+            marked.iter().filter_map(|m| rest.find(m.as_str()).map(|at| (at, m))).min_by_key(|(at, m)| (*at, std::cmp::Reverse(m.len())));
         match next {
             Some((at, m)) if !m.is_empty() => {
                 pieces.push(rest[..at].to_string().into_any());
-                pieces.push(
-                    view! { <mark class="ungrounded" title="This number is not in the evidence">{m.clone()}</mark> }.into_any(),
-                );
+                pieces.push(view! { <mark class="ungrounded" title="This number is not in the evidence">{m.clone()}</mark> }.into_any());
                 rest = &rest[at + m.len()..];
             }
             _ => {
@@ -58,7 +57,11 @@ pub fn MarkdownView(#[prop(into)] text: Signal<String>, #[prop(into)] marked: Si
                 Block::Paragraph(items) => view! { <p>{inlines(&items, &marked)}</p> }.into_any(),
                 Block::List { ordered, items } => {
                     let rows = items.iter().map(|it| view! { <li>{inlines(it, &marked)}</li> }).collect_view();
-                    if ordered { view! { <ol>{rows}</ol> }.into_any() } else { view! { <ul>{rows}</ul> }.into_any() }
+                    if ordered {
+                        view! { <ol>{rows}</ol> }.into_any()
+                    } else {
+                        view! { <ul>{rows}</ul> }.into_any()
+                    }
                 }
                 Block::Code(c) => view! { <pre class="code">{c}</pre> }.into_any(),
                 Block::Rule => view! { <hr/> }.into_any(),

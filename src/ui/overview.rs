@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use super::dataset_summary::DatasetSummaryView;
 use super::state::AppData;
 use crate::app::session::Session;
-use crate::report::registry;
 use crate::app::url_state::Page;
+use crate::report::registry;
 
 #[component]
 pub fn Overview(data: Rc<Session>) -> impl IntoView {

@@ -23,9 +23,7 @@ pub fn ReportChart(spec: ChartSpec) -> impl IntoView {
         let facet_column = facet_column.clone();
         Signal::derive_local(move || -> Option<String> {
             let col = facet_column.as_ref()?;
-            app.view
-                .with(|v| v.facet.clone())
-                .or_else(|| ctx.selection(app).and_then(|s| s.metric(col).map(|v| v.to_string())))
+            app.view.with(|v| v.facet.clone()).or_else(|| ctx.selection(app).and_then(|s| s.metric(col).map(|v| v.to_string())))
         })
     };
     let chart_spec = spec.clone();

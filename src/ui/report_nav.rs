@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use super::state::AppData;
-use crate::report::registry;
 use crate::app::url_state::Page;
+use crate::report::registry;
 
 #[component]
 pub fn ReportNav() -> impl IntoView {

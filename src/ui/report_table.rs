@@ -16,7 +16,8 @@ pub fn ReportTable(spec: TableSpec) -> impl IntoView {
     let table = StoredValue::new(spec.clone());
     let view_of = move || ctx.with_result(|run, result| table.with_value(|t| table_view(&run.report.spec, t, result))).flatten();
     let download = move |_| {
-        let Some((name, csv)) = ctx.with_result(|run, result| table.with_value(|t| table_csv(&run.report.spec, t, result))).flatten() else {
+        let Some((name, csv)) = ctx.with_result(|run, result| table.with_value(|t| table_csv(&run.report.spec, t, result))).flatten()
+        else {
             return;
         };
         if let Err(e) = download_text(&name, "text/csv;charset=utf-8", &csv) {
@@ -24,12 +25,7 @@ pub fn ReportTable(spec: TableSpec) -> impl IntoView {
         }
     };
     let headers = move || {
-        view_of().map(|v| {
-            v.headers
-                .into_iter()
-                .map(|h| view! { <th class:num=h.numeric title=h.meaning>{h.label}</th> })
-                .collect_view()
-        })
+        view_of().map(|v| v.headers.into_iter().map(|h| view! { <th class:num=h.numeric title=h.meaning>{h.label}</th> }).collect_view())
     };
     let columns = spec.columns.len();
     let empty_text = spec.empty.clone();

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::app::view::param_names;
 use crate::app::url_state::ViewState;
+use crate::app::view::param_names;
 
 fn current_hash() -> String {
     web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()

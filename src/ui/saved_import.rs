@@ -12,7 +12,10 @@ use super::browser_io::{js_error_text, JsBytes};
 const FILE: &str = "imported-usage.db";
 
 fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
-    let f: Function = Reflect::get(target, &method.into()).map_err(|e| js_error_text(&e))?.dyn_into().map_err(|_| format!("{method} is not available in this browser"))?;
+    let f: Function = Reflect::get(target, &method.into())
+        .map_err(|e| js_error_text(&e))?
+        .dyn_into()
+        .map_err(|_| format!("{method} is not available in this browser"))?;
     let array = js_sys::Array::new();
     for a in args {
         array.push(a);

@@ -21,7 +21,8 @@ fn ChipLanes() -> impl IntoView {
     let copilot = expect_context::<CopilotState>();
     move || {
         let selection = ctx.selection(app)?;
-        let offered = ctx.with_result(|run, _| catalogue().offered(&run.report.spec, &selection).into_iter().cloned().collect::<Vec<_>>())?;
+        let offered =
+            ctx.with_result(|run, _| catalogue().offered(&run.report.spec, &selection).into_iter().cloned().collect::<Vec<_>>())?;
         let lanes = Lane::ALL
             .into_iter()
             .filter_map(|lane| {

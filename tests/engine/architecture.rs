@@ -349,7 +349,10 @@ fn the_checker_sees_cycles_layer_breaks_and_grouped_uses() {
     modules.insert("report::view".to_string(), module("report/view.rs", &["app::url_state::ViewState"]));
     modules.insert("app".to_string(), module("app/mod.rs", &[]));
     modules.insert("app::url_state".to_string(), module("app/url_state.rs", &["report::EntityRef"]));
-    assert_eq!(layer_violations(&modules), ["report/view.rs:1: report::view uses app::url_state::ViewState (report may use only [\"base\", \"data\"])"]);
+    assert_eq!(
+        layer_violations(&modules),
+        ["report/view.rs:1: report::view uses app::url_state::ViewState (report may use only [\"base\", \"data\"])"]
+    );
     assert_eq!(sibling_cycles(&modules), ["app → report → app"]);
     modules.insert("copilot".to_string(), module("copilot/mod.rs", &[]));
     modules.insert("copilot::chips".to_string(), module("copilot/chips.rs", &["copilot::evidence::Topic"]));

@@ -72,10 +72,8 @@ fn heatmap_and_timeline_marks_select_their_entities() {
     assert!(options.iter().any(|(id, label)| id == "J-FIN-DAILY" && label == "Daily Financial Aggregation"));
     let built = build(&report.spec, timeline, &result, Some("J-FIN-DAILY")).unwrap();
     let markers = &built.points[4];
-    let entities: Vec<String> = markers
-        .iter()
-        .map(|r| selection_at(&report.spec, &result, &built.dataset, r.unwrap()).unwrap().entity.to_string())
-        .collect();
+    let entities: Vec<String> =
+        markers.iter().map(|r| selection_at(&report.spec, &result, &built.dataset, r.unwrap()).unwrap().entity.to_string()).collect();
     assert_eq!(entities, ["anomaly:J-FIN-DAILY@2025-12-05", "anomaly:J-FIN-DAILY@2025-12-06"]);
     // Ordinary days of the actual line select nothing; the band series are decoration.
     let quiet = built.row_at(3, 0).unwrap();

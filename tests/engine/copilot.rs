@@ -202,11 +202,17 @@ fn a_how_does_question_is_answered_from_the_docs_with_sources_appended_by_code()
 
 #[test]
 fn a_question_outside_the_corpus_gets_no_documentation_and_says_so() {
-    let p = Fixture::new().question("job_cost", "job:J-FIN-DAILY", "how do I configure Unity Catalog row filters for a Delta Sharing recipient?");
+    let p = Fixture::new().question(
+        "job_cost",
+        "job:J-FIN-DAILY",
+        "how do I configure Unity Catalog row filters for a Delta Sharing recipient?",
+    );
     assert_eq!(p.evidence.routing.route, Route::Docs);
     assert!(p.evidence.docs.is_empty(), "{:?}", p.evidence.docs.iter().map(|d| &d.url).collect::<Vec<_>>());
     assert!(p.offline_answer.contains("Nothing in the documentation corpus is relevant enough"), "{}", p.offline_answer);
-    assert!(p.messages[1].content.contains("EVIDENCE, Databricks documentation: nothing in the corpus is relevant enough; do not describe product behaviour from memory."));
+    assert!(p.messages[1].content.contains(
+        "EVIDENCE, Databricks documentation: nothing in the corpus is relevant enough; do not describe product behaviour from memory."
+    ));
     assert!(!p.offline_answer.contains("Sources"));
 }
 
@@ -228,7 +234,9 @@ fn a_docs_chip_without_the_docs_index_says_documentation_is_not_available() {
     let selection = fx.selection("job_cost", &result, "job:J-FIN-DAILY");
     let p = fx.session.prepare(spec, &result, &selection, &Ask::chip("job.optimize_cost"), DocsAssets::default()).unwrap().prepared;
     assert!(p.evidence.docs.is_empty());
-    assert!(p.messages[1].content.contains("EVIDENCE, Databricks documentation: not available; do not describe product behaviour from memory."));
+    assert!(p.messages[1]
+        .content
+        .contains("EVIDENCE, Databricks documentation: not available; do not describe product behaviour from memory."));
     assert!(!p.offline_answer.contains("Sources"));
 }
 

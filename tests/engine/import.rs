@@ -83,9 +83,7 @@ fn dump(conn: &Connection, table: &str) -> Vec<String> {
     let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
     let columns = stmt.column_count();
     let mut rows: Vec<String> = stmt
-        .query_map([], |r| {
-            Ok((0..columns).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join(" | "))
-        })
+        .query_map([], |r| Ok((0..columns).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join(" | ")))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();

@@ -2,10 +2,10 @@
 
 use crate::common;
 
-use usage_copilot::copilot::chips::{catalogue, Lane};
-use usage_copilot::app::view::{param_names, run_view};
-use usage_copilot::report::ReportFilters;
 use usage_copilot::app::url_state::ViewState;
+use usage_copilot::app::view::{param_names, run_view};
+use usage_copilot::copilot::chips::{catalogue, Lane};
+use usage_copilot::report::ReportFilters;
 
 fn view(hash: &str) -> ViewState {
     ViewState::from_hash(hash, &param_names)
@@ -20,8 +20,7 @@ fn a_url_restores_report_filters_and_selection_with_its_chips() {
     assert_eq!((run.filters.from.to_string(), run.filters.to.to_string()), ("2025-12-01".into(), "2025-12-15".into()));
     let sel = &run.selection(v.selection.as_ref()).unwrap();
     assert_eq!(sel.label, "Legacy Customer Data ETL");
-    let offered: Vec<(Lane, &str)> =
-        catalogue().offered(&run.report.spec, sel).iter().map(|c| (c.lane, c.id.as_str())).collect();
+    let offered: Vec<(Lane, &str)> = catalogue().offered(&run.report.spec, sel).iter().map(|c| (c.lane, c.id.as_str())).collect();
     // LEGACY fails 33 % of its December runs and holds most spend: "Why is this failing?"
     // is offered; it has little spot, so "Spot risk analysis" is not.
     assert_eq!(
@@ -61,7 +60,16 @@ fn chips_follow_the_selected_rows_metrics() {
     let anomaly = ids("#/report/anomaly_detection?sel=anomaly%3AJ-FIN-DAILY@2025-12-05");
     assert_eq!(
         anomaly,
-        ["core.explain", "core.drivers", "core.spike", "anomaly.root_cause", "anomaly.pattern", "core.next_steps", "anomaly.immediate_actions", "anomaly.prevention"]
+        [
+            "core.explain",
+            "core.drivers",
+            "core.spike",
+            "anomaly.root_cause",
+            "anomaly.pattern",
+            "core.next_steps",
+            "anomaly.immediate_actions",
+            "anomaly.prevention"
+        ]
     );
 }
 

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use common::oracle::{days, r2, set, Raw};
 use rusqlite::Connection;
 use usage_copilot::base::calendar::Date;
+use usage_copilot::data::seed::SeedConfig;
 use usage_copilot::report::output::report_json;
 use usage_copilot::report::{registry, run_report, ReportFilters, ReportResult, Value};
-use usage_copilot::data::seed::SeedConfig;
 
 const EPS: f64 = 1e-6;
 
@@ -133,8 +133,7 @@ fn compute_type_cost_matches_the_oracle() {
 fn pareto_counts_the_smallest_k_reaching_each_threshold() {
     let conn = common::seeded();
     let raw = Raw::load(&conn);
-    let mut costs: Vec<(String, f64)> =
-        raw.job_costs("2025-11-01", "2025-12-15", None).into_iter().map(|(id, f)| (id, f.cost)).collect();
+    let mut costs: Vec<(String, f64)> = raw.job_costs("2025-11-01", "2025-12-15", None).into_iter().map(|(id, f)| (id, f.cost)).collect();
     costs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let grand: f64 = costs.iter().map(|c| c.1).sum();
     let k_for = |threshold: f64| {
@@ -160,7 +159,13 @@ fn pareto_counts_the_smallest_k_reaching_each_threshold() {
         assert_eq!(&row.text("job_id"), id);
         assert_eq!(num(row.get("rank")) as usize, i + 1);
         close(num(row.get("cumulative_pct")), 100.0 * cumulative / grand, &format!("{id} cumulative"));
-        let tier = if i < 1 { "Critical" } else if i < 2 { "High" } else { "Monitor" };
+        let tier = if i < 1 {
+            "Critical"
+        } else if i < 2 {
+            "High"
+        } else {
+            "Monitor"
+        };
         assert_eq!(row.text("tier"), tier, "{id}");
     }
 }
@@ -180,11 +185,8 @@ fn spot_risk_matches_the_oracle() {
         let c = &costs[&id];
         let ev = evictions.get(&id).cloned().unwrap_or_default();
         let evicted_runs = set(ev.iter().map(|(run, _)| run.clone()));
-        let runs_with_usage = raw
-            .usage
-            .iter()
-            .filter(|u| u.parent_type == "JOB_RUN" && raw.run(&u.parent_id).unwrap().job_id == id)
-            .count() as f64;
+        let runs_with_usage =
+            raw.usage.iter().filter(|u| u.parent_type == "JOB_RUN" && raw.run(&u.parent_id).unwrap().job_id == id).count() as f64;
         let spot_pct = if c.cost > 0.0 { 100.0 * c.spot_cost / c.cost } else { 0.0 };
         let eviction_rate = 100.0 * evicted_runs.len() as f64 / runs_with_usage;
         let evicted_cost: f64 = raw.usage.iter().filter(|u| evicted_runs.contains(&u.parent_id)).map(|u| u.cost).sum();
@@ -246,11 +248,11 @@ fn anomalies_match_the_oracle_and_catch_every_planted_onset() {
         ("J-SUPPLY-RAW", "2025-11-15"),       // source DB outage
         ("J-SUPPLY-TRANSFORM", "2025-11-15"), // skipped downstream: $0 that day
         ("J-SUPPLY-DASHBOARD", "2025-11-15"),
-        ("J-ROUTE-OPT", "2025-11-28"),         // eviction cluster starts
-        ("J-ML-TRAINING", "2025-12-01"),       // runtime regression starts
-        ("J-ML-TRAINING", "2025-12-03"),       // first GPU-capacity failure with retries
-        ("APC-FINANCE", "2025-12-01"),         // month-start doubling
-        ("J-FIN-DAILY", "2025-12-05"),         // retry storm starts
+        ("J-ROUTE-OPT", "2025-11-28"),   // eviction cluster starts
+        ("J-ML-TRAINING", "2025-12-01"), // runtime regression starts
+        ("J-ML-TRAINING", "2025-12-03"), // first GPU-capacity failure with retries
+        ("APC-FINANCE", "2025-12-01"),   // month-start doubling
+        ("J-FIN-DAILY", "2025-12-05"),   // retry storm starts
     ];
     for (entity, date) in planted {
         assert!(found.contains_key(&(entity.to_string(), date.to_string())), "{entity} on {date} not flagged: {found:?}");
@@ -340,7 +342,10 @@ fn reports_run_unchanged_on_an_original_project_database() {
     assert_eq!((fin["runs"].as_i64(), fin["failed_runs"].as_i64()), (Some(3), Some(2)));
     assert_eq!(fin["total_cost_usd"], 191.23);
     let transform = json["rows"].as_array().unwrap().iter().find(|r| r["job_id"] == "J-SUPPLY-TRANSFORM").unwrap();
-    assert_eq!((transform["runs"].as_i64(), transform["skipped_runs"].as_i64(), transform["total_cost_usd"].as_f64()), (Some(1), Some(1), Some(0.0)));
+    assert_eq!(
+        (transform["runs"].as_i64(), transform["skipped_runs"].as_i64(), transform["total_cost_usd"].as_f64()),
+        (Some(1), Some(1), Some(0.0))
+    );
     let spot = run(&conn, "spot_risk_by_job", &f);
     assert_eq!(spot.kpi("evictions"), Some(&Value::Real(1.0)));
 }
@@ -350,7 +355,20 @@ fn cli_json_has_the_promised_row_fields() {
     let conn = common::seeded();
     let f = filters("2025-11-01", "2025-12-15", None);
     let expected: &[(&str, &[&str])] = &[
-        ("job_cost", &["job_id", "job_name", "total_cost_usd", "spot_cost_usd", "on_demand_cost_usd", "runs", "failed_runs", "success_rate_pct", "share_pct"]),
+        (
+            "job_cost",
+            &[
+                "job_id",
+                "job_name",
+                "total_cost_usd",
+                "spot_cost_usd",
+                "on_demand_cost_usd",
+                "runs",
+                "failed_runs",
+                "success_rate_pct",
+                "share_pct",
+            ],
+        ),
         ("compute_type_cost", &["compute_type", "total_cost_usd", "share_pct", "volatility"]),
         ("job_cost_pareto", &["rank", "job_id", "total_cost_usd", "cumulative_pct"]),
         ("spot_risk_by_job", &["job_id", "spot_cost_pct", "evictions", "failure_rate_pct", "risk_score"]),

@@ -81,14 +81,8 @@ fn seeded_database_is_internally_consistent() {
     assert_consistent(&conn, "seeded");
     // date_series holds the 45 days and nothing else.
     assert_eq!(common::int(&conn, "SELECT COUNT(*) FROM date_series"), 45);
-    assert_eq!(
-        common::strings(&conn, "SELECT MIN(date) || ' ' || MAX(date) FROM date_series"),
-        ["2025-11-01 2025-12-15"]
-    );
-    assert_eq!(
-        common::strings(&conn, "SELECT MIN(usage_date) || ' ' || MAX(usage_date) FROM compute_usage"),
-        ["2025-11-01 2025-12-15"]
-    );
+    assert_eq!(common::strings(&conn, "SELECT MIN(date) || ' ' || MAX(date) FROM date_series"), ["2025-11-01 2025-12-15"]);
+    assert_eq!(common::strings(&conn, "SELECT MIN(usage_date) || ' ' || MAX(usage_date) FROM compute_usage"), ["2025-11-01 2025-12-15"]);
 }
 
 #[test]
@@ -102,12 +96,6 @@ fn scaled_database_keeps_the_same_rules() {
     assert_eq!(common::int(&conn, "SELECT COUNT(*) FROM date_series"), 70);
     // The clones repeat the cascade: groups 0 and 1 each skip TRANSFORM and DASHBOARD on
     // Nov 15; the partial group 2 (FIN-DAILY and FIN-MONTHLY clones) has no supply chain.
-    assert_eq!(
-        common::int(&conn, "SELECT COUNT(*) FROM job_runs WHERE run_status = 'SKIPPED'"),
-        4
-    );
-    assert_eq!(
-        common::strings(&conn, "SELECT DISTINCT date(start_time) FROM job_runs WHERE run_status = 'SKIPPED'"),
-        ["2025-11-15"]
-    );
+    assert_eq!(common::int(&conn, "SELECT COUNT(*) FROM job_runs WHERE run_status = 'SKIPPED'"), 4);
+    assert_eq!(common::strings(&conn, "SELECT DISTINCT date(start_time) FROM job_runs WHERE run_status = 'SKIPPED'"), ["2025-11-15"]);
 }

@@ -27,8 +27,15 @@ fn cast_matches_the_original_project() {
     assert_eq!(
         strings(&c, "SELECT job_id || ':' || COUNT(*) FROM job_runs GROUP BY job_id ORDER BY job_id"),
         [
-            "J-FIN-DAILY:54", "J-FIN-MONTHLY:2", "J-HR-WEEKLY:7", "J-LEGACY-ETL:72", "J-ML-TRAINING:60",
-            "J-ROUTE-OPT:45", "J-SUPPLY-DASHBOARD:45", "J-SUPPLY-RAW:45", "J-SUPPLY-TRANSFORM:45",
+            "J-FIN-DAILY:54",
+            "J-FIN-MONTHLY:2",
+            "J-HR-WEEKLY:7",
+            "J-LEGACY-ETL:72",
+            "J-ML-TRAINING:60",
+            "J-ROUTE-OPT:45",
+            "J-SUPPLY-DASHBOARD:45",
+            "J-SUPPLY-RAW:45",
+            "J-SUPPLY-TRANSFORM:45",
         ]
     );
     assert_eq!(int(&c, "SELECT COUNT(*) FROM job_runs"), 375);
@@ -40,23 +47,32 @@ fn fin_daily_retry_storm_with_spot_evictions_dec_5_to_7() {
     let c = common::seeded();
     for day in ["20251205", "20251206", "20251207"] {
         assert_eq!(
-            strings(&c, &format!(
-                "SELECT substr(job_run_id, -3) || ':' || run_status FROM job_runs
+            strings(
+                &c,
+                &format!(
+                    "SELECT substr(job_run_id, -3) || ':' || run_status FROM job_runs
                  WHERE job_id = 'J-FIN-DAILY' AND job_run_id LIKE '%-{day}-%' ORDER BY start_time"
-            )),
+                )
+            ),
             ["R01:FAILED", "R02:FAILED", "R03:FAILED", "R04:SUCCESS"],
             "{day}"
         );
     }
     assert_eq!(int(&c, "SELECT COUNT(*) FROM job_runs WHERE job_id = 'J-FIN-DAILY' AND run_status = 'FAILED'"), 9);
     assert_eq!(
-        int(&c, "SELECT COUNT(*) FROM job_runs WHERE job_id = 'J-FIN-DAILY' AND run_status = 'FAILED'
-                 AND error_summary LIKE 'SpotInstanceTerminated%' AND date(start_time) BETWEEN '2025-12-05' AND '2025-12-07'"),
+        int(
+            &c,
+            "SELECT COUNT(*) FROM job_runs WHERE job_id = 'J-FIN-DAILY' AND run_status = 'FAILED'
+                 AND error_summary LIKE 'SpotInstanceTerminated%' AND date(start_time) BETWEEN '2025-12-05' AND '2025-12-07'"
+        ),
         9
     );
     assert_eq!(
-        int(&c, "SELECT COUNT(*) FROM eviction_details WHERE eviction_id LIKE 'EVICT-J-FIN-DAILY-%'
-                 AND eviction_reason = 'PRICE_CHANGE' AND was_retried = 1"),
+        int(
+            &c,
+            "SELECT COUNT(*) FROM eviction_details WHERE eviction_id LIKE 'EVICT-J-FIN-DAILY-%'
+                 AND eviction_reason = 'PRICE_CHANGE' AND was_retried = 1"
+        ),
         9
     );
     // Daily cost on the storm days is about twice a normal day.
@@ -85,8 +101,11 @@ fn fin_daily_retry_storm_with_spot_evictions_dec_5_to_7() {
 fn supply_raw_failure_on_nov_15_skips_transform_and_dashboard() {
     let c = common::seeded();
     assert_eq!(
-        strings(&c, "SELECT job_id || ' ' || run_status || ' ' || date(start_time) FROM job_runs
-                     WHERE run_status IN ('FAILED', 'SKIPPED') AND job_id LIKE 'J-SUPPLY-%' ORDER BY start_time"),
+        strings(
+            &c,
+            "SELECT job_id || ' ' || run_status || ' ' || date(start_time) FROM job_runs
+                     WHERE run_status IN ('FAILED', 'SKIPPED') AND job_id LIKE 'J-SUPPLY-%' ORDER BY start_time"
+        ),
         ["J-SUPPLY-RAW FAILED 2025-11-15", "J-SUPPLY-TRANSFORM SKIPPED 2025-11-15", "J-SUPPLY-DASHBOARD SKIPPED 2025-11-15"]
     );
     assert_eq!(
@@ -111,14 +130,20 @@ fn supply_raw_failure_on_nov_15_skips_transform_and_dashboard() {
 fn route_opt_eviction_cluster_nov_28_to_30() {
     let c = common::seeded();
     assert_eq!(
-        strings(&c, "SELECT date(start_time) || ' ' || run_status || ' ' || spot_ratio FROM job_runs
-                     WHERE job_id = 'J-ROUTE-OPT' AND date(start_time) BETWEEN '2025-11-27' AND '2025-12-01' ORDER BY 1"),
+        strings(
+            &c,
+            "SELECT date(start_time) || ' ' || run_status || ' ' || spot_ratio FROM job_runs
+                     WHERE job_id = 'J-ROUTE-OPT' AND date(start_time) BETWEEN '2025-11-27' AND '2025-12-01' ORDER BY 1"
+        ),
         ["2025-11-27 SUCCESS 0.7", "2025-11-28 FAILED 0.85", "2025-11-29 FAILED 0.85", "2025-11-30 FAILED 0.85", "2025-12-01 SUCCESS 0.7"]
     );
     assert_eq!(int(&c, "SELECT COUNT(*) FROM job_runs WHERE job_id = 'J-ROUTE-OPT'"), 45); // no retries
     assert_eq!(
-        int(&c, "SELECT COUNT(*) FROM eviction_details WHERE eviction_id LIKE 'EVICT-J-ROUTE-OPT-%'
-                 AND eviction_reason = 'CAPACITY_CHANGE' AND was_retried = 0"),
+        int(
+            &c,
+            "SELECT COUNT(*) FROM eviction_details WHERE eviction_id LIKE 'EVICT-J-ROUTE-OPT-%'
+                 AND eviction_reason = 'CAPACITY_CHANGE' AND was_retried = 0"
+        ),
         3
     );
 }
@@ -127,10 +152,13 @@ fn route_opt_eviction_cluster_nov_28_to_30() {
 fn ml_training_regresses_from_dec_1() {
     let c = common::seeded();
     let avg_minutes = |cond: &str| {
-        real(&c, &format!(
-            "SELECT ROUND(AVG(duration_ms) / 60000.0, 1) FROM job_runs
+        real(
+            &c,
+            &format!(
+                "SELECT ROUND(AVG(duration_ms) / 60000.0, 1) FROM job_runs
              WHERE job_id = 'J-ML-TRAINING' AND run_status = 'SUCCESS' AND {cond}"
-        ))
+            ),
+        )
     };
     let (before, after) = (avg_minutes("start_time < '2025-12-01'"), avg_minutes("start_time >= '2025-12-01'"));
     assert_eq!((before, after), (122.8, 168.1));
@@ -140,13 +168,19 @@ fn ml_training_regresses_from_dec_1() {
         ["0.65"]
     );
     assert_eq!(
-        strings(&c, "SELECT group_concat(d) FROM (SELECT DISTINCT date(start_time) AS d FROM job_runs
-                     WHERE job_id = 'J-ML-TRAINING' AND run_status = 'FAILED' ORDER BY d)"),
+        strings(
+            &c,
+            "SELECT group_concat(d) FROM (SELECT DISTINCT date(start_time) AS d FROM job_runs
+                     WHERE job_id = 'J-ML-TRAINING' AND run_status = 'FAILED' ORDER BY d)"
+        ),
         ["2025-12-03,2025-12-06,2025-12-09,2025-12-12,2025-12-15"]
     );
     assert_eq!(
-        int(&c, "SELECT COUNT(*) FROM job_runs WHERE job_id = 'J-ML-TRAINING' AND run_status = 'FAILED'
-                 AND error_summary LIKE '%Insufficient GPU capacity%'"),
+        int(
+            &c,
+            "SELECT COUNT(*) FROM job_runs WHERE job_id = 'J-ML-TRAINING' AND run_status = 'FAILED'
+                 AND error_summary LIKE '%Insufficient GPU capacity%'"
+        ),
         15
     );
     assert_eq!(int(&c, "SELECT COUNT(*) FROM eviction_details WHERE eviction_id LIKE 'EVICT-J-ML-TRAINING-%'"), 15);
@@ -156,21 +190,30 @@ fn ml_training_regresses_from_dec_1() {
 fn legacy_etl_fails_every_fifth_day_and_grows_one_percent_a_day() {
     let c = common::seeded();
     assert_eq!(
-        strings(&c, "SELECT group_concat(d) FROM (SELECT DISTINCT date(start_time) AS d FROM job_runs
-                     WHERE job_id = 'J-LEGACY-ETL' AND run_status = 'FAILED' ORDER BY d)"),
+        strings(
+            &c,
+            "SELECT group_concat(d) FROM (SELECT DISTINCT date(start_time) AS d FROM job_runs
+                     WHERE job_id = 'J-LEGACY-ETL' AND run_status = 'FAILED' ORDER BY d)"
+        ),
         ["2025-11-01,2025-11-06,2025-11-11,2025-11-16,2025-11-21,2025-11-26,2025-12-01,2025-12-06,2025-12-11"]
     );
     assert_eq!(int(&c, "SELECT COUNT(*) FROM job_runs WHERE job_id = 'J-LEGACY-ETL' AND run_status = 'FAILED'"), 27);
     assert_eq!(
-        int(&c, "SELECT COUNT(*) FROM job_runs WHERE job_id = 'J-LEGACY-ETL' AND run_status = 'FAILED'
-                 AND error_summary = 'Query timeout after 3 hours in stage customer_merge' AND duration_ms = 10800000"),
+        int(
+            &c,
+            "SELECT COUNT(*) FROM job_runs WHERE job_id = 'J-LEGACY-ETL' AND run_status = 'FAILED'
+                 AND error_summary = 'Query timeout after 3 hours in stage customer_merge' AND duration_ms = 10800000"
+        ),
         27
     );
     let week = |cond: &str| {
-        real(&c, &format!(
-            "SELECT ROUND(AVG(duration_ms) / 60000.0, 1) FROM job_runs
+        real(
+            &c,
+            &format!(
+                "SELECT ROUND(AVG(duration_ms) / 60000.0, 1) FROM job_runs
              WHERE job_id = 'J-LEGACY-ETL' AND run_status = 'SUCCESS' AND {cond}"
-        ))
+            ),
+        )
     };
     assert_eq!((week("date(start_time) <= '2025-11-07'"), week("date(start_time) >= '2025-12-09'")), (176.9, 260.4));
 }
@@ -178,9 +221,14 @@ fn legacy_etl_fails_every_fifth_day_and_grows_one_percent_a_day() {
 #[test]
 fn messy_tags_month_start_doubling_and_ad_hoc_query_problems() {
     let c = common::seeded();
-    assert_eq!(strings(&c, "SELECT COALESCE(tags, 'NULL') FROM jobs WHERE job_id IN ('J-HR-WEEKLY', 'J-LEGACY-ETL') ORDER BY job_id"),
-        ["[\"HR\"]", "NULL"]);
-    assert_eq!(strings(&c, "SELECT tags FROM jobs WHERE job_id = 'J-SUPPLY-DASHBOARD'"), ["[\"supply-chain\",\"dashboard\",\"Downstream\"]"]);
+    assert_eq!(
+        strings(&c, "SELECT COALESCE(tags, 'NULL') FROM jobs WHERE job_id IN ('J-HR-WEEKLY', 'J-LEGACY-ETL') ORDER BY job_id"),
+        ["[\"HR\"]", "NULL"]
+    );
+    assert_eq!(
+        strings(&c, "SELECT tags FROM jobs WHERE job_id = 'J-SUPPLY-DASHBOARD'"),
+        ["[\"supply-chain\",\"dashboard\",\"Downstream\"]"]
+    );
     // APC-FINANCE draws 300–500 DBUs a day, doubled on the 1st of each month.
     assert_eq!(
         strings(&c, "SELECT usage_date || ' ' || dbus_consumed FROM compute_usage WHERE parent_id = 'APC-FINANCE' AND dbus_consumed >= 500 ORDER BY 1"),
@@ -188,8 +236,11 @@ fn messy_tags_month_start_doubling_and_ad_hoc_query_problems() {
     );
     assert_eq!(int(&c, "SELECT COUNT(*) FROM sql_query_history"), 72);
     assert_eq!(
-        int(&c, "SELECT COUNT(*) FROM sql_query_history WHERE parent_id = 'WH-HR' AND user_id = 'U-CHARLIE'
-                 AND error_message LIKE '%timeout (180s)%' AND duration_ms >= 180000"),
+        int(
+            &c,
+            "SELECT COUNT(*) FROM sql_query_history WHERE parent_id = 'WH-HR' AND user_id = 'U-CHARLIE'
+                 AND error_message LIKE '%timeout (180s)%' AND duration_ms >= 180000"
+        ),
         9
     );
     assert_eq!(
@@ -202,10 +253,13 @@ fn messy_tags_month_start_doubling_and_ad_hoc_query_problems() {
 fn evictions_and_events_per_job() {
     let c = common::seeded();
     assert_eq!(
-        strings(&c, "SELECT r.job_id || ':' || COUNT(*) FROM eviction_details v
+        strings(
+            &c,
+            "SELECT r.job_id || ':' || COUNT(*) FROM eviction_details v
                      JOIN events e ON e.eviction_id = v.eviction_id
                      JOIN compute_usage u ON u.compute_usage_id = e.compute_usage_id
-                     JOIN job_runs r ON r.job_run_id = u.parent_id GROUP BY r.job_id ORDER BY r.job_id"),
+                     JOIN job_runs r ON r.job_run_id = u.parent_id GROUP BY r.job_id ORDER BY r.job_id"
+        ),
         ["J-FIN-DAILY:9", "J-ML-TRAINING:15", "J-ROUTE-OPT:3"]
     );
     assert_eq!(

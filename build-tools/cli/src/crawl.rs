@@ -149,7 +149,11 @@ pub async fn crawl(options: &CrawlOptions) -> Result<Crawled, String> {
     wanted.sort();
     wanted.dedup();
     if wanted.len() > options.max_pages {
-        skipped.push(format!("{} more pages under the prefix left out (--max-pages {})", wanted.len() - options.max_pages, options.max_pages));
+        skipped.push(format!(
+            "{} more pages under the prefix left out (--max-pages {})",
+            wanted.len() - options.max_pages,
+            options.max_pages
+        ));
         wanted.truncate(options.max_pages);
     }
     let mut pages = Vec::new();

@@ -139,12 +139,14 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub fn load_model(path: &Path) -> Result<StaticModel> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read the static model {} (build it with `make docs`)", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read the static model {} (build it with `make docs`)", path.display()))?;
     StaticModel::from_bytes(&bytes).with_context(|| path.display().to_string())
 }
 
 pub fn load_index(path: &Path) -> Result<DocsIndex> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read the docs index {} (build it with `make docs`)", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read the docs index {} (build it with `make docs`)", path.display()))?;
     DocsIndex::from_bytes(&bytes).with_context(|| path.display().to_string())
 }
 
@@ -223,8 +225,10 @@ pub fn run(command: DocsCommand) -> Result<()> {
             let hits = index.search(&question, k, model.as_ref(), mode, floor);
             match format {
                 OutFormat::Json => {
-                    let list: Vec<serde_json::Value> =
-                        hits.iter().map(|h| serde_json::json!({ "title": h.chunk.title, "url": h.chunk.url, "score": h.hit.score })).collect();
+                    let list: Vec<serde_json::Value> = hits
+                        .iter()
+                        .map(|h| serde_json::json!({ "title": h.chunk.title, "url": h.chunk.url, "score": h.hit.score }))
+                        .collect();
                     println!("{}", serde_json::to_string_pretty(&list)?);
                 }
                 OutFormat::Text => {
@@ -249,8 +253,10 @@ pub fn run(command: DocsCommand) -> Result<()> {
         }
         DocsCommand::Eval { index, model, questions, ceiling, check, format } => eval(&index, &model, &questions, &ceiling, check, format),
         DocsCommand::Bench { index, model, questions, questions_out, db, runs } => {
-            let index_bytes = std::fs::read(&index).with_context(|| format!("cannot read the docs index {} (build it with `make docs`)", index.display()))?;
-            let model_bytes = std::fs::read(&model).with_context(|| format!("cannot read the static model {} (build it with `make docs`)", model.display()))?;
+            let index_bytes = std::fs::read(&index)
+                .with_context(|| format!("cannot read the docs index {} (build it with `make docs`)", index.display()))?;
+            let model_bytes = std::fs::read(&model)
+                .with_context(|| format!("cannot read the static model {} (build it with `make docs`)", model.display()))?;
             let docs_index = DocsIndex::from_bytes(&index_bytes)?;
             let pages: Vec<&str> = docs_index.chunks.iter().map(|c| page_url(&c.url)).collect();
             let set = load_questions(&questions, &pages)?;
@@ -258,8 +264,10 @@ pub fn run(command: DocsCommand) -> Result<()> {
             if let Some(out) = questions_out {
                 write(&out, serde_json::to_string(&list)?.as_bytes())?;
             }
-            let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).with_context(|| format!("cannot open {}", db.display()))?;
-            let timings = usage_copilot::app::docs_bench::run(&index_bytes, &model_bytes, &list, &conn, runs).map_err(anyhow::Error::msg)?;
+            let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .with_context(|| format!("cannot open {}", db.display()))?;
+            let timings =
+                usage_copilot::app::docs_bench::run(&index_bytes, &model_bytes, &list, &conn, runs).map_err(anyhow::Error::msg)?;
             // Building the index from the committed corpus (chunking + embedding every chunk).
             let static_model = StaticModel::from_bytes(&model_bytes)?;
             let mut builds = Vec::new();
@@ -279,7 +287,8 @@ pub fn run(command: DocsCommand) -> Result<()> {
 
 /// The full MiniLM's scores written by `copilot-model ceiling`.
 fn read_ceiling(path: &Path) -> Result<Scores> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {} (`make docs` writes it with copilot-model ceiling)", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {} (`make docs` writes it with copilot-model ceiling)", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a scores file", path.display()))
 }
 
@@ -297,7 +306,11 @@ fn eval(index: &Path, model: &Path, questions: &Path, ceiling: &Path, check: boo
         let index = &index;
         let model = &model;
         move |q: &str| -> Vec<String> {
-            index.search(q, 10, Some(model), mode, if floor { Some(&DOCS_FLOOR) } else { None }).into_iter().map(|h| h.chunk.url.clone()).collect()
+            index
+                .search(q, 10, Some(model), mode, if floor { Some(&DOCS_FLOOR) } else { None })
+                .into_iter()
+                .map(|h| h.chunk.url.clone())
+                .collect()
         }
     };
     let mut timings = Vec::new();
@@ -348,9 +361,10 @@ fn eval(index: &Path, model: &Path, questions: &Path, ceiling: &Path, check: boo
     floor(&all[1], DENSE_RECALL_FLOOR, &mut failures);
     floor(&hybrid, HYBRID_RECALL_FLOOR, &mut failures);
     match &ceiling {
-        Ok(c) if hybrid.recall_at_4 < c.recall_at_4 - CEILING_GAP => {
-            failures.push(format!("hybrid recall@4 {:.3} is more than {CEILING_GAP} below the MiniLM ceiling {:.3}", hybrid.recall_at_4, c.recall_at_4))
-        }
+        Ok(c) if hybrid.recall_at_4 < c.recall_at_4 - CEILING_GAP => failures.push(format!(
+            "hybrid recall@4 {:.3} is more than {CEILING_GAP} below the MiniLM ceiling {:.3}",
+            hybrid.recall_at_4, c.recall_at_4
+        )),
         Ok(_) => {}
         Err(e) => failures.push(format!("the MiniLM ceiling could not be read: {e:#}")),
     }
@@ -374,7 +388,13 @@ fn eval(index: &Path, model: &Path, questions: &Path, ceiling: &Path, check: boo
             println!("{}", serde_json::to_string_pretty(&json)?);
         }
         OutFormat::Text => {
-            println!("{} questions ({} pages), {} unanswerable; {}", set.answerable.len(), pages.len(), set.unanswerable.len(), model.source());
+            println!(
+                "{} questions ({} pages), {} unanswerable; {}",
+                set.answerable.len(),
+                pages.len(),
+                set.unanswerable.len(),
+                model.source()
+            );
             println!("{:<8} {:>9} {:>7}", "method", "recall@4", "MRR");
             for s in &all {
                 println!("{:<8} {:>9.3} {:>7.3}", s.method, s.recall_at_4, s.mrr);

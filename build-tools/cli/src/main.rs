@@ -115,8 +115,10 @@ impl TargetArgs {
         let report = registry().get(&self.report).ok_or_else(|| anyhow!("there is no report {:?}", self.report))?;
         let (filters, params) = self.filters.resolve(&session.data_range)?;
         let result = report.run(session.db.conn(), &filters, &params)?;
-        let entity = EntityRef::parse(&self.entity).ok_or_else(|| anyhow!("--entity {:?} is not TYPE:ID with a known entity type", self.entity))?;
-        let selection = find_selection(&report.spec, &result, &entity).ok_or_else(|| anyhow!("{entity} is not in report {} for these filters", self.report))?;
+        let entity =
+            EntityRef::parse(&self.entity).ok_or_else(|| anyhow!("--entity {:?} is not TYPE:ID with a known entity type", self.entity))?;
+        let selection = find_selection(&report.spec, &result, &entity)
+            .ok_or_else(|| anyhow!("{entity} is not in report {} for these filters", self.report))?;
         let docs = if self.docs_index.exists() { Some(docs::load_index(&self.docs_index)?) } else { None };
         let model = if docs.is_some() && self.model.exists() { Some(docs::load_model(&self.model)?) } else { None };
         Ok(Target { session, report, result, selection, docs, model })
@@ -396,8 +398,10 @@ fn run(cli: Cli) -> Result<()> {
             let chips = offered_chips(&t.report.spec, &t.selection);
             match format {
                 TableFormat::Json => {
-                    let list: Vec<serde_json::Value> =
-                        chips.iter().map(|c| serde_json::json!({ "id": c.id, "version": c.version, "lane": c.lane, "label": c.label })).collect();
+                    let list: Vec<serde_json::Value> = chips
+                        .iter()
+                        .map(|c| serde_json::json!({ "id": c.id, "version": c.version, "lane": c.lane, "label": c.label }))
+                        .collect();
                     println!("{}", serde_json::to_string_pretty(&list)?);
                 }
                 TableFormat::Csv => {

@@ -48,8 +48,19 @@ pub fn distill(teacher: &MiniLm, dims: usize, mut progress: impl FnMut(usize, us
     for (row, w) in raw.iter().zip(&weights) {
         vectors.extend(pca.project(row).into_iter().map(|x| x * *w as f32));
     }
-    let source = format!("all-MiniLM-L6-v2 distilled: {} tokens, PCA {dims} ({:.1}% variance), SIF {SIF:e}, int8", vocab.len(), pca.explained * 100.0);
+    let source = format!(
+        "all-MiniLM-L6-v2 distilled: {} tokens, PCA {dims} ({:.1}% variance), SIF {SIF:e}, int8",
+        vocab.len(),
+        pca.explained * 100.0
+    );
     let tokens = vocab.len();
     let model = StaticModel::from_vectors(vocab, dims, &vectors, &source).map_err(|e| e.to_string())?;
-    Ok(Distilled { model, tokens, dims, explained_variance: pca.explained, teacher_seconds, total_seconds: started.elapsed().as_secs_f64() })
+    Ok(Distilled {
+        model,
+        tokens,
+        dims,
+        explained_variance: pca.explained,
+        teacher_seconds,
+        total_seconds: started.elapsed().as_secs_f64(),
+    })
 }

@@ -117,7 +117,10 @@ fn run(cli: Cli) -> Result<()> {
             paths.sort();
             let mut files = Vec::new();
             for path in paths {
-                files.push((path.display().to_string(), std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?));
+                files.push((
+                    path.display().to_string(),
+                    std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?,
+                ));
             }
             let set = parse_questions(&files, &pages).map_err(anyhow::Error::msg)?;
             let teacher = MiniLm::load(&teacher).map_err(anyhow::Error::msg)?;

@@ -27,7 +27,8 @@ fn read(path: PathBuf) -> Result<Vec<u8>, String> {
 impl MiniLm {
     /// Loads `model.safetensors`, `config.json` and `vocab.txt` from `dir`.
     pub fn load(dir: &Path) -> Result<MiniLm, String> {
-        let config: Config = serde_json::from_slice(&read(dir.join("config.json"))?).map_err(|e| format!("{}/config.json: {e}", dir.display()))?;
+        let config: Config =
+            serde_json::from_slice(&read(dir.join("config.json"))?).map_err(|e| format!("{}/config.json: {e}", dir.display()))?;
         let vocab = String::from_utf8(read(dir.join("vocab.txt"))?).map_err(|_| format!("{}/vocab.txt is not UTF-8", dir.display()))?;
         let tokenizer = WordPiece::from_vocab_txt(&vocab).map_err(|e| format!("{}/vocab.txt: {e}", dir.display()))?;
         let weights = read(dir.join("model.safetensors"))?;

@@ -136,7 +136,12 @@ mod tests {
     #[test]
     fn finds_the_direction_of_most_variance() {
         // Points along (1, 1, 0) with a little noise in z.
-        let rows: Vec<Vec<f32>> = (0..50).map(|i| { let t = i as f32 - 25.0; vec![t, t + 0.01 * (i % 3) as f32, 0.1 * (i % 2) as f32] }).collect();
+        let rows: Vec<Vec<f32>> = (0..50)
+            .map(|i| {
+                let t = i as f32 - 25.0;
+                vec![t, t + 0.01 * (i % 3) as f32, 0.1 * (i % 2) as f32]
+            })
+            .collect();
         let pca = Pca::fit(&rows, 1);
         let c = &pca.components[0];
         assert!((c[0] - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-3 && (c[1] - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-3, "{c:?}");

@@ -167,7 +167,12 @@ pub fn facts(
                     facts.push(q.fact(
                         Topic::Queries,
                         "Queries that day",
-                        format!("{} queries, {} failed, slowest {:.1} s", thousands(int(&t[0]).max(0) as u64), thousands(int(&t[1]).max(0) as u64), num(&t[2])),
+                        format!(
+                            "{} queries, {} failed, slowest {:.1} s",
+                            thousands(int(&t[0]).max(0) as u64),
+                            thousands(int(&t[1]).max(0) as u64),
+                            num(&t[2])
+                        ),
                     ));
                 }
             }

@@ -71,7 +71,13 @@ SELECT d.parent_id, d.usage_date, d.cost, t.mean FROM daily d JOIN typical t ON 
 WHERE d.cost > 1.5 * t.mean ORDER BY d.usage_date, d.parent_id LIMIT 8";
 
 /// Gathers facts; returns the ids of the largest contributors (graph starting points).
-pub fn facts(conn: &Connection, compute_type: &str, f: &ReportFilters, facts: &mut Vec<Fact>, s: &mut Signals) -> rusqlite::Result<Vec<String>> {
+pub fn facts(
+    conn: &Connection,
+    compute_type: &str,
+    f: &ReportFilters,
+    facts: &mut Vec<Fact>,
+    s: &mut Signals,
+) -> rusqlite::Result<Vec<String>> {
     let (from, to) = (f.from.to_string(), f.to.to_string());
     let ws = f.workspace.clone().unwrap_or_default();
     let base = [(":from", from.as_str()), (":to", to.as_str()), (":workspace", ws.as_str())];
@@ -86,7 +92,9 @@ pub fn facts(conn: &Connection, compute_type: &str, f: &ReportFilters, facts: &m
     let type_total: f64 = s.total_cost.unwrap_or_else(|| daily.iter().map(|d| d.1).sum());
     s.top_entities = top
         .iter()
-        .map(|r| (format!("{} ({})", text(&r[1]), text(&r[0])), num(&r[2]), if type_total > 0.0 { 100.0 * num(&r[2]) / type_total } else { 0.0 }))
+        .map(|r| {
+            (format!("{} ({})", text(&r[1]), text(&r[0])), num(&r[2]), if type_total > 0.0 { 100.0 * num(&r[2]) / type_total } else { 0.0 })
+        })
         .collect();
     if !top.is_empty() {
         let listed: Vec<String> = s.top_entities.iter().map(|(n, c, share)| format!("{n} {} ({})", usd(*c), pct(*share))).collect();
@@ -107,7 +115,9 @@ pub fn facts(conn: &Connection, compute_type: &str, f: &ReportFilters, facts: &m
         let total: f64 = daily.iter().map(|d| d.1).sum();
         let mean = total / span as f64;
         let peak = daily.iter().fold(&daily[0], |b, d| if d.1 > b.1 { d } else { b });
-        let low = if daily.len() < span { ("a day without spend".to_string(), 0.0) } else {
+        let low = if daily.len() < span {
+            ("a day without spend".to_string(), 0.0)
+        } else {
             let l = daily.iter().fold(&daily[0], |b, d| if d.1 < b.1 { d } else { b });
             (l.0.clone(), l.1)
         };
@@ -116,7 +126,15 @@ pub fn facts(conn: &Connection, compute_type: &str, f: &ReportFilters, facts: &m
         facts.push(daily_q.fact(
             Topic::Cost,
             "Daily cost",
-            format!("{} a day on average over {} days; highest {} ({}); lowest {} ({})", usd(mean), thousands(span as u64), peak.0, usd(peak.1), low.0, usd(low.1)),
+            format!(
+                "{} a day on average over {} days; highest {} ({}); lowest {} ({})",
+                usd(mean),
+                thousands(span as u64),
+                peak.0,
+                usd(peak.1),
+                low.0,
+                usd(low.1)
+            ),
         ));
     }
 
@@ -127,7 +145,15 @@ pub fn facts(conn: &Connection, compute_type: &str, f: &ReportFilters, facts: &m
             if !rows.is_empty() {
                 let listed: Vec<String> = rows
                     .iter()
-                    .map(|r| format!("{} {} failed and {} skipped of {} runs", text(&r[0]), thousands(int(&r[2]) as u64), thousands(int(&r[3]) as u64), thousands(int(&r[1]) as u64)))
+                    .map(|r| {
+                        format!(
+                            "{} {} failed and {} skipped of {} runs",
+                            text(&r[0]),
+                            thousands(int(&r[2]) as u64),
+                            thousands(int(&r[3]) as u64),
+                            thousands(int(&r[1]) as u64)
+                        )
+                    })
                     .collect();
                 facts.push(q.fact(Topic::Failures, "Jobs with failed or skipped runs", listed.join("; ")));
             }
@@ -151,9 +177,12 @@ pub fn facts(conn: &Connection, compute_type: &str, f: &ReportFilters, facts: &m
             if let Some(t) = totals.first() {
                 let listed: Vec<String> = errors
                     .iter()
-                    .map(|r| format!("\"{}\" ×{} (warehouses {}; users {})", text(&r[0]), thousands(int(&r[1]) as u64), text(&r[2]), text(&r[3])))
+                    .map(|r| {
+                        format!("\"{}\" ×{} (warehouses {}; users {})", text(&r[0]), thousands(int(&r[1]) as u64), text(&r[2]), text(&r[3]))
+                    })
                     .collect();
-                let errors_text = if listed.is_empty() { "no failed queries".to_string() } else { format!("failures: {}", listed.join("; ")) };
+                let errors_text =
+                    if listed.is_empty() { "no failed queries".to_string() } else { format!("failures: {}", listed.join("; ")) };
                 facts.push(Fact {
                     sql: format!("{}\n\n{}", totals_q.shown(), q.shown()),
                     ..q.fact(
@@ -178,8 +207,10 @@ pub fn facts(conn: &Connection, compute_type: &str, f: &ReportFilters, facts: &m
                     d.dedup();
                     d
                 };
-                let listed: Vec<String> =
-                    rows.iter().map(|r| format!("{} on {} {} (mean day {})", text(&r[0]), text(&r[1]), usd(num(&r[2])), usd(num(&r[3])))).collect();
+                let listed: Vec<String> = rows
+                    .iter()
+                    .map(|r| format!("{} on {} {} (mean day {})", text(&r[0]), text(&r[1]), usd(num(&r[2])), usd(num(&r[3]))))
+                    .collect();
                 facts.push(q.fact(
                     Topic::Changes,
                     "Unusually expensive days",

@@ -197,11 +197,9 @@ pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fa
         s.retry_days = Some((multi, day.clone(), *n));
     }
     let retry_text = match &busiest {
-        Some((day, n)) => format!(
-            "; {} days had more than one run (retries), up to {} runs on {day}",
-            thousands(multi as u64),
-            thousands(*n as u64)
-        ),
+        Some((day, n)) => {
+            format!("; {} days had more than one run (retries), up to {} runs on {day}", thousands(multi as u64), thousands(*n as u64))
+        }
         None => "; no day had more than one run".to_string(),
     };
     facts.push(q.fact(
@@ -242,7 +240,10 @@ pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fa
             listed.join("; ")
         )
     };
-    facts.push(Fact { sql: format!("{}\n\n{}", q.shown(), FactQuery::new(FAILED_DAYS_SQL, &params).shown()), ..q.fact(Topic::Failures, "Failures", failure_text) });
+    facts.push(Fact {
+        sql: format!("{}\n\n{}", q.shown(), FactQuery::new(FAILED_DAYS_SQL, &params).shown()),
+        ..q.fact(Topic::Failures, "Failures", failure_text)
+    });
 
     // Spot evictions.
     let q = FactQuery::new(EVICTIONS_SQL, &params);

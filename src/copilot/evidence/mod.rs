@@ -13,11 +13,11 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::base::calendar::Date;
-pub use crate::base::vocab::{DocChunk, DocsSource, EntitySource, Mention, Topic, NAMED_SCORE};
 use crate::base::vocab::EntityType;
+pub use crate::base::vocab::{DocChunk, DocsSource, EntitySource, Mention, Topic, NAMED_SCORE};
 use crate::copilot::ask::Action;
-use crate::copilot::routing::{route_chip, route_question, Routing};
 use crate::copilot::graph::{traverse, Budget, NodeKind, Subgraph, UsageGraph};
+use crate::copilot::routing::{route_chip, route_question, Routing};
 use crate::report::{ReportFilters, ReportResult, ReportSpec, Selection};
 
 /// One SQL fact, citable as `[id]`.
@@ -193,7 +193,8 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
         }
     }
     let started = crate::base::clock::now_ms();
-    let graph = if routing.route.wants_telemetry() { traverse(req.graph, &starts, window, &Budget::default()) } else { Subgraph::default() };
+    let graph =
+        if routing.route.wants_telemetry() { traverse(req.graph, &starts, window, &Budget::default()) } else { Subgraph::default() };
     timings.push(("graph traversal".to_string(), crate::base::clock::now_ms() - started));
 
     let focus: &[Topic] = match req.action {

@@ -67,21 +67,13 @@ impl Builder {
 }
 
 fn timestamp(text: &str) -> Timestamp {
-    Timestamp::parse(text)
-        .or_else(|| Date::parse(text).map(|d| d.at_midnight()))
-        .unwrap_or_else(|| Timestamp::from_unix_seconds(0))
+    Timestamp::parse(text).or_else(|| Date::parse(text).map(|d| d.at_midnight())).unwrap_or_else(|| Timestamp::from_unix_seconds(0))
 }
 
 /// Builds the graph of a validated usage database.
 pub fn build(conn: &Connection) -> rusqlite::Result<UsageGraph> {
     let started = crate::base::clock::now_ms();
-    let mut b = Builder {
-        graph: DiGraph::new(),
-        index: HashMap::new(),
-        strings: Vec::new(),
-        string_ids: HashMap::new(),
-        dangling: 0,
-    };
+    let mut b = Builder { graph: DiGraph::new(), index: HashMap::new(), strings: Vec::new(), string_ids: HashMap::new(), dangling: 0 };
 
     let mut stmt = conn.prepare("SELECT workspace_id, workspace_name FROM workspace ORDER BY workspace_id")?;
     let mut rows = stmt.query([])?;
@@ -179,9 +171,8 @@ pub fn build(conn: &Connection) -> rusqlite::Result<UsageGraph> {
         b.add(NodeKind::Eviction, id.clone(), id, Detail::Eviction { time: timestamp(&time), reason });
     }
 
-    let mut stmt = conn.prepare(
-        "SELECT event_id, compute_usage_id, event_time, event_type, user_id, eviction_id FROM events ORDER BY event_id",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT event_id, compute_usage_id, event_time, event_type, user_id, eviction_id FROM events ORDER BY event_id")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let id: String = r.get(0)?;

@@ -256,12 +256,17 @@ impl Loaded {
                             None => file.instant(row, "end_time")?.map(|end| (end - start) * 1000),
                         };
                         let status = file.text(row, "execution_status").unwrap_or_default();
-                        let error = file.text(row, "error_message").or_else(|| (status == "FAILED").then(|| "FAILED (no error message in the export)".to_string()));
+                        let error = file
+                            .text(row, "error_message")
+                            .or_else(|| (status == "FAILED").then(|| "FAILED (no error message in the export)".to_string()));
                         self.queries.push(Query {
                             workspace: ws(),
                             statement_id: required(file.text(row, "statement_id"), "statement_id")?,
                             warehouse_id: file.text(row, "compute.warehouse_id"),
-                            user: file.text(row, "executed_by").or_else(|| file.text(row, "executed_by_user_id")).unwrap_or_else(|| "unknown".to_string()),
+                            user: file
+                                .text(row, "executed_by")
+                                .or_else(|| file.text(row, "executed_by_user_id"))
+                                .unwrap_or_else(|| "unknown".to_string()),
                             start,
                             duration_ms,
                             text: file.text(row, "statement_text"),

@@ -114,7 +114,10 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
     workspaces.extend(data.warehouses.iter().map(|w| w.workspace.clone()));
     workspaces.extend(data.queries.iter().map(|q| q.workspace.clone()));
     for ws in &workspaces {
-        conn.execute("INSERT INTO workspace(workspace_id, workspace_name, description) VALUES (?1, ?2, 'imported from system tables')", params![ws, format!("Workspace {ws}")])?;
+        conn.execute(
+            "INSERT INTO workspace(workspace_id, workspace_name, description) VALUES (?1, ?2, 'imported from system tables')",
+            params![ws, format!("Workspace {ws}")],
+        )?;
     }
     let first_ws = workspaces.iter().next().cloned().unwrap_or_else(|| "unknown".into());
     let mut users: BTreeMap<String, String> = BTreeMap::new();
@@ -159,7 +162,10 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
         let version = jobs.get(job_id);
         let billed_name = billed_names.get(job_id.as_str()).map(|n| n.to_string());
         let name = version.and_then(|v| v.name.clone()).or(billed_name).unwrap_or_else(|| format!("Job {job_id}"));
-        let ws = version.map(|v| v.workspace.clone()).or_else(|| run_workspace.get(job_id.as_str()).map(|w| w.to_string())).unwrap_or_else(|| first_ws.clone());
+        let ws = version
+            .map(|v| v.workspace.clone())
+            .or_else(|| run_workspace.get(job_id.as_str()).map(|w| w.to_string()))
+            .unwrap_or_else(|| first_ws.clone());
         let tags = version.map(|v| serde_json::to_string(&v.tags).expect("serialises"));
         conn.execute(
             "INSERT INTO jobs(job_id, workspace_id, job_name, description, tags) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -176,14 +182,24 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
     // (a job cluster appears a few seconds after its run starts).
     let cluster_at = |id: &str, at: i64| -> Option<&ClusterVersion> {
         let versions = cluster_versions.get(id)?;
-        versions.iter().copied().filter(|c| c.change_time <= at).max_by_key(|c| c.change_time).or_else(|| versions.iter().copied().min_by_key(|c| c.change_time))
+        versions
+            .iter()
+            .copied()
+            .filter(|c| c.change_time <= at)
+            .max_by_key(|c| c.change_time)
+            .or_else(|| versions.iter().copied().min_by_key(|c| c.change_time))
     };
     let mut pools: BTreeMap<String, String> = BTreeMap::new();
 
     // Job runs with their configuration and spot share.
     let compute = ComputeIndex::new(data);
     for run in runs.values() {
-        let config = run.clusters.iter().filter_map(|c| cluster_at(c, run.start)).find(|c| c.source.as_deref() == Some("JOB")).or_else(|| run.clusters.iter().find_map(|c| cluster_at(c, run.start)));
+        let config = run
+            .clusters
+            .iter()
+            .filter_map(|c| cluster_at(c, run.start))
+            .find(|c| c.source.as_deref() == Some("JOB"))
+            .or_else(|| run.clusters.iter().find_map(|c| cluster_at(c, run.start)));
         let (spot, source) = match compute.observed_spot(&run.clusters, run.start, run.end) {
             Some(s) => (s, "observed"),
             None => match config.and_then(configured_spot) {
@@ -202,26 +218,29 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?
         .execute(params![
-                run.run_id,
-                run.job_id,
-                crate::base::calendar::Timestamp::from_unix_seconds(run.start).to_string(),
-                crate::base::calendar::Timestamp::from_unix_seconds(run.end).to_string(),
-                (run.end - run.start) * 1000,
-                run.status,
-                run.error,
-                config.and_then(|c| c.driver_type.clone()),
-                config.and_then(|c| c.worker_type.clone()),
-                pool,
-                config.and_then(|c| c.min_workers),
-                config.and_then(|c| c.max_workers),
-                config.and_then(|c| c.worker_count),
-                autoscaling as i64,
-                round6(spot),
-            ])?;
+            run.run_id,
+            run.job_id,
+            crate::base::calendar::Timestamp::from_unix_seconds(run.start).to_string(),
+            crate::base::calendar::Timestamp::from_unix_seconds(run.end).to_string(),
+            (run.end - run.start) * 1000,
+            run.status,
+            run.error,
+            config.and_then(|c| c.driver_type.clone()),
+            config.and_then(|c| c.worker_type.clone()),
+            pool,
+            config.and_then(|c| c.min_workers),
+            config.and_then(|c| c.max_workers),
+            config.and_then(|c| c.worker_count),
+            autoscaling as i64,
+            round6(spot),
+        ])?;
         conn.prepare_cached("INSERT INTO job_run_spot(job_run_id, source) VALUES (?1, ?2)")?.execute(params![run.run_id, source])?;
     }
     for (pool, node_type) in &pools {
-        conn.execute("INSERT INTO instance_pools(instance_pool_id, pool_name, pool_instance_type) VALUES (?1, ?1, ?2)", params![pool, node_type])?;
+        conn.execute(
+            "INSERT INTO instance_pools(instance_pool_id, pool_name, pool_instance_type) VALUES (?1, ?1, ?2)",
+            params![pool, node_type],
+        )?;
     }
 
     // Usage: priced at its start time, aggregated per (parent, sku, day), corrections summed.
@@ -287,7 +306,9 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
     }
     for (id, kind) in &non_job {
         let name = match *kind {
-            "SQL_WAREHOUSE" => data.warehouses.iter().filter(|w| &w.warehouse_id == id).max_by_key(|w| w.change_time).and_then(|w| w.name.clone()),
+            "SQL_WAREHOUSE" => {
+                data.warehouses.iter().filter(|w| &w.warehouse_id == id).max_by_key(|w| w.change_time).and_then(|w| w.name.clone())
+            }
             _ => data.clusters.iter().filter(|c| &c.cluster_id == id).max_by_key(|c| c.change_time).and_then(|c| c.name.clone()),
         };
         let ws = data
@@ -471,7 +492,8 @@ impl<'a> ComputeIndex<'a> {
         if all > 0 {
             return Some(spot as f64 / all as f64);
         }
-        let placed: BTreeMap<&str, bool> = on_clusters().filter(|e| e.state == "INSTANCE_PLACED" && e.time <= end).map(|e| (e.instance_id.as_str(), e.spot)).collect();
+        let placed: BTreeMap<&str, bool> =
+            on_clusters().filter(|e| e.state == "INSTANCE_PLACED" && e.time <= end).map(|e| (e.instance_id.as_str(), e.spot)).collect();
         (!placed.is_empty()).then(|| placed.values().filter(|s| **s).count() as f64 / placed.len() as f64)
     }
 

@@ -187,7 +187,9 @@ impl<'a> SourceFile<'a> {
     /// Strings of an array column (JSON array, or a single value).
     pub fn list(&self, row: &Row, path: &str) -> Vec<String> {
         match self.get(row, path) {
-            Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string()))).collect(),
+            Some(Value::Array(items)) => {
+                items.iter().filter_map(|v| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string()))).collect()
+            }
             Some(Value::String(s)) if !s.trim().is_empty() => vec![s.trim().to_string()],
             _ => Vec::new(),
         }
@@ -196,7 +198,9 @@ impl<'a> SourceFile<'a> {
     /// A map column as sorted `key=value` strings (empty for null or `{}`).
     pub fn tags(&self, row: &Row, path: &str) -> Vec<String> {
         let mut out: Vec<String> = match self.get(row, path) {
-            Some(Value::Object(map)) => map.iter().map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect(),
+            Some(Value::Object(map)) => {
+                map.iter().map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect()
+            }
             _ => Vec::new(),
         };
         out.sort();
@@ -256,16 +260,44 @@ pub struct Signature {
 }
 
 pub const SIGNATURES: &[Signature] = &[
-    Signature { table: SystemTable::BillingUsage, required: &["sku_name", "usage_quantity", "usage_start_time", "usage_end_time", "usage_metadata"], forbidden: &[] },
+    Signature {
+        table: SystemTable::BillingUsage,
+        required: &["sku_name", "usage_quantity", "usage_start_time", "usage_end_time", "usage_metadata"],
+        forbidden: &[],
+    },
     Signature { table: SystemTable::ListPrices, required: &["sku_name", "price_start_time", "pricing"], forbidden: &[] },
     Signature { table: SystemTable::Jobs, required: &["job_id", "name", "change_time"], forbidden: &[] },
-    Signature { table: SystemTable::JobRunTimeline, required: &["job_id", "run_id", "period_start_time", "period_end_time", "result_state"], forbidden: &["task_key"] },
-    Signature { table: SystemTable::JobTaskRunTimeline, required: &["job_id", "run_id", "job_run_id", "task_key", "period_start_time", "period_end_time", "compute_ids"], forbidden: &[] },
+    Signature {
+        table: SystemTable::JobRunTimeline,
+        required: &["job_id", "run_id", "period_start_time", "period_end_time", "result_state"],
+        forbidden: &["task_key"],
+    },
+    Signature {
+        table: SystemTable::JobTaskRunTimeline,
+        required: &["job_id", "run_id", "job_run_id", "task_key", "period_start_time", "period_end_time", "compute_ids"],
+        forbidden: &[],
+    },
     Signature { table: SystemTable::Clusters, required: &["cluster_id", "cluster_name", "change_time", "cluster_source"], forbidden: &[] },
-    Signature { table: SystemTable::NodeTimeline, required: &["cluster_id", "instance_id", "start_time", "end_time", "driver"], forbidden: &[] },
-    Signature { table: SystemTable::InstanceEvents, required: &["instance_id", "event_time", "availability_type", "state"], forbidden: &[] },
-    Signature { table: SystemTable::Warehouses, required: &["warehouse_id", "warehouse_name", "warehouse_size", "change_time"], forbidden: &[] },
-    Signature { table: SystemTable::QueryHistory, required: &["statement_id", "execution_status", "start_time", "compute"], forbidden: &[] },
+    Signature {
+        table: SystemTable::NodeTimeline,
+        required: &["cluster_id", "instance_id", "start_time", "end_time", "driver"],
+        forbidden: &[],
+    },
+    Signature {
+        table: SystemTable::InstanceEvents,
+        required: &["instance_id", "event_time", "availability_type", "state"],
+        forbidden: &[],
+    },
+    Signature {
+        table: SystemTable::Warehouses,
+        required: &["warehouse_id", "warehouse_name", "warehouse_size", "change_time"],
+        forbidden: &[],
+    },
+    Signature {
+        table: SystemTable::QueryHistory,
+        required: &["statement_id", "execution_status", "start_time", "compute"],
+        forbidden: &[],
+    },
 ];
 
 /// Which table a file is: `Ok(table)`, or `Err((closest table, its missing columns))`.

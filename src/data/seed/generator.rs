@@ -75,8 +75,7 @@ pub fn write_database(path: &Path, config: &SeedConfig) -> Result<SeedStats, See
     let stats = generate(&conn, config)?;
     conn.execute_batch("ANALYZE;")?;
     if path.exists() {
-        std::fs::remove_file(path)
-            .map_err(|source| SeedError::Io { path: path.display().to_string(), source })?;
+        std::fs::remove_file(path).map_err(|source| SeedError::Io { path: path.display().to_string(), source })?;
     }
     conn.execute("VACUUM INTO ?1", params![path.to_string_lossy()])?;
     Ok(stats)
@@ -247,10 +246,7 @@ impl Writer<'_> {
                 .filter(|d| jobs.iter().any(|j| j.group == group && &j.id == d))
                 .collect();
             for upstream in &depends_on {
-                c.execute(
-                    "INSERT INTO job_dependencies(job_id, depends_on_job_id) VALUES (?1, ?2)",
-                    params![id, upstream],
-                )?;
+                c.execute("INSERT INTO job_dependencies(job_id, depends_on_job_id) VALUES (?1, ?2)", params![id, upstream])?;
             }
             jobs.push(JobInstance { index, group, id, template, depends_on });
         }
@@ -258,13 +254,7 @@ impl Writer<'_> {
     }
 
     /// Writes one job's runs for one day; returns whether the job ended the day successfully.
-    fn write_job_day(
-        &mut self,
-        job: &JobInstance,
-        day: i64,
-        date: Date,
-        succeeded_today: &HashSet<String>,
-    ) -> Result<bool, SeedError> {
+    fn write_job_day(&mut self, job: &JobInstance, day: i64, date: Date, succeeded_today: &HashSet<String>) -> Result<bool, SeedError> {
         let spec = job.template;
         if !is_scheduled(spec.schedule, date) {
             return Ok(false);
@@ -272,9 +262,7 @@ impl Writer<'_> {
         let mut rng = Prng::keyed(self.config.seed, &[STREAM_JOB_DAY, job.index as u64, day as u64]);
         let start_minute = match spec.start {
             StartWindow::At { hour, minute } => i64::from(hour * 60 + minute) + rng.int_between(0, 29),
-            StartWindow::Between { from_hour, to_hour } => {
-                rng.int_between(i64::from(from_hour) * 60, i64::from(to_hour) * 60 - 1)
-            }
+            StartWindow::Between { from_hour, to_hour } => rng.int_between(i64::from(from_hour) * 60, i64::from(to_hour) * 60 - 1),
         };
         let mut start = date.at_midnight().add_seconds(start_minute * 60 + rng.int_between(0, 59));
 
@@ -482,15 +470,9 @@ impl Writer<'_> {
         for group in 0..self.config.groups() {
             let sfx = suffix(group);
             for (res_index, res) in NON_JOB_COMPUTE.iter().enumerate() {
-                let mut rng = Prng::keyed(
-                    self.config.seed,
-                    &[STREAM_NON_JOB_DAY, group as u64, res_index as u64, day as u64],
-                );
+                let mut rng = Prng::keyed(self.config.seed, &[STREAM_NON_JOB_DAY, group as u64, res_index as u64, day as u64]);
                 let month_start = if date.day_of_month() == 1 { res.month_start_multiplier } else { 1.0 };
-                let dbus = round_to(
-                    rng.between(res.daily_dbus.0, res.daily_dbus.1) * res.dbu_multiplier * month_start,
-                    2,
-                );
+                let dbus = round_to(rng.between(res.daily_dbus.0, res.daily_dbus.1) * res.dbu_multiplier * month_start, 2);
                 let compute_id = format!("{}{sfx}", res.id);
                 let sku = res.kind.sku();
                 self.conn
@@ -530,9 +512,7 @@ impl Writer<'_> {
         for group in 0..self.config.groups() {
             let sfx = suffix(group);
             for (q_index, query) in QUERIES.iter().enumerate() {
-                let start = date
-                    .at_midnight()
-                    .add_seconds(8 * 3600 + 15 * 60 * q_index as i64 + day_rng.int_between(0, 599));
+                let start = date.at_midnight().add_seconds(8 * 3600 + 15 * 60 * q_index as i64 + day_rng.int_between(0, 599));
                 self.conn
                     .prepare_cached(
                         "INSERT INTO sql_query_history(query_id, parent_id, user_id, start_time, duration_ms, warehouse_sku, sql_text, error_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

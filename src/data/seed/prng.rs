@@ -82,14 +82,18 @@ mod tests {
 
     #[test]
     fn same_key_same_stream_different_key_different_stream() {
-        let a: Vec<u64> = (0..4).map({
-            let mut r = Prng::keyed(7, &[1, 2]);
-            move |_| r.next_u64()
-        }).collect();
-        let b: Vec<u64> = (0..4).map({
-            let mut r = Prng::keyed(7, &[1, 2]);
-            move |_| r.next_u64()
-        }).collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut r = Prng::keyed(7, &[1, 2]);
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map({
+                let mut r = Prng::keyed(7, &[1, 2]);
+                move |_| r.next_u64()
+            })
+            .collect();
         let c = Prng::keyed(7, &[2, 1]).next_u64();
         assert_eq!(a, b);
         assert_ne!(a[0], c);

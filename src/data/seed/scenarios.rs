@@ -89,7 +89,8 @@ pub fn plan_for(template_id: &str, base_spot_ratio: f64, day: i64) -> DayPlan {
                 duration: FailedDuration::ShareOfRuntime(0.3),
                 eviction: Some(Eviction {
                     reason: "CAPACITY_CHANGE",
-                    provider_message: "InsufficientInstanceCapacity: EC2 reclaimed the spot instance for lack of capacity in the availability zone",
+                    provider_message:
+                        "InsufficientInstanceCapacity: EC2 reclaimed the spot instance for lack of capacity in the availability zone",
                 }),
             });
         }

@@ -24,7 +24,7 @@ pub struct Usage {
 }
 
 pub struct Raw {
-    pub jobs: BTreeMap<String, (String, String)>, // id -> (name, workspace)
+    pub jobs: BTreeMap<String, (String, String)>,    // id -> (name, workspace)
     pub compute: BTreeMap<String, (String, String)>, // id -> (name, workspace)
     pub runs: Vec<Run>,
     pub usage: Vec<Usage>,
@@ -46,9 +46,7 @@ impl Raw {
             let (id, name, ws) = row.unwrap();
             compute.insert(id, (name, ws));
         }
-        let mut stmt = conn
-            .prepare("SELECT job_run_id, job_id, start_time, run_status, duration_ms, spot_ratio FROM job_runs")
-            .unwrap();
+        let mut stmt = conn.prepare("SELECT job_run_id, job_id, start_time, run_status, duration_ms, spot_ratio FROM job_runs").unwrap();
         let runs = stmt
             .query_map([], |r| {
                 let start: String = r.get(2)?;
@@ -64,9 +62,7 @@ impl Raw {
             .unwrap()
             .map(Result::unwrap)
             .collect();
-        let mut stmt = conn
-            .prepare("SELECT compute_usage_id, parent_id, parent_type, usage_date, total_cost FROM compute_usage")
-            .unwrap();
+        let mut stmt = conn.prepare("SELECT compute_usage_id, parent_id, parent_type, usage_date, total_cost FROM compute_usage").unwrap();
         let usage = stmt
             .query_map([], |r| {
                 Ok(Usage {

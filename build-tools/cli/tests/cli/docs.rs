@@ -76,8 +76,18 @@ fn crawls_politely_within_the_prefix_and_searches_the_result() {
     let index: PathBuf = dir.join("docs-index.bin");
     let no_model = dir.join("no-model.bin");
     let (ok, _, stderr) = copilot(&[
-        "docs", "build", "--sitemap", &format!("{base}/sitemap.xml"), "--prefix", &format!("{base}/docs/"),
-        "--delay-ms", "0", "--model", no_model.to_str().unwrap(), "--out", index.to_str().unwrap(),
+        "docs",
+        "build",
+        "--sitemap",
+        &format!("{base}/sitemap.xml"),
+        "--prefix",
+        &format!("{base}/docs/"),
+        "--delay-ms",
+        "0",
+        "--model",
+        no_model.to_str().unwrap(),
+        "--out",
+        index.to_str().unwrap(),
     ]);
     assert!(ok, "{stderr}");
     assert!(stderr.contains(&format!("skipped {base}/docs/private/secret: disallowed by robots.txt")), "{stderr}");
@@ -93,8 +103,17 @@ fn crawls_politely_within_the_prefix_and_searches_the_result() {
     assert_eq!(pages, ["/docs/data.json", "/docs/missing", "/docs/pools", "/docs/spot"], "each page once");
 
     let (ok, stdout, stderr) = copilot(&[
-        "docs", "search", "what happens with SPOT_WITH_FALLBACK when spot capacity is reclaimed", "--k", "4", "--format", "json",
-        "--index", index.to_str().unwrap(), "--model", no_model.to_str().unwrap(),
+        "docs",
+        "search",
+        "what happens with SPOT_WITH_FALLBACK when spot capacity is reclaimed",
+        "--k",
+        "4",
+        "--format",
+        "json",
+        "--index",
+        index.to_str().unwrap(),
+        "--model",
+        no_model.to_str().unwrap(),
     ]);
     assert!(ok, "{stderr}");
     let hits: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -109,7 +128,16 @@ fn crawls_politely_within_the_prefix_and_searches_the_result() {
     assert!(hits[0]["score"].as_f64().unwrap() > 0.0);
 
     // Navigation and footer are not main text: nothing of them is indexed.
-    let (ok, stdout, _) = copilot(&["docs", "search", "Copyright Menu", "--no-floor", "--index", index.to_str().unwrap(), "--model", no_model.to_str().unwrap()]);
+    let (ok, stdout, _) = copilot(&[
+        "docs",
+        "search",
+        "Copyright Menu",
+        "--no-floor",
+        "--index",
+        index.to_str().unwrap(),
+        "--model",
+        no_model.to_str().unwrap(),
+    ]);
     assert!(ok);
     assert_eq!(stdout.trim(), "[]");
 }

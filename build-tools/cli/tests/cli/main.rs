@@ -63,10 +63,7 @@ fn summary_names_what_is_wrong_with_a_bad_file() {
     rusqlite::Connection::open(&db).unwrap().execute_batch("DROP TABLE events; ALTER TABLE jobs DROP COLUMN tags;").unwrap();
     let (ok, _, stderr) = copilot(&["summary", "--db", db.to_str().unwrap()]);
     assert!(!ok);
-    assert_eq!(
-        stderr.trim(),
-        "error: This database does not have the usage schema: missing table events; table jobs lacks column tags."
-    );
+    assert_eq!(stderr.trim(), "error: This database does not have the usage schema: missing table events; table jobs lacks column tags.");
 
     let (ok, _, stderr) = copilot(&["summary", "--db", dir.join("absent.db").to_str().unwrap()]);
     assert!(!ok);
@@ -100,26 +97,43 @@ fn seeded_db(name: &str) -> PathBuf {
 #[test]
 fn prompt_prints_the_committed_snapshot_and_is_identical_twice() {
     let db = seeded_db("prompt");
-    let args = ["prompt", "--db", db.to_str().unwrap(), "--report", "job_cost", "--entity", "job:J-LEGACY-ETL", "--chip", "job.why_failing"];
+    let args =
+        ["prompt", "--db", db.to_str().unwrap(), "--report", "job_cost", "--entity", "job:J-LEGACY-ETL", "--chip", "job.why_failing"];
     let (ok, first, stderr) = copilot(&args);
     assert!(ok, "{stderr}");
     let (_, second, _) = copilot(&args);
     assert_eq!(first, second);
-    let golden = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/golden/job_cost__job_J-LEGACY-ETL__job.why_failing.json")).unwrap();
+    let golden = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/golden/job_cost__job_J-LEGACY-ETL__job.why_failing.json"
+    ))
+    .unwrap();
     assert_eq!(first, golden);
 }
 
 #[test]
 fn chips_lists_the_offered_chips_in_lane_order() {
     let db = seeded_db("chips");
-    let (ok, stdout, stderr) = copilot(&["chips", "--db", db.to_str().unwrap(), "--report", "spot_risk_by_job", "--entity", "job:J-ML-TRAINING"]);
+    let (ok, stdout, stderr) =
+        copilot(&["chips", "--db", db.to_str().unwrap(), "--report", "spot_risk_by_job", "--entity", "job:J-ML-TRAINING"]);
     assert!(ok, "{stderr}");
     let chips: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     let ids: Vec<&str> = chips.iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, [
-        "core.explain", "core.drivers", "core.spike", "spot.root_cause", "job.optimize_cost", "job.reliability",
-        "spot.immediate_mitigation", "spot.cost_vs_reliability", "core.next_steps", "spot.long_term",
-    ]);
+    assert_eq!(
+        ids,
+        [
+            "core.explain",
+            "core.drivers",
+            "core.spike",
+            "spot.root_cause",
+            "job.optimize_cost",
+            "job.reliability",
+            "spot.immediate_mitigation",
+            "spot.cost_vs_reliability",
+            "core.next_steps",
+            "spot.long_term",
+        ]
+    );
     assert_eq!(chips[3], serde_json::json!({"id": "spot.root_cause", "version": 1, "lane": "diagnose", "label": "Root cause analysis"}));
 }
 
@@ -133,6 +147,17 @@ fn explain_offline_and_its_errors() {
     assert!(stdout.contains("9 runs failed"), "{stdout}");
     let (ok, _, stderr) = copilot(&[&base[..], &["--chip", "anomaly.pattern", "--offline"]].concat());
     assert!(!ok && stderr.contains("is not offered for job:J-FIN-DAILY"), "{stderr}");
-    let (ok, _, stderr) = copilot(&["explain", "--db", db.to_str().unwrap(), "--report", "job_cost", "--entity", "job:NOPE", "--chip", "core.explain", "--offline"]);
+    let (ok, _, stderr) = copilot(&[
+        "explain",
+        "--db",
+        db.to_str().unwrap(),
+        "--report",
+        "job_cost",
+        "--entity",
+        "job:NOPE",
+        "--chip",
+        "core.explain",
+        "--offline",
+    ]);
     assert!(!ok && stderr.contains("job:NOPE is not in report job_cost"), "{stderr}");
 }
