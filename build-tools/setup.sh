@@ -15,6 +15,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
 
+# Formatting and lint gates of make test.
+for component in rustfmt clippy; do
+    if ! rustup component list --installed | grep -q "^$component"; then
+        say "adding rustup component $component"
+        rustup component add "$component"
+    fi
+done
+
 # 2. System packages: clang compiles SQLite for wasm32; Chromium runs the browser tests.
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

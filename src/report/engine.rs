@@ -162,7 +162,7 @@ pub fn run_query(conn: &Connection, sql: &str, filters: &ReportFilters, params: 
             stmt.raw_bind_parameter(i, value)?;
         }
     }
-    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let columns: Vec<String> = stmt.column_names().map(String::from).collect();
     let width = columns.len();
     let mut rows = Vec::new();
     let mut cursor = stmt.raw_query();

@@ -82,6 +82,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::approx_constant)] // -3.14159 is a z-score that happens to look like π
     fn rounds_by_unit_and_quotes_csv() {
         assert_eq!(export_value(&Value::Real(12.345), Unit::Usd), Value::Real(12.35));
         assert_eq!(export_value(&Value::Real(-3.14159), Unit::Zscore), Value::Real(-3.14));

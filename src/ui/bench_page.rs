@@ -31,7 +31,7 @@ async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serd
 }
 
 async fn fetch_all(url: &str) -> Result<Vec<u8>, String> {
-    Ok(fetch_with_progress(url, |_| {}).await.map_err(|e| format!("{url}: {e}"))?.to_vec())
+    Ok(fetch_with_progress(url, |_| {}).await.map_err(|e| format!("{url}: {e}"))?.into_vec())
 }
 
 /// The docs side in this browser: fetch times here, the rest as natively.

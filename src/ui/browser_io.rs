@@ -44,7 +44,7 @@ impl JsBytes {
     }
 
     /// Copies the bytes into wasm memory.
-    pub fn to_vec(mut self) -> Vec<u8> {
+    pub fn into_vec(mut self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.len);
         std::io::Read::read_to_end(&mut self, &mut out).expect("reading JS memory cannot fail");
         out

@@ -37,6 +37,9 @@ fn index_of(params: &JsValue, key: &str) -> Option<usize> {
     Reflect::get(params, &JsValue::from_str(key)).ok()?.as_f64().filter(|x| *x >= 0.0).map(|x| x as usize)
 }
 
+/// The JS callback ECharts calls on a click (kept alive as long as the chart).
+type ClickClosure = Closure<dyn FnMut(JsValue)>;
+
 #[component]
 pub fn EChart(
     /// The chart to draw; redrawn when the signal changes.
@@ -53,7 +56,7 @@ pub fn EChart(
 ) -> impl IntoView {
     let id = format!("chart-{}", NEXT_CHART_ID.fetch_add(1, Ordering::Relaxed));
     let handle: StoredValue<Option<Echarts>, LocalStorage> = StoredValue::new_local(None);
-    let click_handler: StoredValue<Option<Closure<dyn FnMut(JsValue)>>, LocalStorage> = StoredValue::new_local(None);
+    let click_handler: StoredValue<Option<ClickClosure>, LocalStorage> = StoredValue::new_local(None);
     let element_id = id.clone();
     Effect::new(move |_| {
         let chart = chart.get();

@@ -98,7 +98,7 @@ impl DocsState {
         self.phase.set(DocsPhase::Index(ByteProgress::default()));
         match fetch_with_progress(DOCS_INDEX_URL, move |p| self.phase.set(DocsPhase::Index(p))).await {
             Err(e) => self.phase.set(DocsPhase::IndexFailed(format!("could not download {DOCS_INDEX_URL}: {e}."))),
-            Ok(bytes) => match DocsIndex::from_bytes(&bytes.to_vec()) {
+            Ok(bytes) => match DocsIndex::from_bytes(&bytes.into_vec()) {
                 Err(e) => self.phase.set(DocsPhase::IndexFailed(format!("{DOCS_INDEX_URL} is unreadable: {e}."))),
                 Ok(index) => {
                     self.index.set_value(Some(Rc::new(index)));
@@ -113,7 +113,7 @@ impl DocsState {
         let phase = self.phase;
         let outcome = match fetch_with_progress(DOCS_MODEL_URL, move |p| phase.set(DocsPhase::Model(p))).await {
             Err(e) => Err(format!("could not download {DOCS_MODEL_URL}: {e}.")),
-            Ok(bytes) => StaticModel::from_bytes(&bytes.to_vec()).map_err(|e| format!("{DOCS_MODEL_URL} is unreadable: {e}.")),
+            Ok(bytes) => StaticModel::from_bytes(&bytes.into_vec()).map_err(|e| format!("{DOCS_MODEL_URL} is unreadable: {e}.")),
         };
         match outcome {
             Ok(model) => {

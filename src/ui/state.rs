@@ -62,7 +62,7 @@ pub struct AppData {
 /// a cached copy), an error when it is there but wrong.
 async fn load_config() -> Result<HostConfig, String> {
     match fetch_with_progress(CONFIG_URL, |_| {}).await {
-        Ok(bytes) => HostConfig::parse(&String::from_utf8_lossy(&bytes.to_vec())),
+        Ok(bytes) => HostConfig::parse(&String::from_utf8_lossy(&bytes.into_vec())),
         Err(_) => Ok(HostConfig::default()),
     }
 }
@@ -158,7 +158,7 @@ impl AppData {
             for (i, file) in files.iter().enumerate() {
                 self.import_status.set(Some(format!("Reading {} ({} of {})…", file.name(), i + 1, files.len())));
                 match read_file(file).await {
-                    Ok(bytes) => inputs.push((file.name(), bytes.to_vec())),
+                    Ok(bytes) => inputs.push((file.name(), bytes.into_vec())),
                     Err(message) => {
                         self.fail(file.name(), message);
                         return;

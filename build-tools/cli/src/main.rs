@@ -463,7 +463,7 @@ fn run_sql(path: &Path, write: bool, sql: &str) -> Result<Vec<serde_json::Value>
     let mut out = Vec::new();
     let mut batch = Batch::new(&conn, sql);
     while let Some(mut stmt) = batch.next().context("SQL failed")? {
-        let names: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+        let names: Vec<String> = stmt.column_names().map(String::from).collect();
         let mut rows = stmt.raw_query();
         out.clear();
         while let Some(row) = rows.next().context("SQL failed")? {

@@ -59,8 +59,8 @@ impl MiniLm {
         let mut ids = Vec::with_capacity(wrapped.len() * len);
         let mut mask = Vec::with_capacity(wrapped.len() * len);
         for w in &wrapped {
-            ids.extend(w.iter().copied().chain(std::iter::repeat(0).take(len - w.len())));
-            mask.extend(std::iter::repeat(1u32).take(w.len()).chain(std::iter::repeat(0).take(len - w.len())));
+            ids.extend(w.iter().copied().chain(std::iter::repeat_n(0, len - w.len())));
+            mask.extend(std::iter::repeat_n(1u32, w.len()).chain(std::iter::repeat_n(0, len - w.len())));
         }
         let fail = |e: candle_core::Error| format!("MiniLM inference failed: {e}");
         let shape = (wrapped.len(), len);

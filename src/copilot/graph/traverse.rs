@@ -273,9 +273,12 @@ pub fn traverse(g: &UsageGraph, starts: &[NodeIndex], window: (Date, Date), budg
     Subgraph { summaries: summarize(g, &reached), nodes, edges, omitted, reached: reached.len() }
 }
 
+/// The nodes reached by one edge path: (path, kind of the start node, nodes).
+type PathGroup = (Vec<(EdgeKind, NodeKind)>, NodeKind, Vec<NodeIndex>);
+
 /// One line per edge path (in order of first appearance) with counts and breakdowns.
 fn summarize(g: &UsageGraph, reached: &[Reached]) -> Vec<String> {
-    let mut groups: Vec<(Vec<(EdgeKind, NodeKind)>, NodeKind, Vec<NodeIndex>)> = Vec::new();
+    let mut groups: Vec<PathGroup> = Vec::new();
     for r in reached.iter().filter(|r| r.depth > 0) {
         match groups.iter_mut().find(|(p, _, _)| *p == r.path) {
             Some((_, _, members)) => members.push(r.ix),
