@@ -1,5 +1,6 @@
-//! Embeds every report (`sql/reports/<key>.toml` + `<key>.sql`) and every chip template
-//! (`src/prompts/chips/*.toml`) into the library, so adding one is adding files.
+//! Embeds every report (`sql/reports/<key>.toml` + `<key>.sql`), every evidence SQL file
+//! (`sql/evidence/*.sql`) and every chip template (`src/prompts/chips/*.toml`) into the
+//! library, so adding one is adding files.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -40,6 +41,19 @@ fn main() {
 
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("embedded_reports.rs"), out).expect("write embedded_reports.rs");
+
+    let evidence = root.join("sql/evidence");
+    println!("cargo:rerun-if-changed={}", evidence.display());
+    let mut out = String::from(
+        "/// (file name, SQL) of every evidence SQL file, in file-name order.\npub static EMBEDDED_EVIDENCE: &[(&str, &str)] = &[\n",
+    );
+    for name in files_with_extension(&evidence, "sql") {
+        let path = evidence.join(format!("{name}.sql"));
+        println!("cargo:rerun-if-changed={}", path.display());
+        writeln!(out, "    ({name:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+    }
+    out.push_str("];\n");
+    std::fs::write(Path::new(&out_dir).join("embedded_evidence.rs"), out).expect("write embedded_evidence.rs");
 
     let chips = root.join("src/prompts/chips");
     println!("cargo:rerun-if-changed={}", chips.display());

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::base::vocab::NodeKind;
 use crate::copilot::pipeline::Prepared;
 use crate::copilot::prompt::{current_system_prompt, fence_for, Message};
 
@@ -84,8 +85,8 @@ pub struct PackGraph {
     pub nodes: Vec<PackNode>,
     pub edges: Vec<PackEdge>,
     pub summaries: Vec<String>,
-    /// Nodes reached but not listed, per kind.
-    pub omitted: BTreeMap<String, usize>,
+    /// Nodes reached but not listed, per kind (in the kinds' own order).
+    pub omitted: BTreeMap<NodeKind, usize>,
     pub reached: usize,
 }
 
@@ -200,7 +201,7 @@ impl EvidencePack {
                         .collect(),
                     edges: g.edges.iter().map(|x| PackEdge { from: x.from.clone(), to: x.to.clone(), kind: name_of(x.kind) }).collect(),
                     summaries: g.summaries.clone(),
-                    omitted: g.omitted.iter().map(|(k, n)| (k.name().to_string(), *n)).collect(),
+                    omitted: g.omitted.clone(),
                     reached: g.reached,
                 },
                 docs: e

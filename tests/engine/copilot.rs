@@ -8,6 +8,7 @@ use crate::common;
 use std::path::PathBuf;
 
 use usage_copilot::app::session::{DocsAssets, Session};
+use usage_copilot::copilot::pack::EvidencePack;
 use usage_copilot::copilot::routing::Route;
 use usage_copilot::copilot::{needs_docs, offered_chips, Ask, Prepared};
 use usage_copilot::data::db::UsageDb;
@@ -256,4 +257,43 @@ fn a_question_about_the_selection_finds_the_selections_own_runs_first() {
     let ids: Vec<&str> = p.evidence.routing.mentions.iter().map(|m| m.id.as_str()).collect();
     assert!(!ids.is_empty() && ids.iter().all(|id| id.contains("J-FIN-DAILY")), "{ids:?}");
     assert!(ids.iter().any(|id| id.contains("20251206")), "{ids:?}");
+}
+
+/// The pack's JSON with timings (which vary run to run) set to 0.
+fn pack_json_without_timings(pack: &EvidencePack) -> String {
+    let mut pack = pack.clone();
+    for (_, ms) in &mut pack.evidence.timings {
+        *ms = 0.0;
+    }
+    pack.to_json() + "\n"
+}
+
+#[test]
+fn the_evidence_pack_file_format_is_pinned_by_a_snapshot() {
+    let p = Fixture::new().chip("job_cost", "job:J-LEGACY-ETL", "job.why_failing");
+    let pack = EvidencePack::offline(&p);
+    let text = pack_json_without_timings(&pack);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/packs/job_cost__job_J-LEGACY-ETL__job.why_failing.pack.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing snapshot {}", path.display()));
+    assert!(committed == text, "the evidence pack format changed (a new PACK_FORMAT, then UPDATE_GOLDEN=1, if intended)");
+    // A kept file reads back; another format is refused by name.
+    let back = EvidencePack::from_json(&committed).unwrap();
+    assert_eq!(back.format, "usage-copilot-evidence-pack@1");
+    assert_eq!(back.chip.as_deref(), Some("job.why_failing@1"));
+    assert_eq!(back.evidence.facts, pack.evidence.facts);
+    let other = committed.replace("usage-copilot-evidence-pack@1", "usage-copilot-evidence-pack@9");
+    assert_eq!(
+        EvidencePack::from_json(&other).unwrap_err(),
+        "evidence pack format \"usage-copilot-evidence-pack@9\"; this app reads \"usage-copilot-evidence-pack@1\""
+    );
+    let md = pack.to_markdown();
+    assert!(md.starts_with("# Evidence pack: Legacy Customer Data ETL (job)\n"), "{md}");
+    assert!(
+        md.contains("## Subgraph\n\n```text\n") && md.contains("## Routing\n\ntelemetry: chip job.why_failing explains telemetry only"),
+        "{md}"
+    );
 }

@@ -400,3 +400,90 @@ fn the_same_files_in_another_order_give_the_same_import() {
         }
     }
 }
+
+/// The coverage the import page shows for these files, from every report spec's `[requires]`.
+fn coverage_of(imported: &Imported, registry: &usage_copilot::report::Registry) -> Vec<usage_copilot::report::coverage::ReportCoverage> {
+    let facts = usage_copilot::data::import::data_facts(imported.db.conn(), &imported.report).unwrap();
+    usage_copilot::report::coverage::coverage(registry, &facts)
+}
+
+#[test]
+fn coverage_lists_every_report_with_its_specs_title_and_requirements() {
+    let imported = import(&good_files());
+    let coverage = coverage_of(&imported, registry());
+    let rows: Vec<(&str, &str, bool)> = coverage.iter().map(|c| (c.report.as_str(), c.title.as_str(), c.available)).collect();
+    assert_eq!(
+        rows,
+        [
+            ("job_cost", "Job Cost & Reliability", true),
+            ("compute_type_cost", "Total Cost by Compute Type", true),
+            ("job_cost_pareto", "Cost Concentration (Pareto)", true),
+            ("spot_risk_by_job", "Spot Risk Exposure", true),
+            // The fixtures have usage on 13 days (EXPECTED.md §4: 8 job-run days, 3 more for the
+            // all-purpose cluster, 2 more for the warehouse); the anomaly baseline needs 15.
+            ("anomaly_detection", "Cost Anomalies", false),
+        ]
+    );
+    let note = |key: &str| coverage.iter().find(|c| c.report == key).unwrap().note.clone();
+    assert_eq!(note("job_cost"), "job spend from billing usage");
+    // EXPECTED.md §8: run 5001 observed; 6003 and 8002 unknown; the other eight configured.
+    assert_eq!(
+        note("spot_risk_by_job"),
+        "spot share observed from instance events for 1 run, configured (aws_attributes) for 8 runs, unknown for 2 runs"
+    );
+    assert_eq!(note("anomaly_detection"), "needs at least 15 days of usage (14 of baseline); the files cover 13");
+    // Without the price list nothing can be priced, and every report says what it needs.
+    let no_prices: Files = good_files().into_iter().filter(|(n, _)| n != "export_02.jsonl").collect();
+    let unpriced = coverage_of(&import(&no_prices), registry());
+    assert!(
+        unpriced.iter().all(|c| !c.available && c.note == "needs system.billing.list_prices (to put a price on the DBUs)"),
+        "{unpriced:?}"
+    );
+}
+
+#[test]
+fn a_new_report_spec_appears_on_the_coverage_page_with_no_code() {
+    // A report that needs the query history and one that needs a table the files lack.
+    let pillars = "[[pillars]]\nkey = \"cost\"\ntitle = \"Cost\"\ndescription = \"d\"\n";
+    let spec = |key: &str, title: &str, tables: &str| {
+        format!(
+            "key = \"{key}\"\ntitle = \"{title}\"\npillar = \"cost\"\norder = 1\ndescription = \"d\"\nrows = \"rows\"\n\
+             [[columns]]\nname = \"n\"\nlabel = \"N\"\nunit = \"count\"\nmeaning = \"m\"\n\
+             [requires]\ntables = [{tables}]\nnote = \"{{usage_days}} days of queries\"\n"
+        )
+    };
+    let (a, b) = (
+        spec("warehouse_query_failures", "Warehouse Query Failures", "\"system.query.history\""),
+        spec("serving_cost", "Model Serving Cost", "\"system.billing.usage\", \"system.serving.served_entities\""),
+    );
+    let sql = "-- query: rows\nSELECT COUNT(*) AS n FROM sql_query_history";
+    let err = usage_copilot::report::Registry::from_sources(pillars, &[("serving_cost", &b, sql)]).err().unwrap();
+    assert!(err.starts_with("serving_cost.toml: ") && err.contains("unknown system table \"system.serving.served_entities\""), "{err}");
+    let c = spec("serving_cost", "Model Serving Cost", "\"system.billing.usage\", \"system.compute.node_timeline\"");
+    let registry =
+        usage_copilot::report::Registry::from_sources(pillars, &[("serving_cost", &c, sql), ("warehouse_query_failures", &a, sql)])
+            .unwrap();
+    let no_nodes: Files = good_files().into_iter().filter(|(n, _)| n != "export_08.csv").collect();
+    let coverage = coverage_of(&import(&no_nodes), &registry);
+    let rows: Vec<(&str, bool, &str)> = coverage.iter().map(|c| (c.title.as_str(), c.available, c.note.as_str())).collect();
+    assert_eq!(
+        rows,
+        [
+            ("Model Serving Cost", false, "needs system.compute.node_timeline (node-minutes per cluster)"),
+            ("Warehouse Query Failures", true, "13 days of queries"),
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_entity_type_in_a_report_spec_names_the_file() {
+    let pillars = "[[pillars]]\nkey = \"cost\"\ntitle = \"Cost\"\ndescription = \"d\"\n";
+    let spec = "key = \"by_warehouse\"\ntitle = \"T\"\npillar = \"cost\"\norder = 1\ndescription = \"d\"\nrows = \"rows\"\n\
+                [[columns]]\nname = \"id\"\nlabel = \"Id\"\nunit = \"text\"\nmeaning = \"m\"\n\
+                [[entities]]\ndataset = \"rows\"\nentity_type = \"warehouse\"\nid = \"{id}\"\nlabel = \"{id}\"\n\
+                [requires]\nnote = \"n\"\n";
+    let err =
+        usage_copilot::report::Registry::from_sources(pillars, &[("by_warehouse", spec, "-- query: rows\nSELECT 1 AS id")]).err().unwrap();
+    assert!(err.starts_with("by_warehouse.toml: "), "{err}");
+    assert!(err.contains("unknown variant `warehouse`") && err.contains("`job`, `compute_type`, `compute`, `anomaly`"), "{err}");
+}

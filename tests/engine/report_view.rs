@@ -85,3 +85,32 @@ fn a_selection_outside_the_filters_is_reported_not_dropped_silently() {
     assert_eq!(bad.outcome.err().unwrap(), "Baseline window (days) must be between 3 and 90 (got 1).");
     assert!(run_view(&conn, &range, &view("#/report/nope")).is_none());
 }
+
+#[test]
+fn a_table_shows_kept_rows_formatted_with_their_entities_and_downloads_as_csv() {
+    use usage_copilot::app::table::{table_csv, table_view};
+    let conn = common::seeded();
+    let range = ReportFilters::data_range(&conn).unwrap();
+    let run = run_view(&conn, &range, &view("#/report/job_cost")).unwrap();
+    let result = run.outcome.as_ref().unwrap();
+    let spec = &run.report.spec;
+    let jobs = spec.tables.iter().find(|t| t.id == "jobs").unwrap();
+    let v = table_view(spec, jobs, result).unwrap();
+    assert_eq!(v.total, result.rows().len());
+    assert_eq!(v.headers[0].label, spec.label_of("job_name"));
+    assert!(!v.headers[0].numeric && v.headers[1].numeric);
+    // Rows keep the dataset's order; each selects its job; money is formatted as dollars.
+    let first = &v.rows[0];
+    assert_eq!(first.entity.as_ref().map(|e| e.to_string()), Some(format!("job:{}", result.rows().get(0, "job_id"))));
+    assert_eq!(first.cells[1].text, usage_copilot::base::format::usd(result.rows().get(0, "total_cost_usd").as_f64().unwrap()));
+    // The attention table keeps only rows with a reason, numbered as in the dataset.
+    let attention = spec.tables.iter().find(|t| t.id == "attention").unwrap();
+    let a = table_view(spec, attention, result).unwrap();
+    let with_reason = (0..result.rows().len()).filter(|&i| !result.rows().get(i, "attention_reasons").to_string().is_empty()).count();
+    assert_eq!(a.total, with_reason);
+    assert!(a.total < v.total);
+    let (name, csv) = table_csv(spec, attention, result).unwrap();
+    assert_eq!(name, "job_cost_attention_2025-11-01_2025-12-15.csv");
+    assert_eq!(csv.lines().count(), with_reason + 1, "a header and every kept row");
+    assert!(csv.starts_with("job_name,total_cost_usd,failure_rate_pct,share_pct,spot_cost_pct,attention_reasons\r\n"));
+}

@@ -3,30 +3,15 @@
 
 use rusqlite::Connection;
 
-use super::common::{int, num, text, FactQuery};
+use super::common::{int, num, params, text, FactQuery};
 use super::{job, Fact, Signals, Topic};
 use crate::base::calendar::Date;
 use crate::base::format::{date_ranges, minutes, pct, thousands, usd};
 use crate::copilot::graph::NodeKind;
 use crate::report::{ReportFilters, ReportResult, Selection};
 
-const DAY_RUNS_SQL: &str = "
-SELECT job_run_id, run_status, substr(start_time, 12, 5), COALESCE(duration_ms, 0) / 60000.0,
-       COALESCE(error_summary, ''), COALESCE(spot_ratio, 0)
-FROM job_runs WHERE job_id = :id AND date(start_time) = :day ORDER BY start_time, job_run_id";
-
-const TYPICAL_RUNS_SQL: &str = "
-SELECT COUNT(*) * 1.0 / COUNT(DISTINCT date(start_time)) FROM job_runs
-WHERE job_id = :id AND date(start_time) BETWEEN :from AND :to";
-
-const DAY_USAGE_SQL: &str = "
-SELECT SUM(u.dbus_consumed), SUM(u.total_cost), AVG(u.avg_cpu_utilization), MAX(u.peak_concurrent_users), c.compute_type
-FROM compute_usage u JOIN non_job_compute c ON c.compute_id = u.parent_id
-WHERE u.parent_id = :id AND u.usage_date = :day GROUP BY c.compute_type";
-
-const DAY_QUERIES_SQL: &str = "
-SELECT COUNT(*), SUM(error_message IS NOT NULL AND TRIM(error_message) <> ''), MAX(duration_ms) / 1000.0
-FROM sql_query_history WHERE parent_id = :id AND date(start_time) = :day";
+/// The evidence SQL file of this module (`sql/evidence/anomaly.sql`).
+const FILE: &str = "anomaly";
 
 /// Gathers the anomaly's facts; returns the subject's graph node kind and id, and the day.
 pub fn facts(
@@ -87,25 +72,25 @@ pub fn facts(
 
     let day_s = day.to_string();
     if subject == "job" {
-        let q = FactQuery::new(DAY_RUNS_SQL, &[(":id", &id), (":day", &day_s)]);
+        let q = FactQuery::new(FILE, "day_runs", &params(&[(":id", &id), (":day", &day_s)]));
         let runs = q.rows(conn)?;
-        let failed = runs.iter().filter(|r| text(&r[1]) == "FAILED").count() as i64;
+        let failed = runs.iter().filter(|r| r.text("run_status") == "FAILED").count() as i64;
         s.day_runs = Some((runs.len() as i64, failed));
         let (from, to) = (f.from.to_string(), f.to.to_string());
-        let typical = FactQuery::new(TYPICAL_RUNS_SQL, &[(":id", &id), (":from", &from), (":to", &to)]).rows(conn)?;
-        let per_day = typical.first().map(|r| num(&r[0])).unwrap_or(0.0);
+        let typical = FactQuery::new(FILE, "typical_runs", &params(&[(":id", &id), (":from", &from), (":to", &to)])).rows(conn)?;
+        let per_day = typical.first().map(|r| r.num("runs_per_day")).unwrap_or(0.0);
         s.typical_runs_per_day = Some(per_day);
         let listed: Vec<String> = runs
             .iter()
             .map(|r| {
-                let err = text(&r[4]);
+                let err = r.text("error");
                 format!(
                     "{} {} at {} ({}, spot {}){}",
-                    text(&r[0]),
-                    text(&r[1]),
-                    text(&r[2]),
-                    minutes(num(&r[3])),
-                    pct(100.0 * num(&r[5])),
+                    r.text("job_run_id"),
+                    r.text("run_status"),
+                    r.text("started"),
+                    minutes(r.num("minutes")),
+                    pct(100.0 * r.num("spot_ratio")),
                     if err.is_empty() { String::new() } else { format!(" \"{err}\"") }
                 )
             })
@@ -146,32 +131,34 @@ pub fn facts(
         }
         Ok((NodeKind::Job, id, day))
     } else {
-        let q = FactQuery::new(DAY_USAGE_SQL, &[(":id", &id), (":day", &day_s)]);
-        if let Some(r) = q.rows(conn)?.into_iter().next() {
+        let q = FactQuery::new(FILE, "day_usage", &params(&[(":id", &id), (":day", &day_s)]));
+        let usage = q.rows(conn)?;
+        if let Some(r) = usage.first() {
             let d = day.day_of_month();
             facts.push(q.fact(
                 Topic::Day,
                 "Usage that day",
                 format!(
                     "{:.2} DBUs costing {} on {day_s} (day {d} of the month, a {:?}); mean CPU {}, up to {} concurrent users",
-                    num(&r[0]),
-                    usd(num(&r[1])),
+                    r.num("dbus"),
+                    usd(r.num("cost")),
                     day.weekday(),
-                    pct(100.0 * num(&r[2])),
-                    thousands(int(&r[3]).max(0) as u64)
+                    pct(100.0 * r.num("cpu")),
+                    thousands(r.int("peak_users").max(0) as u64)
                 ),
             ));
-            if text(&r[4]) == "SQL_WAREHOUSE" {
-                let q = FactQuery::new(DAY_QUERIES_SQL, &[(":id", &id), (":day", &day_s)]);
-                if let Some(t) = q.rows(conn)?.into_iter().next() {
+            if r.text("compute_type") == "SQL_WAREHOUSE" {
+                let q = FactQuery::new(FILE, "day_queries", &params(&[(":id", &id), (":day", &day_s)]));
+                let queries = q.rows(conn)?;
+                if let Some(t) = queries.first() {
                     facts.push(q.fact(
                         Topic::Queries,
                         "Queries that day",
                         format!(
                             "{} queries, {} failed, slowest {:.1} s",
-                            thousands(int(&t[0]).max(0) as u64),
-                            thousands(int(&t[1]).max(0) as u64),
-                            num(&t[2])
+                            thousands(t.int("queries").max(0) as u64),
+                            thousands(t.int("failed").max(0) as u64),
+                            t.num("slowest_s")
                         ),
                     ));
                 }

@@ -1,46 +1,158 @@
-//! Shared pieces of evidence gathering: running a fact's SQL, describing the selected row,
-//! compressing date lists, and fitting facts into the budget in a chip's focus order.
+//! Shared pieces of evidence gathering: running a fact's SQL (named queries of
+//! `sql/evidence/*.sql`, columns read by name), describing the selected row, and fitting
+//! facts into the budget in a chip's focus order.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use rusqlite::{Connection, ToSql};
 
 use super::{Evidence, EvidenceBudget, Fact, Topic};
 use crate::report::display::report_value;
+use crate::report::engine::parse_sql_file;
 use crate::report::registry::registry;
 use crate::report::{ReportSpec, Selection, Value};
 
+include!(concat!(env!("OUT_DIR"), "/embedded_evidence.rs"));
+
+/// Every evidence query by (file, query name); a broken file names itself.
+fn evidence_queries() -> &'static HashMap<(&'static str, String), String> {
+    static QUERIES: OnceLock<HashMap<(&'static str, String), String>> = OnceLock::new();
+    QUERIES.get_or_init(|| {
+        let mut all = HashMap::new();
+        for (file, text) in EMBEDDED_EVIDENCE {
+            let queries = parse_sql_file(text).unwrap_or_else(|e| panic!("sql/evidence/{file}.sql: {e}"));
+            for q in queries {
+                all.insert((*file, q.name), q.sql);
+            }
+        }
+        all
+    })
+}
+
+/// The SQL of query `name` in `sql/evidence/<file>.sql`.
+pub fn evidence_sql(file: &str, name: &str) -> &'static str {
+    evidence_queries()
+        .iter()
+        .find(|((f, n), _)| *f == file && n == name)
+        .map(|(_, sql)| sql.as_str())
+        .unwrap_or_else(|| panic!("sql/evidence/{file}.sql has no query {name:?}"))
+}
+
+/// A parameter value: text, or NULL (an optional filter that is not set).
+pub type Param = Option<String>;
+
 /// A fact's SQL and parameters, run and remembered for the debug panel.
 pub struct FactQuery {
+    pub name: String,
     pub sql: &'static str,
-    pub params: Vec<(&'static str, String)>,
+    pub params: Vec<(&'static str, Param)>,
+}
+
+/// A query's rows, read by column name.
+pub struct Rows {
+    query: String,
+    columns: Vec<String>,
+    rows: Vec<Vec<Value>>,
+}
+
+/// One row of [`Rows`].
+#[derive(Clone, Copy)]
+pub struct Row<'a> {
+    of: &'a Rows,
+    values: &'a [Value],
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn row(&self, i: usize) -> Row<'_> {
+        Row { of: self, values: &self.rows[i] }
+    }
+
+    pub fn first(&self) -> Option<Row<'_>> {
+        (!self.rows.is_empty()).then(|| self.row(0))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
+        self.rows.iter().map(|values| Row { of: self, values })
+    }
+}
+
+impl<'a> Row<'a> {
+    /// The value of `column`. A name the query does not have is a mistake in the code that
+    /// reads it (every query runs in the tests), so it panics naming both.
+    pub fn get(&self, column: &str) -> &'a Value {
+        match self.of.columns.iter().position(|c| c == column) {
+            Some(i) => &self.values[i],
+            None => panic!("evidence query {} has no column {column:?} (it has {:?})", self.of.query, self.of.columns),
+        }
+    }
+
+    pub fn text(&self, column: &str) -> String {
+        text(self.get(column))
+    }
+
+    pub fn num(&self, column: &str) -> f64 {
+        num(self.get(column))
+    }
+
+    pub fn int(&self, column: &str) -> i64 {
+        int(self.get(column))
+    }
+
+    pub fn is_null(&self, column: &str) -> bool {
+        self.get(column).is_null()
+    }
 }
 
 impl FactQuery {
-    pub fn new(sql: &'static str, params: &[(&'static str, &str)]) -> FactQuery {
-        FactQuery { sql, params: params.iter().map(|(k, v)| (*k, v.to_string())).collect() }
+    /// Query `name` of `sql/evidence/<file>.sql` with its parameters (`None` binds NULL).
+    pub fn new(file: &str, name: &str, params: &[(&'static str, Param)]) -> FactQuery {
+        FactQuery { name: format!("{file}.{name}"), sql: evidence_sql(file, name), params: params.to_vec() }
     }
 
-    /// Rows of the query, as values.
-    pub fn rows(&self, conn: &Connection) -> rusqlite::Result<Vec<Vec<Value>>> {
+    /// Rows of the query.
+    pub fn rows(&self, conn: &Connection) -> rusqlite::Result<Rows> {
         let mut stmt = conn.prepare_cached(self.sql)?;
         let bound: Vec<(&str, &dyn ToSql)> = self.params.iter().map(|(k, v)| (*k, v as &dyn ToSql)).collect();
-        let width = stmt.column_count();
+        let columns: Vec<String> = stmt.column_names().map(String::from).collect();
+        let width = columns.len();
         let mut rows = stmt.query(bound.as_slice())?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             out.push((0..width).map(|i| r.get_ref(i).map(Value::from).unwrap_or(Value::Null)).collect());
         }
-        Ok(out)
+        Ok(Rows { query: self.name.clone(), columns, rows: out })
     }
 
     /// The SQL as shown in the debug panel: the statement, then its parameters.
     pub fn shown(&self) -> String {
-        let params: Vec<String> = self.params.iter().map(|(k, v)| format!("{k} = '{v}'")).collect();
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| match v {
+                Some(v) => format!("{k} = '{v}'"),
+                None => format!("{k} = NULL"),
+            })
+            .collect();
         format!("{}\n-- with {}", self.sql.trim(), params.join(", "))
     }
 
     pub fn fact(&self, topic: Topic, title: &str, text: String) -> Fact {
         Fact { id: String::new(), topic, title: title.to_string(), text, sql: self.shown() }
     }
+}
+
+/// Parameters from (name, value) pairs.
+pub fn params(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, Param)> {
+    pairs.iter().map(|(k, v)| (*k, Some(v.to_string()))).collect()
 }
 
 pub fn text(v: &Value) -> String {

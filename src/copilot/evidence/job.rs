@@ -3,90 +3,13 @@
 
 use rusqlite::Connection;
 
-use super::common::{int, num, text, FactQuery};
+use super::common::{params, FactQuery, Param, Row};
 use super::{Fact, Signals, Topic};
 use crate::base::format::{date_ranges, minutes, pct, thousands, usd};
 use crate::report::ReportFilters;
 
-const CONFIG_SQL: &str = "
-SELECT r.start_time, r.worker_instance_type, r.driver_instance_type, r.fixed_nodes, r.min_nodes, r.max_nodes,
-       r.is_autoscaling_enabled, r.is_fleet_cluster, r.instance_pool_id, p.pool_name, p.pool_instance_type,
-       r.spot_ratio, j.job_name, j.description, j.tags, j.workspace_id, w.workspace_name
-FROM job_runs r
-JOIN jobs j ON j.job_id = r.job_id
-LEFT JOIN instance_pools p ON p.instance_pool_id = r.instance_pool_id
-LEFT JOIN workspace w ON w.workspace_id = j.workspace_id
-WHERE r.job_id = :job AND date(r.start_time) BETWEEN :from AND :to
-ORDER BY r.start_time DESC, r.job_run_id DESC
-LIMIT 1";
-
-const CHANGES_SQL: &str = "
-SELECT date(start_time), COALESCE(spot_ratio, 0), COALESCE(worker_instance_type, ''), COALESCE(fixed_nodes, -1),
-       COALESCE(min_nodes, -1), COALESCE(max_nodes, -1), COALESCE(is_autoscaling_enabled, 0)
-FROM job_runs
-WHERE job_id = :job AND date(start_time) BETWEEN :from AND :to AND run_status <> 'SKIPPED'
-ORDER BY start_time, job_run_id";
-
-const RUNS_SQL: &str = "
-SELECT date(start_time) AS d, COUNT(*), SUM(run_status = 'SUCCESS'), SUM(run_status = 'FAILED'), SUM(run_status = 'SKIPPED')
-FROM job_runs
-WHERE job_id = :job AND date(start_time) BETWEEN :from AND :to
-GROUP BY d ORDER BY d";
-
-const ERRORS_SQL: &str = "
-SELECT COALESCE(NULLIF(TRIM(error_summary), ''), '(no error message)') AS e, COUNT(*),
-       MIN(date(start_time)), MAX(date(start_time))
-FROM job_runs
-WHERE job_id = :job AND run_status = 'FAILED' AND date(start_time) BETWEEN :from AND :to
-GROUP BY e ORDER BY 2 DESC, e LIMIT 3";
-
-const FAILED_DAYS_SQL: &str = "
-SELECT DISTINCT date(start_time) AS d FROM job_runs
-WHERE job_id = :job AND run_status = 'FAILED' AND date(start_time) BETWEEN :from AND :to ORDER BY d";
-
-const EVICTIONS_SQL: &str = "
-SELECT date(e.event_time), COALESCE(v.eviction_reason, 'unknown'), COALESCE(v.cloud_provider_message, e.details, ''),
-       COALESCE(v.was_retried, 0)
-FROM events e
-JOIN compute_usage u ON u.compute_usage_id = e.compute_usage_id AND u.parent_type = 'JOB_RUN'
-JOIN job_runs r ON r.job_run_id = u.parent_id
-LEFT JOIN eviction_details v ON v.eviction_id = e.eviction_id
-WHERE r.job_id = :job AND e.event_type = 'SPOT_EVICTION' AND date(e.event_time) BETWEEN :from AND :to
-ORDER BY e.event_time, e.event_id";
-
-const RUNTIME_SQL: &str = "
-SELECT date(start_time), duration_ms / 60000.0 FROM job_runs
-WHERE job_id = :job AND run_status = 'SUCCESS' AND date(start_time) BETWEEN :from AND :to AND duration_ms IS NOT NULL
-ORDER BY start_time, job_run_id";
-
-const COST_SQL: &str = "
-SELECT u.usage_date, SUM(u.total_cost) FROM compute_usage u
-JOIN job_runs r ON r.job_run_id = u.parent_id
-WHERE u.parent_type = 'JOB_RUN' AND r.job_id = :job AND u.usage_date BETWEEN :from AND :to
-GROUP BY u.usage_date ORDER BY u.usage_date";
-
-const UPSTREAM_SQL: &str = "
-SELECT d.depends_on_job_id, j.job_name, date(r.start_time), r.run_status, COALESCE(r.error_summary, '')
-FROM job_dependencies d
-JOIN jobs j ON j.job_id = d.depends_on_job_id
-LEFT JOIN job_runs r ON r.job_id = d.depends_on_job_id AND r.run_status IN ('FAILED', 'SKIPPED')
-     AND date(r.start_time) BETWEEN :from AND :to
-WHERE d.job_id = :job
-ORDER BY d.depends_on_job_id, r.start_time";
-
-const DOWNSTREAM_SQL: &str = "
-SELECT d.job_id, j.job_name, date(r.start_time), r.run_status
-FROM job_dependencies d
-JOIN jobs j ON j.job_id = d.job_id
-LEFT JOIN job_runs r ON r.job_id = d.job_id AND r.run_status = 'SKIPPED' AND date(r.start_time) BETWEEN :from AND :to
-WHERE d.depends_on_job_id = :job
-ORDER BY d.job_id, r.start_time";
-
-const PEERS_SQL: &str = "
-SELECT r.job_id, SUM(u.total_cost), COUNT(DISTINCT r.job_run_id)
-FROM compute_usage u JOIN job_runs r ON r.job_run_id = u.parent_id
-WHERE u.parent_type = 'JOB_RUN' AND u.usage_date BETWEEN :from AND :to
-GROUP BY r.job_id ORDER BY r.job_id";
+/// The evidence SQL file of this module (`sql/evidence/job.sql`).
+const FILE: &str = "job";
 
 fn nodes_text(fixed: i64, min: i64, max: i64, worker: &str) -> String {
     if fixed > 0 {
@@ -101,61 +24,62 @@ fn nodes_text(fixed: i64, min: i64, max: i64, worker: &str) -> String {
 /// Gathers the job's facts into `facts` and its figures into `signals`.
 pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fact>, s: &mut Signals) -> rusqlite::Result<()> {
     let (from, to) = (f.from.to_string(), f.to.to_string());
-    let params = [(":job", job), (":from", from.as_str()), (":to", to.as_str())];
+    let params = params(&[(":job", job), (":from", from.as_str()), (":to", to.as_str())]);
+    let query = |name: &str| FactQuery::new(FILE, name, &params);
 
     // Configuration of the latest run in range.
-    let q = FactQuery::new(CONFIG_SQL, &params);
-    if let Some(r) = q.rows(conn)?.into_iter().next() {
-        let autoscaling = int(&r[6]) == 1;
+    let q = query("config");
+    if let Some(r) = q.rows(conn)?.first() {
+        let autoscaling = r.int("is_autoscaling_enabled") == 1;
         s.autoscaling = Some(autoscaling);
-        let pool = (!r[8].is_null()).then(|| format!("{} ({}, {})", text(&r[9]), text(&r[8]), text(&r[10])));
+        let pool = (!r.is_null("instance_pool_id"))
+            .then(|| format!("{} ({}, {})", r.text("pool_name"), r.text("instance_pool_id"), r.text("pool_instance_type")));
         s.pool = pool.clone();
-        let tags = match &r[14] {
-            v if v.is_null() || text(v).trim().is_empty() || text(v).trim() == "[]" => "none".to_string(),
-            v => text(v),
+        let tags = match r.text("tags").trim() {
+            t if r.is_null("tags") || t.is_empty() || t == "[]" => "none".to_string(),
+            _ => r.text("tags"),
         };
-        let description = text(&r[13]);
+        let description = r.text("description");
         facts.push(q.fact(
             Topic::Configuration,
             "Configuration",
             format!(
                 "latest run in range started {}: {} (driver {}), autoscaling {}{}, instance pool {}, spot share of workers {}; workspace {} ({}); tags {tags}{}",
-                text(&r[0]),
-                nodes_text(int(&r[3]), int(&r[4]), int(&r[5]), &text(&r[1])),
-                text(&r[2]),
+                r.text("start_time"),
+                nodes_text(r.int("fixed_nodes"), r.int("min_nodes"), r.int("max_nodes"), &r.text("worker_instance_type")),
+                r.text("driver_instance_type"),
                 if autoscaling { "on" } else { "off" },
-                if int(&r[7]) == 1 { ", fleet cluster" } else { "" },
+                if r.int("is_fleet_cluster") == 1 { ", fleet cluster" } else { "" },
                 pool.unwrap_or_else(|| "none".into()),
-                pct(100.0 * num(&r[11])),
-                text(&r[16]),
-                text(&r[15]),
+                pct(100.0 * r.num("spot_ratio")),
+                r.text("workspace_name"),
+                r.text("workspace_id"),
                 if description.is_empty() { String::new() } else { format!("; description \"{description}\"") },
             ),
         ));
     }
 
     // Configuration changes between consecutive runs.
-    let q = FactQuery::new(CHANGES_SQL, &params);
+    let q = query("changes");
     let rows = q.rows(conn)?;
     let mut changes: Vec<String> = Vec::new();
-    for pair in rows.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
-        let date = text(&b[0]);
-        if (num(&a[1]) - num(&b[1])).abs() > 1e-9 {
+    let nodes = |r: &Row<'_>| (r.int("fixed_nodes"), r.int("min_nodes"), r.int("max_nodes"));
+    for i in 1..rows.len() {
+        let (a, b) = (rows.row(i - 1), rows.row(i));
+        let date = b.text("day");
+        let (from_spot, to_spot) = (a.num("spot_ratio"), b.num("spot_ratio"));
+        if (from_spot - to_spot).abs() > 1e-9 {
             if s.spot_change.is_none() {
-                s.spot_change = Some((date.clone(), 100.0 * num(&a[1]), 100.0 * num(&b[1])));
+                s.spot_change = Some((date.clone(), 100.0 * from_spot, 100.0 * to_spot));
             }
-            changes.push(format!("{date}: spot share of workers {} → {}", pct(100.0 * num(&a[1])), pct(100.0 * num(&b[1]))));
+            changes.push(format!("{date}: spot share of workers {} → {}", pct(100.0 * from_spot), pct(100.0 * to_spot)));
         }
-        if text(&a[2]) != text(&b[2]) {
-            changes.push(format!("{date}: worker type {} → {}", text(&a[2]), text(&b[2])));
+        if a.text("worker_type") != b.text("worker_type") {
+            changes.push(format!("{date}: worker type {} → {}", a.text("worker_type"), b.text("worker_type")));
         }
-        if (int(&a[3]), int(&a[4]), int(&a[5])) != (int(&b[3]), int(&b[4]), int(&b[5])) {
-            changes.push(format!(
-                "{date}: workers {} → {}",
-                nodes_text(int(&a[3]), int(&a[4]), int(&a[5]), ""),
-                nodes_text(int(&b[3]), int(&b[4]), int(&b[5]), "")
-            ));
+        if nodes(&a) != nodes(&b) {
+            let ((fa, na, xa), (fb, nb, xb)) = (nodes(&a), nodes(&b));
+            changes.push(format!("{date}: workers {} → {}", nodes_text(fa, na, xa, ""), nodes_text(fb, nb, xb, "")));
         }
     }
     if !rows.is_empty() {
@@ -169,20 +93,21 @@ pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fa
     }
 
     // Runs per day: outcomes and days with retries.
-    let q = FactQuery::new(RUNS_SQL, &params);
+    let q = query("runs");
     let days = q.rows(conn)?;
     let (mut runs, mut ok, mut failed, mut skipped) = (0, 0, 0, 0);
     let mut multi = 0;
     let mut busiest: Option<(String, i64)> = None;
-    for d in &days {
-        runs += int(&d[1]);
-        ok += int(&d[2]);
-        failed += int(&d[3]);
-        skipped += int(&d[4]);
-        if int(&d[1]) > 1 {
+    for d in days.iter() {
+        let n = d.int("runs");
+        runs += n;
+        ok += d.int("succeeded");
+        failed += d.int("failed");
+        skipped += d.int("skipped");
+        if n > 1 {
             multi += 1;
-            if busiest.as_ref().is_none_or(|(_, n)| int(&d[1]) > *n) {
-                busiest = Some((text(&d[0]), int(&d[1])));
+            if busiest.as_ref().is_none_or(|(_, most)| n > *most) {
+                busiest = Some((d.text("day"), n));
             }
         }
     }
@@ -216,10 +141,11 @@ pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fa
     ));
 
     // Failures: rate, days and the most frequent errors.
-    let q = FactQuery::new(ERRORS_SQL, &params);
+    let q = query("errors");
     let errors = q.rows(conn)?;
-    s.top_errors = errors.iter().map(|e| (text(&e[0]), int(&e[1]), text(&e[2]), text(&e[3]))).collect();
-    let failed_days: Vec<String> = FactQuery::new(FAILED_DAYS_SQL, &params).rows(conn)?.iter().map(|r| text(&r[0])).collect();
+    s.top_errors = errors.iter().map(|e| (e.text("error"), e.int("runs"), e.text("first_day"), e.text("last_day"))).collect();
+    let days_q = query("failed_days");
+    let failed_days: Vec<String> = days_q.rows(conn)?.iter().map(|r| r.text("day")).collect();
     let failure_text = if failed == 0 {
         "no failed runs in range".to_string()
     } else {
@@ -240,50 +166,48 @@ pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fa
             listed.join("; ")
         )
     };
-    facts.push(Fact {
-        sql: format!("{}\n\n{}", q.shown(), FactQuery::new(FAILED_DAYS_SQL, &params).shown()),
-        ..q.fact(Topic::Failures, "Failures", failure_text)
-    });
+    facts.push(Fact { sql: format!("{}\n\n{}", q.shown(), days_q.shown()), ..q.fact(Topic::Failures, "Failures", failure_text) });
 
     // Spot evictions.
-    let q = FactQuery::new(EVICTIONS_SQL, &params);
+    let q = query("evictions");
     let ev = q.rows(conn)?;
     s.evictions = Some(ev.len() as i64);
-    let mut days: Vec<String> = ev.iter().map(|r| text(&r[0])).collect();
+    let mut days: Vec<String> = ev.iter().map(|r| r.text("day")).collect();
     days.dedup();
     s.eviction_days = days.clone();
     let eviction_text = if ev.is_empty() {
         "no spot evictions in range".to_string()
     } else {
         let mut reasons: Vec<(String, usize)> = Vec::new();
-        for r in &ev {
-            match reasons.iter_mut().find(|(k, _)| *k == text(&r[1])) {
+        for r in ev.iter() {
+            let reason = r.text("reason");
+            match reasons.iter_mut().find(|(k, _)| *k == reason) {
                 Some((_, n)) => *n += 1,
-                None => reasons.push((text(&r[1]), 1)),
+                None => reasons.push((reason, 1)),
             }
         }
-        let retried = ev.iter().filter(|r| int(&r[3]) == 1).count();
+        let retried = ev.iter().filter(|r| r.int("retried") == 1).count();
         format!(
             "{} spot evictions on {}; reasons: {}; {} followed by a retry; provider message \"{}\"",
             thousands(ev.len() as u64),
             date_ranges(&days),
             reasons.iter().map(|(k, n)| format!("{} {k}", thousands(*n as u64))).collect::<Vec<_>>().join(", "),
             thousands(retried as u64),
-            text(&ev[0][2])
+            ev.row(0).text("message")
         )
     };
     facts.push(q.fact(Topic::Evictions, "Spot evictions", eviction_text));
 
     // Runtime of successful runs: a step change or steady growth.
-    let q = FactQuery::new(RUNTIME_SQL, &params);
-    let durations: Vec<(String, f64)> = q.rows(conn)?.iter().map(|r| (text(&r[0]), num(&r[1]))).collect();
+    let q = query("runtime");
+    let durations: Vec<(String, f64)> = q.rows(conn)?.iter().map(|r| (r.text("day"), r.num("minutes"))).collect();
     if let Some(t) = runtime_text(&durations, s) {
         facts.push(q.fact(Topic::Runtime, "Runtime", t));
     }
 
     // Daily cost.
-    let q = FactQuery::new(COST_SQL, &params);
-    let daily: Vec<(String, f64)> = q.rows(conn)?.iter().map(|r| (text(&r[0]), num(&r[1]))).collect();
+    let q = query("cost");
+    let daily: Vec<(String, f64)> = q.rows(conn)?.iter().map(|r| (r.text("day"), r.num("cost"))).collect();
     if !daily.is_empty() {
         let total: f64 = daily.iter().map(|d| d.1).sum();
         let span = f.from.days_until(f.to) + 1;
@@ -309,22 +233,22 @@ pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fa
     }
 
     // Dependencies both ways.
-    let up = FactQuery::new(UPSTREAM_SQL, &params);
-    let down = FactQuery::new(DOWNSTREAM_SQL, &params);
+    let up = query("upstream");
+    let down = query("downstream");
     let (up_rows, down_rows) = (up.rows(conn)?, down.rows(conn)?);
     if !up_rows.is_empty() || !down_rows.is_empty() {
         let mut parts: Vec<String> = Vec::new();
-        let mut jobs: Vec<String> = up_rows.iter().map(|r| text(&r[0])).collect();
+        let mut jobs: Vec<String> = up_rows.iter().map(|r| r.text("job_id")).collect();
         jobs.dedup();
         for upstream in jobs {
-            let rows: Vec<&Vec<crate::report::Value>> = up_rows.iter().filter(|r| text(&r[0]) == upstream).collect();
-            let name = text(&rows[0][1]);
+            let rows: Vec<Row<'_>> = up_rows.iter().filter(|r| r.text("job_id") == upstream).collect();
+            let name = rows[0].text("job_name");
             let trouble: Vec<String> = rows
                 .iter()
-                .filter(|r| !r[2].is_null())
+                .filter(|r| !r.is_null("day"))
                 .map(|r| {
-                    s.upstream_failures.push((upstream.clone(), text(&r[2]), text(&r[4])));
-                    format!("{} on {} (\"{}\")", text(&r[3]).to_lowercase(), text(&r[2]), text(&r[4]))
+                    s.upstream_failures.push((upstream.clone(), r.text("day"), r.text("error")));
+                    format!("{} on {} (\"{}\")", r.text("run_status").to_lowercase(), r.text("day"), r.text("error"))
                 })
                 .collect();
             parts.push(if trouble.is_empty() {
@@ -333,18 +257,18 @@ pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fa
                 format!("depends on {upstream} ({name}), which {}", trouble.join(", "))
             });
         }
-        let mut jobs: Vec<String> = down_rows.iter().map(|r| text(&r[0])).collect();
+        let mut jobs: Vec<String> = down_rows.iter().map(|r| r.text("job_id")).collect();
         jobs.dedup();
         for downstream in jobs {
-            let rows: Vec<&Vec<crate::report::Value>> = down_rows.iter().filter(|r| text(&r[0]) == downstream).collect();
-            let skips: Vec<String> = rows.iter().filter(|r| !r[2].is_null()).map(|r| text(&r[2])).collect();
+            let rows: Vec<Row<'_>> = down_rows.iter().filter(|r| r.text("job_id") == downstream).collect();
+            let skips: Vec<String> = rows.iter().filter(|r| !r.is_null("day")).map(|r| r.text("day")).collect();
             for d in &skips {
                 s.downstream_skips.push((downstream.clone(), d.clone()));
             }
             parts.push(if skips.is_empty() {
-                format!("is upstream of {downstream} ({})", text(&rows[0][1]))
+                format!("is upstream of {downstream} ({})", rows[0].text("job_name"))
             } else {
-                format!("is upstream of {downstream} ({}), which was skipped on {}", text(&rows[0][1]), date_ranges(&skips))
+                format!("is upstream of {downstream} ({}), which was skipped on {}", rows[0].text("job_name"), date_ranges(&skips))
             });
         }
         facts.push(Fact {
@@ -354,8 +278,11 @@ pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fa
     }
 
     // Peers: cost per run among all jobs with spend in range.
-    let q = FactQuery::new(PEERS_SQL, &[(":from", from.as_str()), (":to", to.as_str())]);
-    let peers: Vec<(String, f64, i64)> = q.rows(conn)?.iter().map(|r| (text(&r[0]), num(&r[1]), int(&r[2]))).collect();
+    let workspace: Param = f.workspace.clone();
+    let mut peer_params = super::common::params(&[(":from", from.as_str()), (":to", to.as_str())]);
+    peer_params.push((":workspace", workspace));
+    let q = FactQuery::new(FILE, "peers", &peer_params);
+    let peers: Vec<(String, f64, i64)> = q.rows(conn)?.iter().map(|r| (r.text("job_id"), r.num("cost"), r.int("runs"))).collect();
     if let Some(me) = peers.iter().find(|p| p.0 == job).filter(|p| p.2 > 0) {
         let mine = me.1 / me.2 as f64;
         let mut others: Vec<f64> = peers.iter().filter(|p| p.0 != job && p.2 > 0).map(|p| p.1 / p.2 as f64).collect();

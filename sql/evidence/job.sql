@@ -1,0 +1,96 @@
+-- Evidence about one job (copilot::evidence::job): each query below is one fact's SQL.
+-- Parameters: :job (job_id), :from, :to (inclusive dates), :workspace (NULL = all).
+-- Columns are read by name; every computed column has an alias.
+
+-- query: config
+-- The configuration of the latest run in range.
+SELECT r.start_time, r.worker_instance_type, r.driver_instance_type, r.fixed_nodes, r.min_nodes, r.max_nodes,
+       r.is_autoscaling_enabled, r.is_fleet_cluster, r.instance_pool_id, p.pool_name, p.pool_instance_type,
+       r.spot_ratio, j.job_name, j.description, j.tags, j.workspace_id, w.workspace_name
+FROM job_runs r
+JOIN jobs j ON j.job_id = r.job_id
+LEFT JOIN instance_pools p ON p.instance_pool_id = r.instance_pool_id
+LEFT JOIN workspace w ON w.workspace_id = j.workspace_id
+WHERE r.job_id = :job AND date(r.start_time) BETWEEN :from AND :to
+ORDER BY r.start_time DESC, r.job_run_id DESC
+LIMIT 1
+
+-- query: changes
+-- Each finished run's configuration, in order, to find changes between consecutive runs.
+SELECT date(start_time) AS day, COALESCE(spot_ratio, 0) AS spot_ratio, COALESCE(worker_instance_type, '') AS worker_type,
+       COALESCE(fixed_nodes, -1) AS fixed_nodes, COALESCE(min_nodes, -1) AS min_nodes, COALESCE(max_nodes, -1) AS max_nodes,
+       COALESCE(is_autoscaling_enabled, 0) AS autoscaling
+FROM job_runs
+WHERE job_id = :job AND date(start_time) BETWEEN :from AND :to AND run_status <> 'SKIPPED'
+ORDER BY start_time, job_run_id
+
+-- query: runs
+-- Runs per day and their outcomes.
+SELECT date(start_time) AS day, COUNT(*) AS runs, SUM(run_status = 'SUCCESS') AS succeeded, SUM(run_status = 'FAILED') AS failed,
+       SUM(run_status = 'SKIPPED') AS skipped
+FROM job_runs
+WHERE job_id = :job AND date(start_time) BETWEEN :from AND :to
+GROUP BY day ORDER BY day
+
+-- query: errors
+-- The most frequent error messages of failed runs.
+SELECT COALESCE(NULLIF(TRIM(error_summary), ''), '(no error message)') AS error, COUNT(*) AS runs,
+       MIN(date(start_time)) AS first_day, MAX(date(start_time)) AS last_day
+FROM job_runs
+WHERE job_id = :job AND run_status = 'FAILED' AND date(start_time) BETWEEN :from AND :to
+GROUP BY error ORDER BY runs DESC, error LIMIT 3
+
+-- query: failed_days
+SELECT DISTINCT date(start_time) AS day FROM job_runs
+WHERE job_id = :job AND run_status = 'FAILED' AND date(start_time) BETWEEN :from AND :to ORDER BY day
+
+-- query: evictions
+-- Spot evictions during the job's runs.
+SELECT date(e.event_time) AS day, COALESCE(v.eviction_reason, 'unknown') AS reason,
+       COALESCE(v.cloud_provider_message, e.details, '') AS message, COALESCE(v.was_retried, 0) AS retried
+FROM events e
+JOIN compute_usage u ON u.compute_usage_id = e.compute_usage_id AND u.parent_type = 'JOB_RUN'
+JOIN job_runs r ON r.job_run_id = u.parent_id
+LEFT JOIN eviction_details v ON v.eviction_id = e.eviction_id
+WHERE r.job_id = :job AND e.event_type = 'SPOT_EVICTION' AND date(e.event_time) BETWEEN :from AND :to
+ORDER BY e.event_time, e.event_id
+
+-- query: runtime
+-- Minutes of every successful run, in order.
+SELECT date(start_time) AS day, duration_ms / 60000.0 AS minutes FROM job_runs
+WHERE job_id = :job AND run_status = 'SUCCESS' AND date(start_time) BETWEEN :from AND :to AND duration_ms IS NOT NULL
+ORDER BY start_time, job_run_id
+
+-- query: cost
+-- Cost per day with spend.
+SELECT u.usage_date AS day, SUM(u.total_cost) AS cost FROM compute_usage u
+JOIN job_runs r ON r.job_run_id = u.parent_id
+WHERE u.parent_type = 'JOB_RUN' AND r.job_id = :job AND u.usage_date BETWEEN :from AND :to
+GROUP BY u.usage_date ORDER BY u.usage_date
+
+-- query: upstream
+-- The jobs this job depends on, with their failed or skipped runs in range.
+SELECT d.depends_on_job_id AS job_id, j.job_name, date(r.start_time) AS day, r.run_status, COALESCE(r.error_summary, '') AS error
+FROM job_dependencies d
+JOIN jobs j ON j.job_id = d.depends_on_job_id
+LEFT JOIN job_runs r ON r.job_id = d.depends_on_job_id AND r.run_status IN ('FAILED', 'SKIPPED')
+     AND date(r.start_time) BETWEEN :from AND :to
+WHERE d.job_id = :job
+ORDER BY d.depends_on_job_id, r.start_time
+
+-- query: downstream
+-- The jobs that depend on this job, with their skipped runs in range.
+SELECT d.job_id, j.job_name, date(r.start_time) AS day, r.run_status
+FROM job_dependencies d
+JOIN jobs j ON j.job_id = d.job_id
+LEFT JOIN job_runs r ON r.job_id = d.job_id AND r.run_status = 'SKIPPED' AND date(r.start_time) BETWEEN :from AND :to
+WHERE d.depends_on_job_id = :job
+ORDER BY d.job_id, r.start_time
+
+-- query: peers
+-- Spend and runs of every job with spend in range (in the workspace, when one is chosen).
+SELECT r.job_id, SUM(u.total_cost) AS cost, COUNT(DISTINCT r.job_run_id) AS runs
+FROM compute_usage u JOIN job_runs r ON r.job_run_id = u.parent_id JOIN jobs j ON j.job_id = r.job_id
+WHERE u.parent_type = 'JOB_RUN' AND u.usage_date BETWEEN :from AND :to
+  AND (:workspace IS NULL OR j.workspace_id = :workspace)
+GROUP BY r.job_id ORDER BY r.job_id
