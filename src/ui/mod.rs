@@ -1,20 +1,22 @@
 //! The Leptos user interface (wasm only): small components, one concern per file, sharing
 //! state through context (`state::AppData`, `report_context::ReportContext`). All figures
-//! come from the core modules; the UI loads bytes, calls them and draws the result.
+//! and every decision come from the layers below (`app` above all: the session, the report
+//! page's presenter, table rows, the LLM retry policy); the UI loads bytes, calls them and
+//! draws the result.
 //!
 //! | file | owns |
 //! |------|------|
 //! | `app` | the page shell, page routing, page-wide drag-and-drop |
-//! | `state` | loaded data (`LoadedData`), the app context, opening a user's file |
+//! | `state` | the app context: host config and seeded DB (awaited resources), the opened `Session`, opening a user's file |
 //! | `router` | keeping the view in sync with the URL hash; navigation |
-//! | `browser_io` | fetch with byte progress, reading files, downloads, a clock |
+//! | `browser_io` | fetch with byte progress, reading files, downloads, a pause |
 //! | `load_progress`, `open_database`, `load_error_panel` | loading data and its errors |
 //! | `overview`, `dataset_summary` | the landing page: dataset summary and report cards |
 //! | `report_nav` | the navigation, reports grouped by pillar |
 //! | `report_page`, `report_context` | a report: its run, filters, KPIs, charts, tables |
 //! | `filters_bar`, `kpi_row`, `report_chart`, `report_table` | the parts of a report |
 //! | `selection_pane` | the commentary pane: selection, chips by lane, follow-up, answers |
-//! | `copilot_state` | answers per selection, built by the core copilot pipeline |
+//! | `copilot_state` | answers per selection (built by `Session::prepare`), streaming them with `app::llm_policy` |
 //! | `docs_state` | the docs index and model, fetched on the first question that needs them |
 //! | `answer_card`, `markdown_view` | an answer, rendered from the safe Markdown AST |
 //! | `debug_panel` | exact messages, facts with SQL, subgraph, timings, groundedness |
