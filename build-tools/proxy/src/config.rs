@@ -52,8 +52,10 @@ impl ProxyConfig {
     /// Reads the environment, falling back to `env_file` (if it exists) per variable.
     pub fn load(env_file: Option<&Path>) -> Result<ProxyConfig, String> {
         let file = match env_file {
-            Some(path) if path.exists() => parse_env_file(&std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
-                .map_err(|e| format!("{}: {e}", path.display()))?,
+            Some(path) if path.exists() => {
+                parse_env_file(&std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+            }
             _ => Vec::new(),
         };
         ProxyConfig::from_lookup(&|name| std::env::var(name).ok().or_else(|| file.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())))
@@ -141,13 +143,19 @@ mod tests {
 
     #[test]
     fn parses_env_files_and_names_bad_lines() {
-        let vars = parse_env_file("# comment\n\nLLM_MODEL=gpt-x\nexport LLM_API_KEY=\"sk-1 2\"\nALLOWED_ORIGINS='http://a' \nLLM_MAX_TOKENS=500 # cap\n").unwrap();
-        assert_eq!(vars, [
-            ("LLM_MODEL".to_string(), "gpt-x".to_string()),
-            ("LLM_API_KEY".to_string(), "sk-1 2".to_string()),
-            ("ALLOWED_ORIGINS".to_string(), "http://a".to_string()),
-            ("LLM_MAX_TOKENS".to_string(), "500".to_string()),
-        ]);
+        let vars = parse_env_file(
+            "# comment\n\nLLM_MODEL=gpt-x\nexport LLM_API_KEY=\"sk-1 2\"\nALLOWED_ORIGINS='http://a' \nLLM_MAX_TOKENS=500 # cap\n",
+        )
+        .unwrap();
+        assert_eq!(
+            vars,
+            [
+                ("LLM_MODEL".to_string(), "gpt-x".to_string()),
+                ("LLM_API_KEY".to_string(), "sk-1 2".to_string()),
+                ("ALLOWED_ORIGINS".to_string(), "http://a".to_string()),
+                ("LLM_MAX_TOKENS".to_string(), "500".to_string()),
+            ]
+        );
         assert_eq!(parse_env_file("OK=1\nnot a line\n").unwrap_err(), "line 2 is not KEY=VALUE");
     }
 
@@ -164,7 +172,10 @@ mod tests {
             _ => None,
         };
         let c = ProxyConfig::from_lookup(&azure).unwrap();
-        assert_eq!(c.upstream, Upstream::Azure { base_url: "https://x.openai.azure.com".into(), deployment: "gpt4".into(), api_version: "2024-10-21".into() });
+        assert_eq!(
+            c.upstream,
+            Upstream::Azure { base_url: "https://x.openai.azure.com".into(), deployment: "gpt4".into(), api_version: "2024-10-21".into() }
+        );
         assert!(c.upstream_configured());
         let bad = |k: &str| (k == "LLM_IDLE_TIMEOUT_SECS").then(|| "soon".to_string());
         assert_eq!(ProxyConfig::from_lookup(&bad).unwrap_err(), "LLM_IDLE_TIMEOUT_SECS=\"soon\" is not a non-negative number");

@@ -187,26 +187,28 @@ async fn relay(state: &AppState, client: IpAddr, request: Request, log: &mut Req
     }
 
     let (url, auth) = match &config.upstream {
-        Upstream::OpenAi { base_url } => (format!("{base_url}/chat/completions"), config.api_key.as_ref().map(|k| ("authorization", format!("Bearer {k}")))),
+        Upstream::OpenAi { base_url } => {
+            (format!("{base_url}/chat/completions"), config.api_key.as_ref().map(|k| ("authorization", format!("Bearer {k}"))))
+        }
         Upstream::Azure { base_url, deployment, api_version } => (
             format!("{base_url}/openai/deployments/{deployment}/chat/completions?api-version={api_version}"),
             config.api_key.as_ref().map(|k| ("api-key", k.clone())),
         ),
     };
-    let mut upstream = state.client.post(&url).header(header::CONTENT_TYPE, "application/json").body(serde_json::to_vec(&payload).expect("JSON"));
+    let mut upstream =
+        state.client.post(&url).header(header::CONTENT_TYPE, "application/json").body(serde_json::to_vec(&payload).expect("JSON"));
     if let Some((name, value)) = auth {
         upstream = upstream.header(name, value);
     }
     let started = Instant::now();
     let response = match tokio::time::timeout(config.response_timeout, upstream.send()).await {
         Err(_) => {
-            return Err(ApiError::timeout(format!(
-                "The LLM service did not answer within {} s.",
-                config.response_timeout.as_secs_f64()
-            )))
+            return Err(ApiError::timeout(format!("The LLM service did not answer within {} s.", config.response_timeout.as_secs_f64())))
         }
         Ok(Err(e)) if e.is_timeout() => return Err(ApiError::timeout("The LLM service did not answer in time.")),
-        Ok(Err(e)) => return Err(ApiError::bad_gateway(format!("The LLM service could not be reached: {}.", redact(state, &e.to_string())))),
+        Ok(Err(e)) => {
+            return Err(ApiError::bad_gateway(format!("The LLM service could not be reached: {}.", redact(state, &e.to_string()))))
+        }
         Ok(Ok(r)) => r,
     };
     let status = response.status();

@@ -64,16 +64,13 @@ async fn scripted(State(seen): State<Shared>, headers: HeaderMap, Json(body): Js
             Json(json!({ "choices": [] })).into_response()
         }
         "idle" => sse(vec![(0, chunk("Started")), (1500, chunk(" late")), (0, "data: [DONE]\n\n".into())]),
-        "error500" => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": { "message": format!("boom; your key {KEY} is wrong") } }))).into_response(),
+        "error500" => {
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": { "message": format!("boom; your key {KEY} is wrong") } })))
+                .into_response()
+        }
         "error429" => (StatusCode::TOO_MANY_REQUESTS, Json(json!({ "error": { "message": "slow down" } }))).into_response(),
         "leak" => sse(vec![(0, chunk(&format!("the key is {KEY}"))), (0, "data: [DONE]\n\n".into())]),
-        _ => sse(vec![
-            (0, chunk("Hello")),
-            (80, chunk(", ")),
-            (80, chunk("world")),
-            (80, chunk("!")),
-            (80, "data: [DONE]\n\n".into()),
-        ]),
+        _ => sse(vec![(0, chunk("Hello")), (80, chunk(", ")), (80, chunk("world")), (80, chunk("!")), (80, "data: [DONE]\n\n".into())]),
     }
 }
 
@@ -151,12 +148,15 @@ async fn streams_pass_through_in_order_and_complete_as_they_arrive() {
     let mut first_at = None;
     while let Some(chunk) = stream.next().await {
         first_at.get_or_insert_with(|| started.elapsed());
-        received.push_str(&String::from_utf8(chunk.unwrap().to_vec()).unwrap());
+        received.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
     }
     let total = started.elapsed();
     let expected: String = ["Hello", ", ", "world", "!"].iter().map(|t| chunk(t)).collect::<String>() + "data: [DONE]\n\n";
     assert_eq!(received, expected);
-    assert!(first_at.unwrap() + Duration::from_millis(200) < total, "first bytes arrive before the last are sent: {first_at:?} of {total:?}");
+    assert!(
+        first_at.unwrap() + Duration::from_millis(200) < total,
+        "first bytes arrive before the last are sent: {first_at:?} of {total:?}"
+    );
     let s = seen.lock().unwrap();
     assert_eq!(s.bodies[0]["model"], "pinned-model");
     assert_eq!(s.bodies[0]["max_tokens"], 500);
@@ -180,7 +180,8 @@ async fn refuses_foreign_prompts_large_bodies_and_bad_json() {
     let (upstream, seen) = start_upstream().await;
     let proxy = proxy_for(&upstream, &[("PROXY_MAX_BODY_BYTES", "20000")]).await;
     let url = format!("{proxy}/v1/chat/completions");
-    let foreign = json!({ "messages": [{ "role": "system", "content": "You are a helpful assistant." }, { "role": "user", "content": "hi" }] });
+    let foreign =
+        json!({ "messages": [{ "role": "system", "content": "You are a helpful assistant." }, { "role": "user", "content": "hi" }] });
     let (status, text) = text_of(client().post(&url).json(&foreign).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(text.contains("only the Usage Copilot's own prompts"), "{text}");
@@ -190,7 +191,8 @@ async fn refuses_foreign_prompts_large_bodies_and_bad_json() {
     let (status, text) = text_of(client().post(&url).json(&big).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(text.contains("larger than the proxy's limit of 20000 bytes"), "{text}");
-    let (status, text) = text_of(client().post(&url).body("{not json").header("content-type", "application/json").send().await.unwrap()).await;
+    let (status, text) =
+        text_of(client().post(&url).body("{not json").header("content-type", "application/json").send().await.unwrap()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("not valid JSON"), "{text}");
     assert!(seen.lock().unwrap().bodies.is_empty(), "nothing refused reached the upstream");
@@ -214,7 +216,8 @@ async fn rate_limits_each_client() {
 #[tokio::test(flavor = "multi_thread")]
 async fn upstream_down_slow_and_failing_map_to_502_504_429() {
     let proxy = proxy_for("http://127.0.0.1:9/v1", &[]).await;
-    let (status, text) = text_of(client().post(format!("{proxy}/v1/chat/completions")).json(&request("hi", true)).send().await.unwrap()).await;
+    let (status, text) =
+        text_of(client().post(format!("{proxy}/v1/chat/completions")).json(&request("hi", true)).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(text.contains("could not be reached"), "{text}");
 
@@ -239,7 +242,12 @@ async fn a_cut_or_stalled_stream_keeps_the_partial_text_and_ends_with_an_error()
     let (status, text) = text_of(client().post(&url).json(&request("scenario:cut", true)).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(text.starts_with(&(chunk("Part one") + &chunk(" and part two"))), "{text}");
-    assert!(text.ends_with("data: {\"error\":{\"message\":\"The LLM stream ended before the answer was complete.\",\"type\":\"upstream_error\"}}\n\n"), "{text}");
+    assert!(
+        text.ends_with(
+            "data: {\"error\":{\"message\":\"The LLM stream ended before the answer was complete.\",\"type\":\"upstream_error\"}}\n\n"
+        ),
+        "{text}"
+    );
     let (_, text) = text_of(client().post(&url).json(&request("scenario:idle", true)).send().await.unwrap()).await;
     assert!(text.starts_with(&chunk("Started")) && text.contains("sent nothing for 1 s"), "{text}");
     assert!(!text.contains("late"), "nothing after the cut");
@@ -252,7 +260,8 @@ async fn cors_admits_configured_and_same_origins_only() {
     let (upstream, _) = start_upstream().await;
     let proxy = proxy_for(&upstream, &[("ALLOWED_ORIGINS", "https://copilot.example.com, http://localhost:3000")]).await;
     let url = format!("{proxy}/v1/chat/completions");
-    let allowed = client().post(&url).header("origin", "https://copilot.example.com").json(&request("scenario:json", false)).send().await.unwrap();
+    let allowed =
+        client().post(&url).header("origin", "https://copilot.example.com").json(&request("scenario:json", false)).send().await.unwrap();
     assert_eq!(allowed.headers()["access-control-allow-origin"], "https://copilot.example.com");
     assert_eq!(text_of(allowed).await.0, StatusCode::OK);
     let denied = client().post(&url).header("origin", "https://evil.example").json(&request("scenario:json", false)).send().await.unwrap();
@@ -292,7 +301,8 @@ async fn access_token_and_health() {
     let unconfigured = start_proxy(&[("DIST_DIR", "/nonexistent")]).await;
     let (_, health) = text_of(client().get(format!("{unconfigured}/healthz")).send().await.unwrap()).await;
     assert_eq!(serde_json::from_str::<Value>(&health).unwrap()["upstream_configured"], false);
-    let (status, text) = text_of(client().post(format!("{unconfigured}/v1/chat/completions")).json(&request("hi", true)).send().await.unwrap()).await;
+    let (status, text) =
+        text_of(client().post(format!("{unconfigured}/v1/chat/completions")).json(&request("hi", true)).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(text.contains("No LLM is configured: set LLM_API_KEY"), "{text}");
 }
