@@ -7,7 +7,7 @@ import { startScriptedLlm } from '../tests/e2e/scripted-llm.mjs';
 
 const SAMPLES = Number(process.env.BENCH_PROXY_SAMPLES ?? 40);
 const CONCURRENT = Number(process.env.BENCH_PROXY_CONCURRENT ?? 200);
-const system = readFileSync(path.join(ROOT, 'src/prompts/system/v1.md'), 'utf8').trimEnd();
+const system = readFileSync(path.join(ROOT, 'build-tools/prompts/system/v1.md'), 'utf8').trimEnd();
 const body = JSON.stringify({ model: 'x', stream: true, messages: [{ role: 'system', content: system }, { role: 'user', content: 'Summarise.' }] });
 
 async function timed(url) {
@@ -33,6 +33,8 @@ const llm = await startScriptedLlm({ delayMs: 15 });
 const server = await startServer({
   LLM_BASE_URL: llm.url, LLM_API_KEY: 'bench-key', LLM_MODEL: 'scripted-model',
   PROXY_RATE_BURST: '100000', PROXY_RATE_PER_MINUTE: '1000000',
+  // Every stream comes from this one address: lift the connection caps for the load test.
+  PROXY_MAX_CONNECTIONS: '1000', PROXY_MAX_CONNECTIONS_PER_CLIENT: '1000',
 });
 try {
   const direct = []; const proxied = [];

@@ -94,7 +94,7 @@ test('the key never reaches the browser or dist/', async () => {
 });
 
 test('the official OpenAI client works against the proxy, streamed and not', async () => {
-  const system = readFileSync(path.join(ROOT, 'src/prompts/system/v1.md'), 'utf8').trimEnd();
+  const system = readFileSync(path.join(ROOT, 'build-tools/prompts/system/v1.md'), 'utf8').trimEnd();
   const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-the-real-key', maxRetries: 0 });
   const messages = [{ role: 'system', content: system }, { role: 'user', content: 'Summarise.' }];
   const whole = await client.chat.completions.create({ model: 'ignored', messages });

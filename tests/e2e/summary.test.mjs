@@ -7,7 +7,9 @@ import http from 'node:http';
 import { startServer, launchBrowser, openPage, copilot, SEEDED_DB, usd } from './harness.mjs';
 
 let server; let browser;
-before(async () => { server = await startServer(); browser = await launchBrowser(); });
+// The slow-download test serves the data from a second local origin, which the page's CSP
+// (connect-src) must allow.
+before(async () => { server = await startServer({ PROXY_CSP_CONNECT_SRC: 'http://127.0.0.1:*' }); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); server?.stop(); });
 
 test('the summary in the page equals copilot summary for the seeded DB', async () => {

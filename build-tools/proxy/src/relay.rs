@@ -1,6 +1,8 @@
-//! `POST /v1/chat/completions`: checks a request against the proxy's rules, pins the model,
-//! caps `max_tokens`, and relays it to the configured upstream — streamed answers pass
-//! through as they arrive, with time limits, and an error event when a stream breaks.
+//! `POST /v1/chat/completions`: checks a request against the proxy's rules (origin,
+//! content type, rate limit, access token, size and time to arrive, the closed request
+//! shape of `request`), relays the rebuilt request to the configured upstream, and passes
+//! the answer back — streamed answers as they arrive — within time and size limits, with
+//! the key redacted, and an error event when a stream breaks.
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -14,19 +16,25 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
 use serde_json::{json, Value};
 
-use super::config::Upstream;
+use super::config::{ProxyConfig, Upstream};
 use super::errors::ApiError;
-use super::limits::{check_origin, check_token};
-use super::AppState;
+use super::limits::{check_token, client_ip, RateLimiter, Slot};
+use super::origins::check_origin;
+use super::redact::{Redactor, StreamRedactor};
+use super::request::{Bounds, ChatRequest};
+use super::{AppState, LogSink};
 
 /// What one request did, logged as one line when it ends (never the prompt text unless
-/// PROXY_LOG_PROMPTS is set).
+/// PROXY_LOG_PROMPTS is set, never the key).
 struct RequestLog {
+    sink: LogSink,
+    redactor: Redactor,
     client: IpAddr,
     started: Instant,
     stream: bool,
     status: u16,
-    detail: String,
+    /// Said in the log only (it may name the upstream URL, which clients are not told).
+    note: Option<String>,
     done: bool,
 }
 
@@ -37,23 +45,31 @@ impl RequestLog {
         }
         self.done = true;
         self.status = status;
-        self.detail = detail.into();
-        eprintln!(
-            "copilot-proxy: POST /v1/chat/completions {} {}ms {} client={} {}",
+        let note = self.note.take().map(|n| format!(" ({n})")).unwrap_or_default();
+        let line = format!(
+            "copilot-proxy: POST /v1/chat/completions {} {}ms {} client={} {}{note}",
             self.status,
             self.started.elapsed().as_millis(),
             if self.stream { "stream" } else { "json" },
             self.client,
-            self.detail
+            detail.into()
         );
+        (self.sink)(&self.redactor.text(&line));
     }
-}
 
-impl RequestLog {
     /// A copy that logs instead of this one (the stream logs when it ends).
     fn hand_over(&mut self) -> RequestLog {
         self.done = true;
-        RequestLog { client: self.client, started: self.started, stream: self.stream, status: 200, detail: String::new(), done: false }
+        RequestLog {
+            sink: self.sink.clone(),
+            redactor: self.redactor.clone(),
+            client: self.client,
+            started: self.started,
+            stream: self.stream,
+            status: 200,
+            note: None,
+            done: false,
+        }
     }
 }
 
@@ -62,20 +78,6 @@ impl Drop for RequestLog {
         let status = self.status;
         self.finish(status, "client went away before the end");
     }
-}
-
-fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if state.config.trust_forwarded_for {
-        if let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-        {
-            return ip;
-        }
-    }
-    peer.ip()
 }
 
 fn with_cors(mut response: Response, origin: &Option<String>) -> Response {
@@ -90,7 +92,7 @@ fn with_cors(mut response: Response, origin: &Option<String>) -> Response {
 
 /// CORS preflight for the relay.
 pub async fn preflight(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    match check_origin(&state.config, &headers) {
+    match check_origin(&state.config.allowed_origins, &headers) {
         Ok(origin) => {
             let mut r = StatusCode::NO_CONTENT.into_response();
             let h = r.headers_mut();
@@ -109,10 +111,18 @@ pub async fn chat_completions(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    let headers = request.headers().clone();
-    let client = client_ip(&state, &headers, peer);
-    let mut log = RequestLog { client, started: Instant::now(), stream: false, status: 0, detail: String::new(), done: false };
-    let origin = match check_origin(&state.config, &headers) {
+    let client = client_ip(state.config.trusted_proxy_depth, request.headers(), peer);
+    let mut log = RequestLog {
+        sink: state.log.clone(),
+        redactor: state.redactor.clone(),
+        client,
+        started: Instant::now(),
+        stream: false,
+        status: 0,
+        note: None,
+        done: false,
+    };
+    let origin = match check_origin(&state.config.allowed_origins, request.headers()) {
         Ok(o) => o,
         Err(e) => return refuse(&mut log, e, &None),
     };
@@ -124,45 +134,92 @@ pub async fn chat_completions(
 
 fn refuse(log: &mut RequestLog, error: ApiError, origin: &Option<String>) -> Response {
     log.finish(error.status.as_u16(), error.message.clone());
-    with_cors(error.into_response(), origin)
+    // A body refused unread (or still trickling in) is not worth keeping the connection for.
+    let close = matches!(error.status, StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT);
+    let mut response = error.into_response();
+    if close {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    with_cors(response, origin)
+}
+
+/// `application/json`, with any parameters: what browsers cannot send cross-origin
+/// without a CORS preflight, which the proxy answers only for allowed origins.
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).map(str::trim);
+    if media.is_some_and(|m| m.eq_ignore_ascii_case("application/json")) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "The relay takes JSON only: send Content-Type: application/json.",
+        ))
+    }
+}
+
+/// The body, refused early when Content-Length says it is too large, and in time.
+async fn read_body(config: &ProxyConfig, request: Request) -> Result<Bytes, ApiError> {
+    let limit = config.max_body_bytes;
+    let announced = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::too_large(limit));
+    }
+    match tokio::time::timeout(config.body_timeout, axum::body::to_bytes(request.into_body(), limit)).await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("The request body did not arrive within {} s (PROXY_BODY_TIMEOUT_SECS).", config.body_timeout.as_secs_f64()),
+        )),
+        Ok(Err(e)) => {
+            let over = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+                .any(|e| e.is::<http_body_util::LengthLimitError>());
+            Err(if over { ApiError::too_large(limit) } else { ApiError::bad_request("The request body could not be read.") })
+        }
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
+/// Why an upstream request failed, in words that name no URL.
+fn reason(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "it timed out"
+    } else if e.is_connect() {
+        "the connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke"
+    } else {
+        "the request failed"
+    }
 }
 
 async fn relay(state: &AppState, client: IpAddr, request: Request, log: &mut RequestLog) -> Result<Response, ApiError> {
     let config = &state.config;
-    check_token(config, request.headers())?;
-    if let Err(wait) = state.limiter.take(client, Instant::now()) {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("Too many requests from {client}; try again in {wait} s."),
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
-    }
-    let body = axum::body::to_bytes(request.into_body(), config.max_body_bytes).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "request_too_large",
-            format!("The request is larger than the proxy's limit of {} bytes.", config.max_body_bytes),
-        )
-    })?;
-    let mut payload: Value =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}.")))?;
-    let messages = payload
-        .get("messages")
-        .and_then(Value::as_array)
-        .filter(|m| !m.is_empty())
-        .ok_or_else(|| ApiError::bad_request("The request has no \"messages\" array."))?;
-    let system = messages
-        .first()
-        .filter(|m| m.get("role").and_then(Value::as_str) == Some("system"))
-        .and_then(|m| m.get("content").and_then(Value::as_str))
-        .unwrap_or_default();
-    if !copilot_prompts::is_known_system_prompt(system) {
-        return Err(ApiError::forbidden(
-            "This proxy relays only the Usage Copilot's own prompts: the first message must be one of its system prompts.",
-        ));
-    }
+    // Every attempt counts, refused ones (a wrong access token) included.
+    state.limiter.take(client, Instant::now()).map_err(|wait| RateLimiter::refusal(client, wait))?;
+    require_json(request.headers())?;
+    check_token(config.access_token.as_deref(), request.headers())?;
+    // Behind reverse proxies every connection comes from them: cap what one forwarded
+    // client has in flight instead.
+    let slot = match &state.relay_slots {
+        Some(slots) => Some(slots.take(Some(client)).map_err(|_| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Too many LLM requests in flight from {client} (PROXY_MAX_CONNECTIONS_PER_CLIENT); try again when one ends."),
+            )
+            .with_retry_after(1)
+        })?),
+        None => None,
+    };
+    let body = read_body(config, request).await?;
+    let bounds = Bounds {
+        max_messages: config.max_messages,
+        max_message_chars: config.max_message_chars,
+        max_tokens: config.max_tokens,
+        max_temperature: config.max_temperature,
+    };
+    let chat = ChatRequest::parse(&body, &bounds)?;
     if !config.upstream_configured() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -171,20 +228,9 @@ async fn relay(state: &AppState, client: IpAddr, request: Request, log: &mut Req
         ));
     }
     if config.log_prompts {
-        eprintln!("copilot-proxy: prompt from {client}: {}", serde_json::to_string(messages).unwrap_or_default());
+        (state.log)(&state.redactor.text(&format!("copilot-proxy: prompt from {client}: {}", chat.messages_json())));
     }
-    let stream = payload.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    log.stream = stream;
-    // The proxy, not the client, decides the model and the length of an answer.
-    let wanted = payload.get("max_tokens").or_else(|| payload.get("max_completion_tokens")).and_then(Value::as_u64);
-    let max_tokens = wanted.map_or(config.max_tokens, |w| (w as u32).clamp(1, config.max_tokens));
-    let object = payload.as_object_mut().ok_or_else(|| ApiError::bad_request("The request body must be a JSON object."))?;
-    object.retain(|k, _| matches!(k.as_str(), "messages" | "stream" | "temperature" | "top_p" | "stop" | "seed"));
-    object.insert("model".into(), json!(config.model));
-    object.insert("max_tokens".into(), json!(max_tokens));
-    if let Some(t) = object.get("temperature").and_then(Value::as_f64) {
-        object.insert("temperature".into(), json!(t.clamp(0.0, 2.0)));
-    }
+    log.stream = chat.stream;
 
     let (url, auth) = match &config.upstream {
         Upstream::OpenAi { base_url } => {
@@ -195,61 +241,82 @@ async fn relay(state: &AppState, client: IpAddr, request: Request, log: &mut Req
             config.api_key.as_ref().map(|k| ("api-key", k.clone())),
         ),
     };
-    let mut upstream =
-        state.client.post(&url).header(header::CONTENT_TYPE, "application/json").body(serde_json::to_vec(&payload).expect("JSON"));
+    let payload =
+        serde_json::to_vec(&chat.upstream_body(&config.model)).map_err(|_| ApiError::bad_request("The request could not be encoded."))?;
+    let mut upstream = state.client.post(&url).header(header::CONTENT_TYPE, "application/json").body(payload);
     if let Some((name, value)) = auth {
+        let mut value = HeaderValue::from_str(&value)
+            .map_err(|_| ApiError::bad_gateway("The API key is not a valid header value; check LLM_API_KEY."))?;
+        value.set_sensitive(true);
         upstream = upstream.header(name, value);
     }
     let started = Instant::now();
     let response = match tokio::time::timeout(config.response_timeout, upstream.send()).await {
         Err(_) => {
-            return Err(ApiError::timeout(format!("The LLM service did not answer within {} s.", config.response_timeout.as_secs_f64())))
+            return Err(ApiError::timeout(format!(
+                "The LLM service did not answer within {} s (LLM_RESPONSE_TIMEOUT_SECS).",
+                config.response_timeout.as_secs_f64()
+            )))
         }
-        Ok(Err(e)) if e.is_timeout() => return Err(ApiError::timeout("The LLM service did not answer in time.")),
         Ok(Err(e)) => {
-            return Err(ApiError::bad_gateway(format!("The LLM service could not be reached: {}.", redact(state, &e.to_string()))))
+            log.note = Some(e.to_string());
+            return Err(if e.is_timeout() {
+                ApiError::timeout("The LLM service did not answer in time.")
+            } else {
+                ApiError::bad_gateway(format!("The LLM service could not be reached: {}; check LLM_BASE_URL.", reason(&e)))
+            });
         }
         Ok(Ok(r)) => r,
     };
     let status = response.status();
+    if status.is_redirection() {
+        return Err(ApiError::bad_gateway(format!(
+            "The LLM service answered with a redirect ({}), which the proxy does not follow so that the key never goes to another host; set LLM_BASE_URL to the final address.",
+            status.as_u16()
+        )));
+    }
     if !status.is_success() {
-        let text = tokio::time::timeout(Duration::from_secs(5), response.text()).await.ok().and_then(|r| r.ok()).unwrap_or_default();
-        let detail = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v.pointer("/error/message").and_then(Value::as_str).map(String::from))
-            .unwrap_or_else(|| text.chars().take(200).collect());
-        let message = format!("The LLM service answered {}: {}", status.as_u16(), redact(state, &detail));
+        let detail = error_detail(state, response).await;
+        let message = format!("The LLM service answered {}: {detail}", status.as_u16());
         return Err(if status.as_u16() == 429 {
-            let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "upstream_rate_limited", message);
-            e.retry_after = Some(5);
-            e
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "upstream_rate_limited", message).with_retry_after(5)
         } else {
             ApiError::bad_gateway(message)
         });
     }
 
-    if !stream {
-        let remaining = config.total_timeout.saturating_sub(started.elapsed());
-        let bytes = match tokio::time::timeout(remaining, response.bytes()).await {
-            Err(_) => return Err(ApiError::timeout("The LLM answer took longer than the proxy allows.")),
-            Ok(Err(e)) => return Err(ApiError::bad_gateway(format!("The LLM answer broke off: {}.", redact(state, &e.to_string())))),
-            Ok(Ok(b)) => b,
+    let cap = config.max_answer_bytes();
+    let deadline = started + config.total_timeout;
+    if !chat.stream {
+        let bytes = match tokio::time::timeout_at(deadline.into(), read_capped(response, cap)).await {
+            Err(_) => return Err(ApiError::timeout("The LLM answer took longer than the proxy allows (LLM_TOTAL_TIMEOUT_SECS).")),
+            Ok(Err(Capped::TooLong)) => {
+                return Err(ApiError::bad_gateway(format!(
+                    "The LLM answer is larger than the proxy's limit of {cap} bytes (LLM_MAX_TOKENS × PROXY_ANSWER_BYTES_PER_TOKEN)."
+                )))
+            }
+            Ok(Err(Capped::Broke(e))) => return Err(ApiError::bad_gateway(format!("The LLM answer broke off: {}.", reason(&e)))),
+            Ok(Ok(b)) => state.redactor.bytes(b),
         };
         let usage = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| v.get("usage").cloned());
         log.finish(200, usage.map(|u| format!("tokens={u}")).unwrap_or_default());
+        drop(slot);
         return Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response());
     }
 
     let relay = Relay {
         upstream: Box::pin(response.bytes_stream()),
-        deadline: started + config.total_timeout,
+        deadline,
         idle: config.idle_timeout,
+        cap,
         saw_done: false,
         tail: Vec::new(),
         finished: false,
         bytes: 0,
+        ends_event: true,
+        redactor: state.redactor.stream(),
         log: log.hand_over(),
-        key: config.api_key.clone(),
+        _slot: slot,
     };
     let body = Body::from_stream(futures_util::stream::unfold(relay, Relay::next));
     Ok(Response::builder()
@@ -261,11 +328,54 @@ async fn relay(state: &AppState, client: IpAddr, request: Request, log: &mut Req
         .expect("a valid response"))
 }
 
-/// Never let the key reach a client, whatever an error message contains.
-fn redact(state: &AppState, text: &str) -> String {
-    match &state.config.api_key {
-        Some(k) if !k.is_empty() => text.replace(k.as_str(), "[redacted]"),
-        _ => text.to_string(),
+enum Capped {
+    TooLong,
+    Broke(reqwest::Error),
+}
+
+/// A whole body, refused once it passes `cap` bytes.
+async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Bytes, Capped> {
+    let mut stream = response.bytes_stream();
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(Capped::Broke)?;
+        if out.len() + chunk.len() > cap {
+            return Err(Capped::TooLong);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(out))
+}
+
+/// What an upstream error says: at most PROXY_UPSTREAM_ERROR_BYTES of its body, read for
+/// a few seconds at most, redacted, then its `error.message` (or text) cut to 200
+/// characters.
+async fn error_detail(state: &AppState, response: reqwest::Response) -> String {
+    let limit = state.config.upstream_error_bytes;
+    let mut stream = response.bytes_stream();
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        while raw.len() < limit {
+            match stream.next().await {
+                Some(Ok(chunk)) => raw.extend_from_slice(&chunk[..chunk.len().min(limit - raw.len())]),
+                _ => break,
+            }
+        }
+    })
+    .await;
+    let mut redactor = state.redactor.stream();
+    let mut text = redactor.push(&raw).to_vec();
+    text.extend_from_slice(&redactor.finish());
+    let text = String::from_utf8_lossy(&text);
+    let detail = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v.pointer("/error/message").and_then(Value::as_str).map(String::from))
+        .unwrap_or_else(|| text.into_owned());
+    let detail = detail.trim();
+    if detail.chars().count() > 200 {
+        format!("{}…", detail.chars().take(200).collect::<String>())
+    } else {
+        detail.to_string()
     }
 }
 
@@ -276,13 +386,19 @@ struct Relay {
     upstream: ByteStream,
     deadline: Instant,
     idle: Duration,
+    /// The most bytes relayed.
+    cap: usize,
     saw_done: bool,
     /// The last bytes seen, to find `[DONE]` across chunk boundaries.
     tail: Vec<u8>,
     finished: bool,
     bytes: usize,
+    /// Whether what was sent so far ends at an event boundary.
+    ends_event: bool,
+    redactor: StreamRedactor,
     log: RequestLog,
-    key: Option<String>,
+    /// The in-flight slot of a forwarded client, given back when the stream ends.
+    _slot: Option<Slot>,
 }
 
 fn error_event(message: &str) -> Bytes {
@@ -291,17 +407,40 @@ fn error_event(message: &str) -> Bytes {
 }
 
 impl Relay {
+    /// Ends the stream with whatever the redactor still holds and an error event, on an
+    /// event boundary so an SSE reader sees it as one.
+    fn fail(&mut self, message: &str) -> Bytes {
+        self.finished = true;
+        let mut out = self.redactor.finish().to_vec();
+        if !out.is_empty() || !self.ends_event {
+            out.extend_from_slice(b"\n\n");
+        }
+        out.extend_from_slice(&error_event(message));
+        Bytes::from(out)
+    }
+
+    fn send(&mut self, bytes: Bytes) -> Bytes {
+        if !bytes.is_empty() {
+            self.ends_event = bytes.ends_with(b"\n\n");
+        }
+        bytes
+    }
+
     async fn next(mut self) -> Option<(Result<Bytes, std::io::Error>, Relay)> {
         if self.finished {
             let detail = format!("bytes={}{}", self.bytes, if self.saw_done { "" } else { " incomplete" });
             self.log.finish(200, detail);
             return None;
         }
-        let now = Instant::now();
-        let remaining = self.deadline.saturating_duration_since(now);
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
         let wait = self.idle.min(remaining);
         match tokio::time::timeout(wait, self.upstream.next()).await {
             Ok(Some(Ok(bytes))) => {
+                if self.bytes + bytes.len() > self.cap {
+                    let message = format!("The answer exceeded the proxy's limit of {} bytes and was cut off.", self.cap);
+                    let out = self.fail(&message);
+                    return Some((Ok(out), self));
+                }
                 self.bytes += bytes.len();
                 self.tail.extend_from_slice(&bytes);
                 if self.tail.windows(6).any(|w| w == b"[DONE]") {
@@ -309,37 +448,39 @@ impl Relay {
                 }
                 let keep = self.tail.len().saturating_sub(8);
                 self.tail.drain(..keep);
-                let bytes = match &self.key {
-                    Some(k) if !k.is_empty() && bytes.windows(k.len()).any(|w| w == k.as_bytes()) => {
-                        Bytes::from(String::from_utf8_lossy(&bytes).replace(k.as_str(), "[redacted]"))
-                    }
-                    _ => bytes,
-                };
-                Some((Ok(bytes), self))
+                let out = self.redactor.push(&bytes);
+                let out = self.send(out);
+                Some((Ok(out), self))
             }
             Ok(Some(Err(e))) => {
-                self.finished = true;
-                let msg = format!("The LLM stream broke off: {e}.");
-                Some((Ok(error_event(&msg)), self))
+                self.log.note = Some(e.to_string());
+                let out = self.fail(&format!("The LLM stream broke off: {}.", reason(&e)));
+                Some((Ok(out), self))
             }
             Ok(None) => {
-                self.finished = true;
                 if self.saw_done {
+                    self.finished = true;
+                    let rest = self.redactor.finish();
                     let detail = format!("bytes={}", self.bytes);
                     self.log.finish(200, detail);
-                    None
+                    if rest.is_empty() {
+                        None
+                    } else {
+                        Some((Ok(rest), self))
+                    }
                 } else {
-                    Some((Ok(error_event("The LLM stream ended before the answer was complete.")), self))
+                    let out = self.fail("The LLM stream ended before the answer was complete.");
+                    Some((Ok(out), self))
                 }
             }
             Err(_) => {
-                self.finished = true;
-                let msg = if remaining <= self.idle {
+                let message = if remaining <= self.idle {
                     "The answer took longer than the proxy allows and was cut off.".to_string()
                 } else {
                     format!("The LLM sent nothing for {} s; the answer was cut off.", self.idle.as_secs_f64())
                 };
-                Some((Ok(error_event(&msg)), self))
+                let out = self.fail(&message);
+                Some((Ok(out), self))
             }
         }
     }
