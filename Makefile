@@ -17,7 +17,7 @@ CEILING := target/docs/minilm-ceiling.json
 # The build id shown in the page, in version.json and in the service worker's cache name.
 export COPILOT_BUILD_ID ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 
-.PHONY: all setup tools model-tools db docs index dist app test lint test-rust test-docs test-e2e bench clean
+.PHONY: all setup tools model-tools db docs index dist app test lint test-rust test-docs test-spark test-e2e bench clean
 
 ## all: everything the app serves (tools, seeded DB, wasm build), without serving it
 all: dist
@@ -72,7 +72,7 @@ app: dist tools
 
 ## test: formatting and lints, native Rust tests, retrieval evaluation, then browser tests
 ## in headless Chromium
-test: lint test-rust test-docs test-e2e
+test: lint test-rust test-docs test-spark test-e2e
 
 ## lint: rustfmt and clippy (warnings are errors), natively and for the browser build
 lint: setup
@@ -84,6 +84,11 @@ lint: setup
 # `cargo test` without them falls back to BM25 over the committed corpus).
 test-rust: setup docs
 	COPILOT_REQUIRE_DOCS=1 cargo test --workspace
+
+## test-spark: sql/extract/ on local Spark over the fixtures: EXPECTED.md's figures, and outputs
+## byte-identical to tests/fixtures/system-tables-extracted/ (which tests/engine/extract.rs imports)
+test-spark: setup
+	tests/spark/run.sh target/spark-extract
 
 test-docs: docs index
 	$(BIN)/copilot docs eval --check

@@ -57,4 +57,37 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
     npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# --- Spark extraction test (tests/spark, sql/extract): Java 17+ and pyspark 4.3.0 ---------
+# Only what is missing: Java when `java -version` is absent or older than 17, pyspark when
+# it is not 4.3.0. Quick when both are present.
+SPARK_PYTHON="${PYTHON:-python3}"
+PYSPARK_VERSION=4.3.0
+java_major() {
+    local v
+    v=$(java -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -1)
+    [[ -n "$v" ]] || { echo 0; return; }
+    [[ "$v" == 1.* ]] && v=${v#1.}
+    echo "${v%%[.+_-]*}"
+}
+if ! command -v java >/dev/null 2>&1 || (( $(java_major) < 17 )); then
+    if [[ $(id -u) -eq 0 ]]; then
+        say "installing openjdk-17-jre-headless (Java for the Spark test)"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless
+    else
+        say "Java 17 is missing (the Spark test needs it); run:"
+        echo "    sudo apt-get install -y openjdk-17-jre-headless"
+        exit 1
+    fi
+fi
+if ! "$SPARK_PYTHON" -c "import pyspark, sys; sys.exit(pyspark.__version__ != '$PYSPARK_VERSION')" 2>/dev/null; then
+    say "installing pyspark $PYSPARK_VERSION (pip)"
+    "$SPARK_PYTHON" -m pip install --quiet --disable-pip-version-check "pyspark==$PYSPARK_VERSION" || {
+        say "pip could not install pyspark; run:"
+        echo "    $SPARK_PYTHON -m pip install --user pyspark==$PYSPARK_VERSION"
+        exit 1
+    }
+fi
+# --- end of the Spark extraction test block --------------------------------------------------
+
 say "ok"

@@ -137,15 +137,19 @@ CREATE TABLE IF NOT EXISTS job_dependencies (
     PRIMARY KEY (job_id, depends_on_job_id)
 );
 
--- List price per DBU for each SKU, valid from price_start_date (inclusive) until
+-- List price per DBU for each SKU and cloud, valid from price_start_date (inclusive) until
 -- price_end_date (exclusive; NULL = still valid). compute_usage.total_cost equals
--- dbus_consumed times the price valid on usage_date.
+-- dbus_consumed times the price valid on usage_date. cloud is the list price's cloud
+-- (AWS, AZURE, GCP; NULL when the price list does not say, and for the seeded data): a SKU
+-- has one price per cloud. A database written before cloud was added has no such column;
+-- nothing the app reads needs it.
 CREATE TABLE IF NOT EXISTS sku_prices (
     compute_sku      TEXT NOT NULL,
+    cloud            TEXT,
     price_start_date TEXT NOT NULL,
     price_end_date   TEXT,
     usd_per_dbu      REAL NOT NULL,
-    PRIMARY KEY (compute_sku, price_start_date)
+    PRIMARY KEY (compute_sku, cloud, price_start_date)
 );
 
 CREATE INDEX IF NOT EXISTS idx_job_runs_job ON job_runs(job_id, start_time);

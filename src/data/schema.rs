@@ -94,11 +94,13 @@ pub struct SchemaProblem {
     pub missing_tables: Vec<String>,
     /// (table, missing columns) for tables that exist but are incomplete.
     pub missing_columns: Vec<(String, Vec<String>)>,
+    /// (name, what it is) for required tables that are a view or a virtual table instead.
+    pub not_tables: Vec<(String, String)>,
 }
 
 impl SchemaProblem {
     pub fn is_empty(&self) -> bool {
-        self.missing_tables.is_empty() && self.missing_columns.is_empty()
+        self.missing_tables.is_empty() && self.missing_columns.is_empty() && self.not_tables.is_empty()
     }
 }
 
@@ -113,15 +115,28 @@ impl std::fmt::Display for SchemaProblem {
             let noun = if columns.len() == 1 { "column" } else { "columns" };
             parts.push(format!("table {table} lacks {noun} {}", columns.join(", ")));
         }
+        for (name, kind) in &self.not_tables {
+            parts.push(format!("{name} is a {kind}, not a table"));
+        }
         f.write_str(&parts.join("; "))
     }
 }
 
-/// Compares the database's tables and columns with [`REQUIRED_TABLES`].
+/// Compares the database's tables and columns with [`REQUIRED_TABLES`]; each must be a
+/// real table (`type = 'table'` in the schema, not virtual), not a view.
 pub fn check_required(conn: &Connection) -> rusqlite::Result<SchemaProblem> {
     let mut problem = SchemaProblem::default();
+    let mut kind = conn.prepare(
+        "SELECT CASE WHEN type = 'view' THEN 'view' WHEN sql LIKE 'CREATE VIRTUAL TABLE%' THEN 'virtual table' END
+         FROM sqlite_schema WHERE name = ?1 COLLATE NOCASE AND type IN ('table', 'view')",
+    )?;
     let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
     for table in REQUIRED_TABLES {
+        let not_table: Option<String> = kind.query_row([table.name], |r| r.get(0)).ok().flatten();
+        if let Some(what) = not_table {
+            problem.not_tables.push((table.name.to_string(), what));
+            continue;
+        }
         let present: Vec<String> = stmt.query_map([table.name], |row| row.get::<_, String>(0))?.collect::<Result<_, _>>()?;
         if present.is_empty() {
             problem.missing_tables.push(table.name.to_string());

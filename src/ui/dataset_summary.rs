@@ -30,10 +30,16 @@ pub fn DatasetSummaryView(data: Rc<Session>) -> impl IntoView {
     let range_raw = format!("{}..{}", s.first_date.clone().unwrap_or_default(), s.last_date.clone().unwrap_or_default());
     let chart = spend_by_compute_type(&s);
     let rows = s.spend_by_compute_type.clone();
+    // Values the loader could not use (infinite or text costs): said, not silently summed.
+    let warnings = (!data.db.warnings().is_empty()).then(|| {
+        let items = data.db.warnings().iter().map(|w| view! { <li>{w.to_string()}</li> }).collect_view();
+        view! { <ul class="warnings" role="status" data-testid="load-warnings">{items}</ul> }
+    });
     view! {
         <section class="summary" data-testid="dataset-summary">
             <h2>"Dataset summary"</h2>
             <p class="muted" data-testid="data-source">{data.describe()}</p>
+            {warnings}
             <div class="kpis">
                 <Kpi label="Workspaces" value=thousands(s.workspaces) testid="summary-workspaces" raw=s.workspaces.to_string()/>
                 <Kpi label="Jobs" value=thousands(s.jobs) testid="summary-jobs" raw=s.jobs.to_string()/>

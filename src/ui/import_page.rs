@@ -26,7 +26,7 @@ pub fn ImportPage(data: Rc<Session>) -> impl IntoView {
             return view! {
             <section class="panel" data-testid="import-none">
                 <h2>"No import"</h2>
-                <p>"The data shown was not imported from system-table exports. Open or drop your exports (CSV or JSON Lines of system.billing.usage, system.billing.list_prices, system.lakeflow.*, system.compute.*, system.query.history) to import them; nothing leaves this browser."</p>
+                <p>"The data shown was not imported from system-table exports. Open or drop your exports (CSV or JSON Lines of system.billing.usage, system.billing.list_prices, system.lakeflow.*, system.compute.*, system.query.history), or the pre-aggregated files the statements of sql/extract/ write on Databricks, to import them; nothing leaves this browser."</p>
             </section>
             }
             .into_any();
@@ -103,14 +103,14 @@ fn Files(report: ImportReport) -> impl IntoView {
         .files
         .into_iter()
         .map(|f| {
-            let what = match (&f.table, &f.error) {
+            let what = match (f.recognised_as(), &f.error) {
                 (_, Some(e)) => format!("not read: {e}"),
-                (Some(t), None) => t.to_string(),
-                (None, None) => format!(
-                    "no known table; closest {} lacks {}",
-                    f.closest.map(|t| t.name()).unwrap_or_default(),
-                    f.missing_columns.join(", ")
-                ),
+                (Some(t), None) if f.duplicates > 0 => format!("{t} ({} duplicate rows dropped)", thousands(f.duplicates as u64)),
+                (Some(t), None) => t,
+                (None, None) => {
+                    let closest = f.closest.map(|t| t.to_string()).or_else(|| f.closest_extract.map(|k| k.to_string())).unwrap_or_default();
+                    format!("no known table; closest {closest} lacks {}", f.missing_columns.join(", "))
+                }
             };
             let malformed = f.malformed.iter().map(|m| view! { <li>{format!("line {}: {}", m.line, m.message)}</li> }).collect_view();
             view! {
@@ -123,8 +123,13 @@ fn Files(report: ImportReport) -> impl IntoView {
             }
         })
         .collect_view();
+    let missing = (!report.missing_extracts.is_empty()).then(|| {
+        let names: Vec<&str> = report.missing_extracts.iter().map(|k| k.name()).collect();
+        view! { <p class="muted" data-testid="missing-extracts">{format!("Pre-aggregated extracts missing (their tables stay empty): {}.", names.join(", "))}</p> }
+    });
     view! {
         <h3>"Files"</h3>
+        {missing}
         <table class="data-table" data-testid="import-files">
             <thead><tr><th>"File"</th><th>"Recognised as"</th><th>"Rows imported"</th><th>"Malformed lines"</th></tr></thead>
             <tbody>{rows}</tbody>

@@ -11,14 +11,14 @@ use rusqlite::Connection;
 use usage_copilot::data::import::{import_files, Imported};
 use usage_copilot::report::{registry, ReportFilters, Value};
 
-type Files = Vec<(String, Vec<u8>)>;
+pub(crate) type Files = Vec<(String, Vec<u8>)>;
 
-fn fixture_dir(name: &str) -> PathBuf {
+pub(crate) fn fixture_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 /// The export files of a fixture directory (CSV and JSON Lines only), sorted by name.
-fn read_files(name: &str) -> Files {
+pub(crate) fn read_files(name: &str) -> Files {
     let dir = fixture_dir(name);
     let mut files: Files = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -30,7 +30,7 @@ fn read_files(name: &str) -> Files {
     files
 }
 
-fn good_files() -> Files {
+pub(crate) fn good_files() -> Files {
     read_files("system-tables")
 }
 
@@ -38,7 +38,7 @@ fn bad_file(name: &str) -> (String, Vec<u8>) {
     read_files("system-tables-bad").into_iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no bad fixture {name}"))
 }
 
-fn import(files: &[(String, Vec<u8>)]) -> Imported {
+pub(crate) fn import(files: &[(String, Vec<u8>)]) -> Imported {
     import_files(files).unwrap_or_else(|e| panic!("import failed: {e:?}"))
 }
 
@@ -79,11 +79,19 @@ fn job_cost(conn: &Connection, job_id: &str) -> f64 {
 }
 
 /// Every row of a table as text, sorted: a content fingerprint independent of row order.
-fn dump(conn: &Connection, table: &str) -> Vec<String> {
+pub(crate) fn dump(conn: &Connection, table: &str) -> Vec<String> {
     let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
     let columns = stmt.column_count();
     let mut rows: Vec<String> = stmt
-        .query_map([], |r| Ok((0..columns).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join(" | ")))
+        .query_map([], |r| {
+            Ok((0..columns)
+                .map(|i| match r.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(t) => format!("{:?}", String::from_utf8_lossy(t)),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+                .join(" | "))
+        })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();

@@ -1,14 +1,15 @@
 """Differential check: the extraction SQL on Spark against the Rust importer on the same data.
 
-    python3 tests/spark/differential.py OUT_DIR --importer CMD [--seed N]
+    python3 tests/spark/differential.py OUT_DIR [--importer CMD] [--seed N] [--order shuffled|sorted]
 
 Randomised system tables (generate.py) are loaded into Spark and extracted with every
 statement of sql/extract for November 2025; the same rows, cut to the window by README.md's
 rules, are written as raw JSON Lines exports and imported by CMD, a program that takes export
 files as arguments and prints the imported database's tables and its ImportReport as one JSON
-object (tests/spark/import_dump.rs is such a program for the library's `import_files`). Every
-table the importer writes and every figure of its report is then compared with what the
-extract outputs say it should be. Exits non-zero on any difference.
+object (tests/spark/import_dump.sh, the default, is such a program for the library's
+`import_files`). Every table the importer writes and every figure of its report is then
+compared with what the extract outputs say it should be. The exports' rows are shuffled by
+default: the importer must not depend on row order. Exits non-zero on any difference.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shlex
 import shutil
 import subprocess
@@ -132,11 +134,11 @@ def compare(out: str, db: dict) -> list[str]:
          {q["query_id"]: (q["parent_id"], q["user_id"], q["start_time"], q["duration_ms"], q["sql_text"], q["error_message"])
           for q in db["sql_query_history"]})
 
-    # sku_prices: the importer's INSERT OR REPLACE on (sku, start), rows in output order.
+    # sku_prices: one row per (sku, cloud, start).
     prices = {}
     for p in read("sku_prices"):
-        prices[(p["compute_sku"], ts(p["price_start_time"]))] = (ts(none(p["price_end_time"])), round(float(p["usd_per_dbu"]), 9))
-    same("sku_prices", prices, {(p["compute_sku"], p["price_start_date"]): (p["price_end_date"], round(p["usd_per_dbu"], 9)) for p in db["sku_prices"]})
+        prices[(p["compute_sku"], none(p["cloud"]), ts(p["price_start_time"]))] = (ts(none(p["price_end_time"])), round(float(p["usd_per_dbu"]), 9))
+    same("sku_prices", prices, {(p["compute_sku"], p["cloud"], p["price_start_date"]): (p["price_end_date"], round(p["usd_per_dbu"], 9)) for p in db["sku_prices"]})
 
     # evictions: eviction_details rows, and events where the run has usage (the importer's lookup).
     evictions = read("evictions")
@@ -179,15 +181,19 @@ def compare(out: str, db: dict) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out_dir")
-    ap.add_argument("--importer", required=True, help="command that prints the importer's database as JSON")
+    ap.add_argument("--importer", default=os.path.join(HERE, "import_dump.sh"),
+                    help="command that prints the importer's database as JSON (default: tests/spark/import_dump.sh)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--order", choices=["shuffled", "sorted"], default="shuffled",
+                    help="row order of the raw exports (the importer must not depend on it)")
     args = ap.parse_args()
     wall = time.time()
     work = tempfile.mkdtemp(prefix="extract-diff-")
     try:
         data = generate.generate(args.seed)
         first, last = generate.WINDOW
-        raw = generate.write_exports(data, os.path.join(args.out_dir, "raw"), first, last)
+        shuffle = random.Random(args.seed) if args.order == "shuffled" else None
+        raw = generate.write_exports(data, os.path.join(args.out_dir, "raw"), first, last, shuffle)
         print("generated " + ", ".join(f"{t} {len(r)}" for t, r in data.items()))
         t = time.time()
         dump = subprocess.run(shlex.split(args.importer) + raw, check=True, capture_output=True, text=True).stdout

@@ -9,9 +9,10 @@ Each table is a list of records shaped like an export row (nested columns as JSO
 timestamps as ISO text in UTC), ready for system_tables.load_records or for writing as JSON
 Lines for the importer.
 
-Some importer results depend on the order of rows in an export (the first value seen wins);
-`write_exports` writes every file in the order that makes "first seen" equal to "smallest",
-which is what the extraction SQL uses. README.md in sql/extract lists those rules.
+The importer does not depend on the order of rows in an export (where a group has several
+values it keeps the smallest, as the extraction SQL does); `write_exports` writes every file
+either in the order that makes "first seen" equal to "smallest" (what the importer needed
+before) or shuffled, which differential.py does by default.
 """
 
 from __future__ import annotations
@@ -312,11 +313,14 @@ def _order(table: str, r: dict):
     return ()
 
 
-def write_exports(data: dict[str, list[dict]], folder: str, first: str, last: str) -> list[str]:
+def write_exports(data: dict[str, list[dict]], folder: str, first: str, last: str,
+                  shuffle: random.Random | None = None) -> list[str]:
     os.makedirs(folder, exist_ok=True)
     paths = []
     for i, (table, records) in enumerate(data.items()):
         rows = sorted((r for r in records if in_window(table, r, first, last)), key=lambda r: _order(table, r))
+        if shuffle is not None:
+            shuffle.shuffle(rows)
         path = os.path.join(folder, f"export_{i:02d}.jsonl")
         with open(path, "w", encoding="utf-8") as f:
             for r in rows:

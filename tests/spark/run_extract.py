@@ -1,12 +1,15 @@
 """Runs every statement of sql/extract/ on a local Spark session over the hand-written system
 table fixtures and checks the outputs against tests/fixtures/system-tables/EXPECTED.md.
 
-    python3 tests/spark/run_extract.py OUT_DIR [--fixtures DIR] [--sql DIR]
+    python3 tests/spark/run_extract.py OUT_DIR [--fixtures DIR] [--sql DIR] [--expect DIR | --update DIR]
 
 One Spark session (local[2], UI off, quiet logs), the system tables created with their
 documented types (system_tables.py), the fixtures loaded into them, each statement run as
 committed with named parameters, each result written to OUT_DIR/<statement>.csv (header,
 UTF-8, RFC 4180 quoting, ISO timestamps in UTC), then the figures checked on those files.
+With --expect DIR every output must be byte-identical to DIR/<statement>.csv (the committed
+tests/fixtures/system-tables-extracted/, which the Rust importer test imports), and DIR must
+hold no other file; --update DIR copies the outputs there instead.
 Exits non-zero on any failure; prints the wall time.
 """
 
@@ -183,6 +186,30 @@ def check_recognisable(out_dir: str, texts: dict[str, str]) -> list[str]:
     return failures
 
 
+def compare_expected(out_dir: str, expected_dir: str, names) -> list[str]:
+    """Each output byte-identical to its committed copy; no committed file without an output."""
+    failures = []
+    for name in names:
+        mine, theirs = os.path.join(out_dir, name + ".csv"), os.path.join(expected_dir, name + ".csv")
+        if not os.path.exists(theirs):
+            failures.append(f"{name}.csv: not in {expected_dir} (run with UPDATE_EXTRACTED=1 to add it)")
+            continue
+        a, b = open(mine, "rb").read(), open(theirs, "rb").read()
+        if a != b:
+            la, lb = a.decode("utf-8").splitlines(), b.decode("utf-8").splitlines()
+            at = next((i for i, (x, y) in enumerate(zip(la, lb)) if x != y), min(len(la), len(lb)))
+            failures.append(f"{name}.csv differs from {theirs} at line {at + 1}: "
+                            f"got {la[at] if at < len(la) else '<end>'!r}, committed {lb[at] if at < len(lb) else '<end>'!r}")
+        else:
+            PASSED_FILES.append(name)
+    extra = sorted(set(f[:-4] for f in os.listdir(expected_dir) if f.endswith(".csv")) - set(names))
+    failures += [f"{expected_dir}/{e}.csv has no statement" for e in extra]
+    return failures
+
+
+PASSED_FILES: list[str] = []
+
+
 def collect_one(spark, text: str, params: dict) -> dict:
     rows = spark.sql(text, args=params).collect()
     assert len(rows) == 1, rows
@@ -195,6 +222,8 @@ def main() -> int:
     ap.add_argument("--fixtures", default=os.path.join(ROOT, "tests/fixtures/system-tables"))
     ap.add_argument("--sql", default=os.path.join(ROOT, "sql/extract"))
     ap.add_argument("--session-time-zone", default="UTC")
+    ap.add_argument("--expect", help="directory of committed outputs the run must reproduce byte for byte")
+    ap.add_argument("--update", help="directory to copy the outputs to (the committed outputs)")
     args = ap.parse_args()
     wall = time.time()
     work = tempfile.mkdtemp(prefix="extract-spark-")
@@ -234,6 +263,14 @@ def main() -> int:
 
         failures = check_recognisable(args.out_dir, texts)
         failures += checks.check_outputs(args.out_dir)
+        if args.expect:
+            failures += compare_expected(args.out_dir, args.expect, list(texts))
+            print(f"outputs byte-identical to {args.expect}: {len(PASSED_FILES)} of {len(texts)}")
+        if args.update:
+            os.makedirs(args.update, exist_ok=True)
+            for name in texts:
+                shutil.copyfile(os.path.join(args.out_dir, name + ".csv"), os.path.join(args.update, name + ".csv"))
+            print(f"outputs copied to {args.update}")
 
         # Parameters: the window, the workspace list and the negotiated-price variant.
         t = time.time()

@@ -8,7 +8,8 @@ pub struct Row {
     pub fields: Vec<String>,
 }
 
-/// A row the reader could not split (an unterminated quote), with its line.
+/// A row the reader could not split (an unterminated quote), with the line where the
+/// quoted field that is never closed starts (which may be after the line the row starts on).
 #[derive(Debug, PartialEq)]
 pub struct Broken {
     pub line: usize,
@@ -39,6 +40,7 @@ impl Iterator for Records<'_> {
         let mut field = String::new();
         let mut in_quotes = false;
         let mut quoted = false;
+        let mut quote_line = self.line;
         let mut row_has_content = false;
         let mut row_line = self.line;
         while let Some(c) = self.chars.next() {
@@ -61,6 +63,7 @@ impl Iterator for Records<'_> {
                 '"' if field.is_empty() && !quoted => {
                     in_quotes = true;
                     quoted = true;
+                    quote_line = self.line;
                     row_has_content = true;
                 }
                 ',' => {
@@ -85,7 +88,7 @@ impl Iterator for Records<'_> {
         }
         self.done = true;
         if in_quotes {
-            return Some(Err(Broken { line: row_line, message: "a quoted field is never closed".to_string() }));
+            return Some(Err(Broken { line: quote_line, message: "a quoted field is never closed".to_string() }));
         }
         if row_has_content || !field.is_empty() {
             fields.push(field);
@@ -130,5 +133,12 @@ mod tests {
         let (rows, broken) = parse("a,b\n1,2\n3,\"open\n");
         assert_eq!(rows.len(), 2);
         assert_eq!(broken, Some(Broken { line: 3, message: "a quoted field is never closed".into() }));
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_placed_where_the_field_opens() {
+        // The row starts on line 2; its second quoted field opens on line 3.
+        let (_, broken) = parse("a,b\n\"x\ny\",\"open\nmore\n");
+        assert_eq!(broken.map(|b| b.line), Some(3));
     }
 }

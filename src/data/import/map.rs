@@ -1,27 +1,17 @@
 //! From typed system-table rows to the app's schema: prices applied at usage time,
 //! corrections summed, hourly run slices merged, spot share observed or configured, and
-//! the attribution gaps measured. Everything is ordered by key, so the same files always
-//! give the same database.
+//! the attribution gaps measured. Everything is ordered by key, and where a group has
+//! several values the smallest is kept, so the same rows in any order give the same
+//! database.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{params, Connection};
-
 use super::load::*;
 use super::report::{AttributionGaps, JobAttribution};
+use super::tables::{ComputeRow, EvictionRow, JobRow, PriceRow, QueryRow, RunRow, Tables, UsageRow};
 
-fn round6(x: f64) -> f64 {
+pub fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
-}
-
-/// The price of `sku` (in `cloud`) at `at`.
-fn price_at(prices: &[Price], sku: &str, cloud: Option<&str>, at: i64) -> Option<f64> {
-    prices
-        .iter()
-        .filter(|p| p.sku == sku && (p.cloud.is_none() || cloud.is_none() || p.cloud.as_deref() == cloud))
-        .filter(|p| p.start <= at && p.end.is_none_or(|e| at < e))
-        .max_by_key(|p| p.start)
-        .map(|p| p.usd)
 }
 
 /// A merged job run.
@@ -49,9 +39,21 @@ fn run_status(state: Option<&str>, code: Option<&str>) -> (&'static str, Option<
     }
 }
 
-/// Writes everything into `conn` (schema already created); returns the gaps and the spot
-/// source per run.
-pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGaps> {
+/// The smaller of a kept value and a new one (a missing value is never kept over one).
+fn smallest(kept: &mut Option<String>, new: &Option<String>) {
+    if let Some(n) = new {
+        if kept.as_ref().is_none_or(|k| n < k) {
+            *kept = Some(n.clone());
+        }
+    }
+}
+
+/// The rows of the app's schema and the attribution gaps computed from typed rows. Where
+/// a group has several values the smallest is kept, as `sql/extract/` does, so the same
+/// rows in any order give the same tables.
+pub fn tables(data: &Loaded) -> (Tables, AttributionGaps) {
+    let mut out = Tables::default();
+
     // Runs: slices merged per (job, run); the outcome is the latest terminal slice's.
     let mut runs: BTreeMap<(String, String), Run> = BTreeMap::new();
     let mut slices: Vec<&RunSlice> = data.runs.iter().collect();
@@ -98,6 +100,9 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
             if !run.from_timeline {
                 run.start = run.start.min(u.start);
                 run.end = run.end.max(u.end);
+                if u.workspace < run.workspace {
+                    run.workspace = u.workspace.clone();
+                }
             }
             if let Some(c) = &u.cluster_id {
                 run.clusters.insert(c.clone());
@@ -105,7 +110,7 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
         }
     }
 
-    // Workspaces and users.
+    // Workspaces and users (a user's workspace: the smallest they ran a statement in).
     let mut workspaces: BTreeSet<String> = BTreeSet::new();
     workspaces.extend(data.usage.iter().map(|u| u.workspace.clone()));
     workspaces.extend(data.jobs.iter().map(|j| j.workspace.clone()));
@@ -113,32 +118,24 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
     workspaces.extend(data.clusters.iter().map(|c| c.workspace.clone()));
     workspaces.extend(data.warehouses.iter().map(|w| w.workspace.clone()));
     workspaces.extend(data.queries.iter().map(|q| q.workspace.clone()));
-    for ws in &workspaces {
-        conn.execute(
-            "INSERT INTO workspace(workspace_id, workspace_name, description) VALUES (?1, ?2, 'imported from system tables')",
-            params![ws, format!("Workspace {ws}")],
-        )?;
-    }
     let first_ws = workspaces.iter().next().cloned().unwrap_or_else(|| "unknown".into());
-    let mut users: BTreeMap<String, String> = BTreeMap::new();
+    out.workspaces = workspaces.into_iter().map(|ws| (ws.clone(), format!("Workspace {ws}"))).collect();
     for q in &data.queries {
-        users.entry(q.user.clone()).or_insert_with(|| q.workspace.clone());
-    }
-    for (user, ws) in &users {
-        conn.execute("INSERT INTO users_lookup(user_id, name, workspace_id) VALUES (?1, ?1, ?2)", params![user, ws])?;
-    }
-
-    // Prices.
-    for p in &data.prices {
-        let start = crate::base::calendar::Timestamp::from_unix_seconds(p.start).to_string();
-        let end = p.end.map(|e| crate::base::calendar::Timestamp::from_unix_seconds(e).to_string());
-        conn.execute(
-            "INSERT OR REPLACE INTO sku_prices(compute_sku, price_start_date, price_end_date, usd_per_dbu) VALUES (?1, ?2, ?3, ?4)",
-            params![p.sku, start, end, p.usd],
-        )?;
+        let ws = out.users.entry(q.user.clone()).or_insert_with(|| q.workspace.clone());
+        if q.workspace < *ws {
+            *ws = q.workspace.clone();
+        }
     }
 
-    // Jobs: the latest version of each; jobs seen only in runs or billing get a stub.
+    // Prices: every row, per (SKU, cloud, start).
+    out.prices = data
+        .prices
+        .iter()
+        .map(|p| PriceRow { sku: p.sku.clone(), cloud: p.cloud.clone(), start: p.start, end: p.end, usd: p.usd })
+        .collect();
+
+    // Jobs: the latest version of each; jobs seen only in runs or billing get a stub named
+    // after the smallest billed name.
     let mut jobs: BTreeMap<String, &JobVersion> = BTreeMap::new();
     for j in &data.jobs {
         let keep = jobs.get(&j.job_id).is_none_or(|k| j.change_time >= k.change_time);
@@ -148,10 +145,10 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
     }
     let mut job_ids: BTreeSet<String> = jobs.keys().cloned().collect();
     job_ids.extend(runs.values().map(|r| r.job_id.clone()));
-    let mut billed_names: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut billed_names: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for u in &data.usage {
-        if let (Some(job), Some(name)) = (&u.job_id, &u.job_name) {
-            billed_names.entry(job).or_insert(name);
+        if let (Some(job), Some(_)) = (&u.job_id, &u.job_name) {
+            smallest(billed_names.entry(job).or_default(), &u.job_name);
         }
     }
     let mut run_workspace: BTreeMap<&str, &str> = BTreeMap::new();
@@ -160,17 +157,14 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
     }
     for job_id in &job_ids {
         let version = jobs.get(job_id);
-        let billed_name = billed_names.get(job_id.as_str()).map(|n| n.to_string());
+        let billed_name = billed_names.get(job_id.as_str()).cloned().flatten();
         let name = version.and_then(|v| v.name.clone()).or(billed_name).unwrap_or_else(|| format!("Job {job_id}"));
-        let ws = version
+        let workspace = version
             .map(|v| v.workspace.clone())
             .or_else(|| run_workspace.get(job_id.as_str()).map(|w| w.to_string()))
             .unwrap_or_else(|| first_ws.clone());
         let tags = version.map(|v| serde_json::to_string(&v.tags).expect("serialises"));
-        conn.execute(
-            "INSERT INTO jobs(job_id, workspace_id, job_name, description, tags) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![job_id, ws, name, version.and_then(|v| v.description.clone()), tags],
-        )?;
+        out.jobs.insert(job_id.clone(), JobRow { workspace, name, description: version.and_then(|v| v.description.clone()), tags });
     }
 
     // Clusters: the version in force at a time.
@@ -189,7 +183,6 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
             .max_by_key(|c| c.change_time)
             .or_else(|| versions.iter().copied().min_by_key(|c| c.change_time))
     };
-    let mut pools: BTreeMap<String, String> = BTreeMap::new();
 
     // Job runs with their configuration and spot share.
     let compute = ComputeIndex::new(data);
@@ -207,40 +200,25 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
                 None => (0.0, "unknown"),
             },
         };
-        let pool = config.and_then(|c| c.pool_id.clone());
-        if let (Some(p), Some(c)) = (&pool, config) {
-            pools.entry(p.clone()).or_insert_with(|| c.worker_type.clone().unwrap_or_else(|| "unknown".into()));
-        }
-        let autoscaling = config.is_some_and(|c| c.worker_count.is_none() && c.max_workers.is_some());
-        conn.prepare_cached(
-            "INSERT INTO job_runs(job_run_id, job_id, start_time, end_time, duration_ms, run_status, error_summary, driver_instance_type,
-                worker_instance_type, instance_pool_id, min_nodes, max_nodes, fixed_nodes, is_autoscaling_enabled, spot_ratio)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?
-        .execute(params![
-            run.run_id,
-            run.job_id,
-            crate::base::calendar::Timestamp::from_unix_seconds(run.start).to_string(),
-            crate::base::calendar::Timestamp::from_unix_seconds(run.end).to_string(),
-            (run.end - run.start) * 1000,
-            run.status,
-            run.error,
-            config.and_then(|c| c.driver_type.clone()),
-            config.and_then(|c| c.worker_type.clone()),
-            pool,
-            config.and_then(|c| c.min_workers),
-            config.and_then(|c| c.max_workers),
-            config.and_then(|c| c.worker_count),
-            autoscaling as i64,
-            round6(spot),
-        ])?;
-        conn.prepare_cached("INSERT INTO job_run_spot(job_run_id, source) VALUES (?1, ?2)")?.execute(params![run.run_id, source])?;
-    }
-    for (pool, node_type) in &pools {
-        conn.execute(
-            "INSERT INTO instance_pools(instance_pool_id, pool_name, pool_instance_type) VALUES (?1, ?1, ?2)",
-            params![pool, node_type],
-        )?;
+        out.runs.push(RunRow {
+            run_id: run.run_id.clone(),
+            job_id: run.job_id.clone(),
+            workspace: run.workspace.clone(),
+            start: run.start,
+            end: run.end,
+            duration_ms: (run.end - run.start) * 1000,
+            status: run.status.to_string(),
+            error: run.error.clone(),
+            driver_type: config.and_then(|c| c.driver_type.clone()),
+            worker_type: config.and_then(|c| c.worker_type.clone()),
+            pool_id: config.and_then(|c| c.pool_id.clone()),
+            min_nodes: config.and_then(|c| c.min_workers),
+            max_nodes: config.and_then(|c| c.max_workers),
+            fixed_nodes: config.and_then(|c| c.worker_count),
+            autoscaling: config.is_some_and(|c| c.worker_count.is_none() && c.max_workers.is_some()),
+            spot_ratio: round6(spot),
+            spot_source: source.to_string(),
+        });
     }
 
     // Usage: priced at its start time, aggregated per (parent, sku, day), corrections summed.
@@ -257,8 +235,7 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
     let mut non_job: BTreeMap<String, &'static str> = BTreeMap::new();
     let mut unattributed: Vec<(&Usage, f64)> = Vec::new();
     for u in &data.usage {
-        let price = price_at(&data.prices, &u.sku, u.cloud.as_deref(), u.start);
-        let cost = price.map(|p| u.quantity * p);
+        let cost = u.price.map(|p| u.quantity * p);
         match cost {
             Some(c) => gaps.total_cost += c,
             None => gaps.unpriced_dbus += u.quantity,
@@ -277,7 +254,9 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
             continue;
         };
         if kind != "JOB_RUN" {
-            non_job.insert(id.clone(), kind);
+            // An id billed both ways is a warehouse (the larger kind, as the SQL has it).
+            let entry = non_job.entry(id.clone()).or_insert(kind);
+            *entry = (*entry).max(kind);
             gaps.unattributed_cost += cost.unwrap_or(0.0);
             if let Some(c) = cost {
                 unattributed.push((u, c));
@@ -287,8 +266,8 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
         agg.dbus += u.quantity;
         agg.cost += cost.unwrap_or(0.0);
         agg.priced |= cost.is_some();
-        agg.cluster = agg.cluster.take().or_else(|| u.cluster_id.clone());
-        agg.node_type = agg.node_type.take().or_else(|| u.node_type.clone());
+        smallest(&mut agg.cluster, &u.cluster_id);
+        smallest(&mut agg.node_type, &u.node_type);
     }
     for w in &data.warehouses {
         non_job.insert(w.warehouse_id.clone(), "SQL_WAREHOUSE");
@@ -298,10 +277,18 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
             non_job.entry(w.clone()).or_insert("SQL_WAREHOUSE");
         }
     }
-    let mut usage_workspace: BTreeMap<&str, &str> = BTreeMap::new();
+    // A compute's workspace: the smallest of its warehouse versions, else of its cluster
+    // versions, else of its usage rows, else the smallest workspace.
+    let mut workspace_of = [BTreeMap::new(), BTreeMap::new(), BTreeMap::new()];
+    for w in &data.warehouses {
+        smallest(workspace_of[0].entry(w.warehouse_id.as_str()).or_default(), &Some(w.workspace.clone()));
+    }
+    for c in &data.clusters {
+        smallest(workspace_of[1].entry(c.cluster_id.as_str()).or_default(), &Some(c.workspace.clone()));
+    }
     for u in &data.usage {
         for id in [&u.warehouse_id, &u.cluster_id].into_iter().flatten() {
-            usage_workspace.entry(id).or_insert(&u.workspace);
+            smallest(workspace_of[2].entry(id.as_str()).or_default(), &Some(u.workspace.clone()));
         }
     }
     for (id, kind) in &non_job {
@@ -311,66 +298,60 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
             }
             _ => data.clusters.iter().filter(|c| &c.cluster_id == id).max_by_key(|c| c.change_time).and_then(|c| c.name.clone()),
         };
-        let ws = data
-            .warehouses
+        let workspace = workspace_of
             .iter()
-            .find(|w| &w.warehouse_id == id)
-            .map(|w| w.workspace.clone())
-            .or_else(|| data.clusters.iter().find(|c| &c.cluster_id == id).map(|c| c.workspace.clone()))
-            .or_else(|| usage_workspace.get(id.as_str()).map(|w| w.to_string()))
+            .find_map(|m: &BTreeMap<&str, Option<String>>| m.get(id.as_str()).cloned().flatten())
             .unwrap_or_else(|| first_ws.clone());
-        conn.execute(
-            "INSERT INTO non_job_compute(compute_id, compute_name, compute_type, workspace_id) VALUES (?1, ?2, ?3, ?4)",
-            params![id, name.unwrap_or_else(|| id.clone()), kind, ws],
-        )?;
+        out.compute.insert(id.clone(), ComputeRow { name: name.unwrap_or_else(|| id.clone()), kind: kind.to_string(), workspace });
     }
-    for ((kind, parent, sku, day), agg) in &usage {
-        let id = format!("BU-{kind}-{parent}-{sku}-{day}");
-        conn.prepare_cached(
-            "INSERT INTO compute_usage(compute_usage_id, parent_id, parent_type, compute_sku, dbus_consumed, cluster_id, cluster_instance_type, total_cost, usage_date)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?
-        .execute(params![id, parent, kind, sku, round6(agg.dbus), agg.cluster, agg.node_type, agg.priced.then_some(round6(agg.cost)), day])?;
+    for ((kind, parent, sku, day), agg) in usage {
+        out.usage.push(UsageRow {
+            id: format!("BU-{kind}-{parent}-{sku}-{day}"),
+            parent_id: parent,
+            parent_type: kind.to_string(),
+            sku,
+            dbus: round6(agg.dbus),
+            cluster_id: agg.cluster,
+            node_type: agg.node_type,
+            cost: agg.priced.then_some(round6(agg.cost)),
+            date: day,
+        });
     }
 
-    // Evictions: spot instances of a run's cluster that terminated before the run ended.
-    let mut evictions = 0;
+    // Evictions: spot instances of a run's cluster that terminated before the run ended,
+    // numbered in (job, run, time, instance, cluster) order.
     for run in runs.values() {
         for e in compute.terminations(&run.clusters) {
             if e.time <= run.start || e.time >= run.end - 60 {
                 continue;
             }
-            evictions += 1;
-            let day = crate::base::calendar::Timestamp::from_unix_seconds(e.time).date().to_string();
-            let usage_id: Option<String> = conn
-                .query_row(
-                    "SELECT compute_usage_id FROM compute_usage WHERE parent_type = 'JOB_RUN' AND parent_id = ?1 ORDER BY usage_date = ?2 DESC, usage_date LIMIT 1",
-                    params![run.run_id, day],
-                    |r| r.get(0),
-                )
-                .ok();
-            let Some(usage_id) = usage_id else { continue };
-            let eviction_id = format!("EVICT-{}-{}-{evictions}", run.run_id, e.instance_id);
-            let when = crate::base::calendar::Timestamp::from_unix_seconds(e.time).to_string();
+            let seq = out.evictions.len() + 1;
             let retried = runs.values().any(|r| r.job_id == run.job_id && r.start > run.start && r.start - run.end < 6 * 3600);
-            conn.execute(
-                "INSERT INTO eviction_details(eviction_id, cloud_instance_id, eviction_time, cloud_provider_message, was_retried) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![eviction_id, e.instance_id, when, "spot instance terminated while its job run was still going (system.compute.instance_events)", retried as i64],
-            )?;
-            conn.execute(
-                "INSERT INTO events(event_id, compute_usage_id, event_time, event_type, details, eviction_id) VALUES (?1, ?2, ?3, 'SPOT_EVICTION', ?4, ?5)",
-                params![format!("EV-{eviction_id}"), usage_id, when, format!("spot instance {} terminated during run {}", e.instance_id, run.run_id), eviction_id],
-            )?;
+            out.evictions.push(EvictionRow {
+                id: format!("EVICT-{}-{}-{seq}", run.run_id, e.instance_id),
+                run_id: run.run_id.clone(),
+                instance_id: e.instance_id.clone(),
+                time: e.time,
+                retried,
+            });
         }
     }
 
     // Queries on warehouses.
     for q in &data.queries {
         let Some(w) = &q.warehouse_id else { continue };
-        conn.execute(
-            "INSERT OR REPLACE INTO sql_query_history(query_id, parent_id, user_id, start_time, duration_ms, sql_text, error_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![q.statement_id, w, q.user, crate::base::calendar::Timestamp::from_unix_seconds(q.start).to_string(), q.duration_ms, q.text, q.error],
-        )?;
+        out.queries.insert(
+            q.statement_id.clone(),
+            QueryRow {
+                warehouse_id: w.clone(),
+                user: q.user.clone(),
+                workspace: q.workspace.clone(),
+                start: q.start,
+                duration_ms: q.duration_ms,
+                text: q.text.clone(),
+                error: q.error.clone(),
+            },
+        );
     }
 
     // What task runs on all-purpose clusters and warehouses could attribute.
@@ -404,17 +385,23 @@ pub fn write(conn: &Connection, data: &Loaded) -> rusqlite::Result<AttributionGa
         }
     }
     gaps.attributable_by_tasks = by_job.into_iter().map(|(job_id, cost)| JobAttribution { job_id, cost: round6(cost) }).collect();
-    gaps.attributable_by_tasks_cost = round6(gaps.attributable_by_tasks.iter().map(|j| j.cost).sum());
     gaps.total_cost = round6(gaps.total_cost);
     gaps.unattributed_cost = round6(gaps.unattributed_cost);
     gaps.untagged_cost = round6(gaps.untagged_cost);
     gaps.other_products_cost = round6(gaps.other_products_cost);
     gaps.unpriced_dbus = round6(gaps.unpriced_dbus);
-    let pct = |part: f64| if gaps.total_cost.abs() > 0.0 { (part / gaps.total_cost * 10000.0).round() / 100.0 } else { 0.0 };
+    gaps.evictions = out.evictions.len();
+    finish_gaps(&mut gaps);
+    (out, gaps)
+}
+
+/// The figures derived from the others: the attributable total and the shares of spend.
+pub fn finish_gaps(gaps: &mut AttributionGaps) {
+    gaps.attributable_by_tasks_cost = round6(gaps.attributable_by_tasks.iter().map(|j| j.cost).sum());
+    let total = gaps.total_cost;
+    let pct = |part: f64| if total.abs() > 0.0 { (part / total * 10000.0).round() / 100.0 } else { 0.0 };
     gaps.unattributed_share_pct = pct(gaps.unattributed_cost);
     gaps.untagged_share_pct = pct(gaps.untagged_cost);
-    gaps.evictions = evictions;
-    Ok(gaps)
 }
 
 /// Seconds covered by the union of `spans`.
@@ -452,6 +439,10 @@ impl<'a> ComputeIndex<'a> {
                 events.entry(c).or_default().push(e);
                 placed_on.entry(&e.instance_id).or_default().insert(c);
             }
+        }
+        // In time order, so that where an instance has several events the latest labels it.
+        for list in events.values_mut() {
+            list.sort_by(|a, b| (a.time, &a.state, a.spot, &a.instance_id).cmp(&(b.time, &b.state, b.spot, &b.instance_id)));
         }
         let mut nodes: BTreeMap<&str, Vec<&NodeMinute>> = BTreeMap::new();
         for n in &data.nodes {
@@ -497,7 +488,8 @@ impl<'a> ComputeIndex<'a> {
         (!placed.is_empty()).then(|| placed.values().filter(|s| **s).count() as f64 / placed.len() as f64)
     }
 
-    /// Spot instances of `clusters` that terminated, each once, in file order.
+    /// Spot instances of `clusters` that terminated, each once, in (time, instance, cluster)
+    /// order.
     fn terminations(&self, clusters: &BTreeSet<String>) -> Vec<&'a InstanceEvent> {
         let mut found: BTreeMap<usize, &InstanceEvent> = BTreeMap::new();
         for c in clusters {
@@ -505,7 +497,9 @@ impl<'a> ComputeIndex<'a> {
                 found.insert(*i, e);
             }
         }
-        found.into_values().collect()
+        let mut out: Vec<&InstanceEvent> = found.into_values().collect();
+        out.sort_by(|a, b| (a.time, &a.instance_id, &a.cluster_id).cmp(&(b.time, &b.instance_id, &b.cluster_id)));
+        out
     }
 }
 

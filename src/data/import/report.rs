@@ -7,23 +7,82 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::kind::ExtractKind;
 use super::source::Malformed;
 use crate::base::vocab::SystemTable;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FileReport {
     pub name: String,
-    /// The system table the file was recognised as.
+    /// The system table the file was recognised as (a raw export).
     pub table: Option<SystemTable>,
+    /// The pre-aggregated extract (`sql/extract/`) the file was recognised as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extract: Option<ExtractKind>,
     pub format: String,
+    /// Data rows in the file.
     pub rows: usize,
+    /// Rows imported: `rows` less the malformed and the duplicates.
     pub imported: usize,
     pub malformed: Vec<Malformed>,
+    /// Rows dropped because an earlier or preferred copy of the same record was imported
+    /// (the same billing `record_id`, run slice, statement…; see `load`).
+    #[serde(default)]
+    pub duplicates: usize,
     /// When not recognised: the closest table and the columns the file lacks for it.
     pub closest: Option<SystemTable>,
+    /// When not recognised but it has `extract_kind`: the closest extract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closest_extract: Option<ExtractKind>,
     pub missing_columns: Vec<String>,
     /// Why the file could not be read at all.
     pub error: Option<String>,
+}
+
+impl FileReport {
+    pub fn new(name: &str) -> FileReport {
+        FileReport {
+            name: name.to_string(),
+            table: None,
+            extract: None,
+            format: String::new(),
+            rows: 0,
+            imported: 0,
+            malformed: Vec::new(),
+            duplicates: 0,
+            closest: None,
+            closest_extract: None,
+            missing_columns: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// What the file was recognised as, in words.
+    pub fn recognised_as(&self) -> Option<String> {
+        self.table.map(|t| t.to_string()).or_else(|| self.extract.map(|k| k.to_string()))
+    }
+
+    /// Every problem of the file as one sentence each: "FILE: …" for the file, "FILE, line
+    /// N: …" for a row.
+    pub fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(e) = &self.error {
+            out.push(format!("{}: {e}.", self.name));
+        }
+        if self.table.is_none() && self.extract.is_none() && self.error.is_none() {
+            let closest = self.closest.map(|t| t.to_string()).or_else(|| self.closest_extract.map(|k| k.to_string()));
+            out.push(format!(
+                "{}: matches no known table; the closest is {} but the file lacks {}.",
+                self.name,
+                closest.as_deref().unwrap_or("none"),
+                self.missing_columns.join(", ")
+            ));
+        }
+        for m in &self.malformed {
+            out.push(format!("{}, line {}: {}.", self.name, m.line, m.message));
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -68,6 +127,10 @@ pub struct ImportReport {
     pub tables: Vec<TableDates>,
     /// How job runs' spot shares were found: (source, runs).
     pub spot_sources: Vec<(String, usize)>,
+    /// For an import of pre-aggregated extracts: the extracts no file held (their tables
+    /// are empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_extracts: Vec<ExtractKind>,
 }
 
 impl ImportReport {
@@ -76,23 +139,34 @@ impl ImportReport {
         self.files.iter().map(|f| f.malformed.len()).sum()
     }
 
+    /// Duplicate rows dropped over all files.
+    pub fn duplicates(&self) -> usize {
+        self.files.iter().map(|f| f.duplicates).sum()
+    }
+
     /// One paragraph for the CLI (report coverage is `report::coverage`'s to print).
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for f in &self.files {
-            match (&f.table, &f.error) {
-                (_, Some(e)) => out.push_str(&format!("{}: not imported: {e}\n", f.name)),
-                (Some(t), None) => out.push_str(&format!("{}: {t} ({}), {} of {} rows imported\n", f.name, f.format, f.imported, f.rows)),
-                (None, None) => out.push_str(&format!(
-                    "{}: matches no known table; closest is {} but it lacks {}\n",
-                    f.name,
-                    f.closest.map(SystemTable::name).unwrap_or("none"),
-                    f.missing_columns.join(", ")
-                )),
+            match (f.recognised_as(), &f.error) {
+                (_, Some(e)) => out.push_str(&format!("{}: not imported: {e}.\n", f.name)),
+                (Some(what), None) => {
+                    let dropped = match f.duplicates {
+                        0 => String::new(),
+                        1 => ", 1 duplicate row dropped".to_string(),
+                        n => format!(", {n} duplicate rows dropped"),
+                    };
+                    out.push_str(&format!("{}: {what} ({}), {} of {} rows imported{dropped}\n", f.name, f.format, f.imported, f.rows))
+                }
+                (None, None) => out.push_str(&format!("{}\n", f.messages()[0])),
             }
             for m in &f.malformed {
-                out.push_str(&format!("  line {}: {}\n", m.line, m.message));
+                out.push_str(&format!("  {}, line {}: {}.\n", f.name, m.line, m.message));
             }
+        }
+        if !self.missing_extracts.is_empty() {
+            let names: Vec<&str> = self.missing_extracts.iter().map(|k| k.name()).collect();
+            out.push_str(&format!("pre-aggregated extracts missing (their tables stay empty): {}\n", names.join(", ")));
         }
         let g = &self.gaps;
         out.push_str(&format!(
