@@ -4,7 +4,7 @@
 use charming::component::{Axis, Grid, Legend};
 use charming::datatype::{CompositeValue, DataPoint, DataPointItem};
 use charming::element::{
-    AxisLabel, AxisType, Color, Formatter, ItemStyle, JsFunction, Label, LabelPosition, LineStyle, LineStyleType, MarkLine, MarkLineData,
+    AxisLabel, AxisType, Color, Formatter, ItemStyle, Label, LabelPosition, LineStyle, LineStyleType, MarkLine, MarkLineData,
     MarkLineVariant, Symbol,
 };
 use charming::series::{Bar, Line, Scatter};
@@ -152,7 +152,7 @@ fn axis_name(unit: crate::report::spec::Unit) -> String {
 
 /// Axis labels longer than 28 characters are cut with an ellipsis (the tooltip has all).
 fn shorten_labels() -> Formatter {
-    Formatter::Function(JsFunction::new_with_args("v", "return v.length > 28 ? v.slice(0, 27) + '…' : v;"))
+    super::ChartFn::Shorten { max: 28 }.formatter()
 }
 
 fn unit_suffix(unit: crate::report::spec::Unit) -> Formatter {

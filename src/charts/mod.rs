@@ -13,8 +13,9 @@ mod subgraph;
 mod summary;
 
 use charming::component::Title;
-use charming::element::{Formatter, JsFunction, Tooltip, Trigger};
+use charming::element::{Formatter, Tooltip, Trigger};
 use charming::Chart;
+use serde::{Deserialize, Serialize};
 
 use crate::base::format::html_escape;
 use crate::report::dataset::{Dataset, RowRef};
@@ -28,7 +29,9 @@ pub use summary::spend_by_compute_type;
 /// A chart ready for ECharts, with the way back from its marks to dataset rows.
 #[derive(Clone, Debug)]
 pub struct BuiltChart {
-    pub chart: Chart,
+    /// The ECharts option as JSON: plain data (callbacks are [`ChartFn`] markers), so it
+    /// can cross a worker boundary and never needs `eval`.
+    pub chart: serde_json::Value,
     /// The dataset the marks come from.
     pub dataset: String,
     /// `points[series][data_index]` = row of `dataset`, or `None` for decoration.
@@ -47,14 +50,26 @@ impl BuiltChart {
 pub fn build(report: &ReportSpec, spec: &ChartSpec, result: &ReportResult, facet: Option<&str>) -> Option<BuiltChart> {
     let data = result.dataset(&spec.dataset)?;
     if data.is_empty() {
-        return Some(BuiltChart { chart: empty_chart(), dataset: spec.dataset.clone(), points: Vec::new() });
+        return Some(BuiltChart { chart: option(&empty_chart()), dataset: spec.dataset.clone(), points: Vec::new() });
     }
     let (chart, points) = match &spec.kind {
-        ChartKind::Bar { .. } => bar::build(report, spec, data),
-        ChartKind::Line { .. } => line::build(report, spec, data),
+        ChartKind::Bar { .. } => {
+            let (chart, points) = bar::build(report, spec, data);
+            (option(&chart), points)
+        }
+        ChartKind::Line { .. } => {
+            let (chart, points) = line::build(report, spec, data);
+            (option(&chart), points)
+        }
         ChartKind::Scatter { .. } => scatter::build(report, spec, data),
-        ChartKind::Heatmap { .. } => heatmap::build(report, spec, data),
-        ChartKind::BandTimeline { .. } => band_timeline::build(report, spec, data, result, facet),
+        ChartKind::Heatmap { .. } => {
+            let (chart, points) = heatmap::build(report, spec, data);
+            (option(&chart), points)
+        }
+        ChartKind::BandTimeline { .. } => {
+            let (chart, points) = band_timeline::build(report, spec, data, result, facet);
+            (option(&chart), points)
+        }
     };
     Some(BuiltChart { chart, dataset: spec.dataset.clone(), points })
 }
@@ -77,19 +92,95 @@ fn empty_chart() -> Chart {
     Chart::new().animation(false).title(Title::new().text("No data in this range").left("center").top("middle"))
 }
 
+/// The ECharts option of a chart, as JSON.
+pub fn option(chart: &Chart) -> serde_json::Value {
+    serde_json::to_value(chart).expect("charts hold no functions, so they serialise")
+}
+
+/// The prefix of a string that stands for a chart callback in an option.
+pub const FN_MARKER: &str = "copilot-fn:";
+
+/// A chart callback as data. ECharts takes functions for per-point labels, tooltips and
+/// sizes; building them from source text needs `new Function` (which the page's CSP
+/// forbids), so the option holds `copilot-fn:<json>` strings instead and the chart host
+/// turns each into a callback that calls [`ChartFn::call`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChartFn {
+    /// Text by data index (labels, item tooltips of one series).
+    Labels { texts: Vec<String> },
+    /// Text by series, then data index.
+    Tooltips { texts: Vec<Vec<String>> },
+    /// Text by node id, for graph nodes only.
+    NodeTooltips { ids: Vec<String>, texts: Vec<String> },
+    /// A symbol size by data index.
+    Sizes { sizes: Vec<f64> },
+    /// The value itself, cut to `max` characters with an ellipsis.
+    Shorten { max: usize },
+}
+
+/// What a callback is called with, read from ECharts' arguments.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FnCall {
+    pub series_index: Option<usize>,
+    pub data_index: Option<usize>,
+    /// `params.dataType` (graph charts: `node` or `edge`).
+    pub data_type: Option<String>,
+    /// `params.data.id` (graph nodes).
+    pub id: Option<String>,
+    /// The first argument when it is a plain value (axis labels).
+    pub value: Option<String>,
+}
+
+impl ChartFn {
+    /// The marker string standing for this callback in an option.
+    pub fn marker(&self) -> String {
+        format!("{FN_MARKER}{}", serde_json::to_string(self).expect("serialises"))
+    }
+
+    /// The callback a marker stands for, if `text` is one.
+    pub fn from_marker(text: &str) -> Option<ChartFn> {
+        serde_json::from_str(text.strip_prefix(FN_MARKER)?).ok()
+    }
+
+    pub fn formatter(&self) -> Formatter {
+        Formatter::String(self.marker())
+    }
+
+    /// What the callback returns for `call`: a string, or a number for sizes.
+    pub fn call(&self, call: &FnCall) -> serde_json::Value {
+        let text = |s: Option<&String>| serde_json::Value::String(s.cloned().unwrap_or_default());
+        match self {
+            ChartFn::Labels { texts } => text(call.data_index.and_then(|i| texts.get(i))),
+            ChartFn::Tooltips { texts } => text(call.series_index.zip(call.data_index).and_then(|(s, i)| texts.get(s)?.get(i))),
+            ChartFn::NodeTooltips { ids, texts } => {
+                let at =
+                    call.id.as_ref().filter(|_| call.data_type.as_deref() == Some("node")).and_then(|id| ids.iter().position(|x| x == id));
+                text(at.and_then(|i| texts.get(i)))
+            }
+            ChartFn::Sizes { sizes } => {
+                call.data_index.and_then(|i| sizes.get(i)).map_or(serde_json::Value::Null, |s| serde_json::json!(s))
+            }
+            ChartFn::Shorten { max } => {
+                let v = call.value.clone().unwrap_or_default();
+                if v.chars().count() > *max {
+                    serde_json::Value::String(format!("{}…", v.chars().take(max.saturating_sub(1)).collect::<String>()))
+                } else {
+                    serde_json::Value::String(v)
+                }
+            }
+        }
+    }
+}
+
 /// A formatter that returns, for each data point, text computed here.
 pub fn labels_by_index(labels: &[String]) -> Formatter {
-    let json = serde_json::to_string(labels).expect("strings serialise");
-    Formatter::Function(JsFunction::new_with_args("p", &format!("return {json}[p.dataIndex];")))
+    ChartFn::Labels { texts: labels.to_vec() }.formatter()
 }
 
 /// An item tooltip whose text (HTML) is looked up by series and data index.
 fn tooltip_by_point(texts: &[Vec<String>]) -> Tooltip {
-    let json = serde_json::to_string(texts).expect("strings serialise");
-    Tooltip::new().trigger(Trigger::Item).formatter(Formatter::Function(JsFunction::new_with_args(
-        "p",
-        &format!("var t = {json}[p.seriesIndex]; return t ? (t[p.dataIndex] || '') : '';"),
-    )))
+    Tooltip::new().trigger(Trigger::Item).formatter(ChartFn::Tooltips { texts: texts.to_vec() }.formatter())
 }
 
 /// `Label: value` lines (HTML-escaped) for a tooltip about one row.
@@ -103,4 +194,27 @@ fn describe_row(report: &ReportSpec, row: RowRef<'_>, title: &str, columns: &[&s
 
 fn number(data: &Dataset, row: usize, column: &str) -> f64 {
     data.get(row, column).as_f64().unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callbacks_are_data_and_answer_like_the_functions_they_replace() {
+        let tips = ChartFn::Tooltips { texts: vec![vec!["a".into(), "b".into()], vec!["c".into()]] };
+        assert_eq!(ChartFn::from_marker(&tips.marker()), Some(tips.clone()));
+        assert!(ChartFn::from_marker("{b}: {c}").is_none(), "an ECharts template is not a marker");
+        let at = |s, i| FnCall { series_index: Some(s), data_index: Some(i), ..FnCall::default() };
+        assert_eq!(tips.call(&at(0, 1)), "b");
+        assert_eq!(tips.call(&at(1, 5)), "", "missing points get no text");
+        let sizes = ChartFn::Sizes { sizes: vec![10.0, 22.5] };
+        assert_eq!(sizes.call(&at(0, 1)), 22.5);
+        let shorten = ChartFn::Shorten { max: 5 };
+        assert_eq!(shorten.call(&FnCall { value: Some("abcdefgh".into()), ..FnCall::default() }), "abcd…");
+        assert_eq!(shorten.call(&FnCall { value: Some("abc".into()), ..FnCall::default() }), "abc");
+        let nodes = ChartFn::NodeTooltips { ids: vec!["G1".into()], texts: vec!["job".into()] };
+        let node = |t: &str| FnCall { data_type: Some(t.into()), id: Some("G1".into()), ..FnCall::default() };
+        assert_eq!((nodes.call(&node("node")), nodes.call(&node("edge"))), ("job".into(), "".into()));
+    }
 }

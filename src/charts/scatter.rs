@@ -2,7 +2,7 @@
 
 use charming::component::{Axis, Grid, VisualMap, VisualMapChannel};
 use charming::datatype::{CompositeValue, DataPoint};
-use charming::element::{AxisType, Color, JsFunction, Label, LabelPosition};
+use charming::element::{AxisType, Color, Label, LabelPosition};
 use charming::series::Scatter;
 use charming::Chart;
 
@@ -10,7 +10,7 @@ use super::{describe_row, labels_by_index, number, tooltip_by_point};
 use crate::report::dataset::Dataset;
 use crate::report::spec::{ChartKind, ChartSpec, ReportSpec, Unit};
 
-pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (Chart, Vec<Vec<Option<usize>>>) {
+pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (serde_json::Value, Vec<Vec<Option<usize>>>) {
     let ChartKind::Scatter { x, y, size, color, label, x_unit, y_unit } = &spec.kind else { unreachable!("dispatched on kind") };
     let rows: Vec<usize> = (0..data.len()).collect();
     let points_xyz: Vec<DataPoint> = rows
@@ -25,11 +25,10 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (C
         .collect();
     // Bubble area grows with the size column: 10 px plus 6 px per √unit, capped.
     let sizes: Vec<f64> = rows.iter().map(|&r| (10.0 + 6.0 * number(data, r, size).max(0.0).sqrt()).min(48.0)).collect();
-    let size_fn = JsFunction::new_with_args("v, p", &format!("return {}[p.dataIndex];", serde_json::to_string(&sizes).expect("numbers")));
     let names: Vec<String> = rows.iter().map(|&r| data.get(r, label).to_string()).collect();
     let tips: Vec<String> = rows.iter().map(|&r| describe_row(report, data.row(r), &names[r], &[x, y, size, color])).collect();
     let color_max = rows.iter().map(|&r| number(data, r, color)).fold(1.0, f64::max);
-    let mut series = Scatter::new().name(report.label_of(y).to_string()).symbol_size(size_fn).data(points_xyz);
+    let mut series = Scatter::new().name(report.label_of(y).to_string()).data(points_xyz);
     if rows.len() <= 20 {
         series = series.label(Label::new().show(true).position(LabelPosition::Right).formatter(labels_by_index(&names)));
     }
@@ -58,5 +57,9 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (C
                 .in_range(VisualMapChannel::new().color(vec![Color::from("#fde2d2"), Color::from("#c92a2a")])),
         )
         .series(series);
-    (chart, vec![rows.into_iter().map(Some).collect()])
+    // Bubble sizes per point: charming has no per-item symbol size, so the option gets one
+    // callback (as data) for the series.
+    let mut option = super::option(&chart);
+    option["series"][0]["symbolSize"] = serde_json::Value::String(super::ChartFn::Sizes { sizes }.marker());
+    (option, vec![rows.into_iter().map(Some).collect()])
 }

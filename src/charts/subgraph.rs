@@ -3,14 +3,14 @@
 //! kind, with the node's evidence id as label.
 
 use charming::component::Legend;
-use charming::element::{Formatter, JsFunction, Tooltip, Trigger};
+use charming::element::{Tooltip, Trigger};
 use charming::series::{Graph, GraphCategory, GraphData, GraphLayout, GraphLink, GraphNode, GraphNodeLabel};
 use charming::Chart;
 
 use crate::base::format::html_escape;
 use crate::copilot::graph::{NodeKind, Subgraph};
 
-pub fn subgraph_chart(sub: &Subgraph) -> Chart {
+pub fn subgraph_chart(sub: &Subgraph) -> serde_json::Value {
     let kinds: Vec<NodeKind> = NodeKind::ALL.into_iter().filter(|k| sub.nodes.iter().any(|n| n.kind == *k)).collect();
     let max_depth = sub.nodes.iter().map(|n| n.depth).max().unwrap_or(0);
     let mut nodes = Vec::with_capacity(sub.nodes.len());
@@ -41,16 +41,13 @@ pub fn subgraph_chart(sub: &Subgraph) -> Chart {
     }
     // Tooltips are looked up by node id, since drawing order follows depth.
     let ids: Vec<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
-    let lookup = format!(
-        "var ids = {}; var t = {}; if (p.dataType !== 'node') return ''; var i = ids.indexOf(p.data.id); return i < 0 ? '' : t[i];",
-        serde_json::to_string(&ids).expect("strings"),
-        serde_json::to_string(&tips).expect("strings")
-    );
+    let lookup = super::ChartFn::NodeTooltips { ids: ids.iter().map(|s| s.to_string()).collect(), texts: tips.clone() };
     let links = sub.edges.iter().map(|e| GraphLink { source: e.from.clone(), target: e.to.clone(), value: None }).collect();
     let categories = kinds.iter().map(|k| GraphCategory { name: k.name().to_string() }).collect();
-    Chart::new()
+    let chart = Chart::new()
         .animation(false)
         .legend(Legend::new().top("0").data(kinds.iter().map(|k| k.name().to_string()).collect::<Vec<_>>()))
-        .tooltip(Tooltip::new().trigger(Trigger::Item).formatter(Formatter::Function(JsFunction::new_with_args("p", &lookup))))
-        .series(Graph::new().name("Evidence subgraph").layout(GraphLayout::None).roam(true).data(GraphData { nodes, links, categories }))
+        .tooltip(Tooltip::new().trigger(Trigger::Item).formatter(lookup.formatter()))
+        .series(Graph::new().name("Evidence subgraph").layout(GraphLayout::None).roam(true).data(GraphData { nodes, links, categories }));
+    super::option(&chart)
 }

@@ -11,13 +11,13 @@ use crate::base::format::usd;
 use crate::data::summary::{compute_type_label, DatasetSummary};
 
 /// Spend per compute type: sorted horizontal bars (largest on top) labelled "$X (P%)".
-pub fn spend_by_compute_type(summary: &DatasetSummary) -> Chart {
+pub fn spend_by_compute_type(summary: &DatasetSummary) -> serde_json::Value {
     // ECharts draws the first category at the bottom; reverse so the largest is on top.
     let rows: Vec<_> = summary.spend_by_compute_type.iter().rev().collect();
     let names: Vec<String> = rows.iter().map(|r| compute_type_label(&r.compute_type).to_string()).collect();
     let labels: Vec<String> = rows.iter().map(|r| format!("{} ({:.1}%)", usd(r.spend_usd), r.share_pct)).collect();
     let data: Vec<DataPointItem> = rows.iter().map(|r| DataPointItem::new(r.spend_usd).name(r.compute_type.clone())).collect();
-    Chart::new()
+    let chart = Chart::new()
         .animation(false)
         .tooltip(Tooltip::new().trigger(Trigger::Item).formatter(labels_by_index(&labels)))
         .grid(Grid::new().left("3%").right("22%").top("4%").bottom("4%").contain_label(true))
@@ -28,7 +28,8 @@ pub fn spend_by_compute_type(summary: &DatasetSummary) -> Chart {
                 .name("Spend")
                 .label(Label::new().show(true).position(LabelPosition::Right).formatter(labels_by_index(&labels)))
                 .data(data),
-        )
+        );
+    super::option(&chart)
 }
 
 #[cfg(test)]

@@ -460,6 +460,25 @@ fn is_safe_url(url: &str) -> bool {
     allowed_scheme && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
+/// Text from the data as Markdown that renders as that text: every character Markdown
+/// gives a meaning is backslash-escaped, and line breaks become spaces, so a job name can
+/// neither start a heading, a list or a link nor break out of its line.
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!' | '~' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -714,5 +733,12 @@ mod tests {
     fn plain_text_flattens_inlines() {
         let inlines = paragraph("Spend **rose *12%*** on `jobs` per [the report](https://r.io).");
         assert_eq!(plain_text(&inlines), "Spend rose 12% on jobs per the report.");
+    }
+
+    #[test]
+    fn data_names_render_as_text_in_markdown() {
+        assert_eq!(escape_text("Daily Financial Aggregation"), "Daily Financial Aggregation");
+        assert_eq!(escape_text("a_b *c* [x](javascript:y)"), "a\\_b \\*c\\* \\[x\\](javascript:y)");
+        assert_eq!(escape_text("ETL\n# Heading\n<img>"), "ETL \\# Heading \\<img\\>");
     }
 }

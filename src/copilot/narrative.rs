@@ -7,6 +7,7 @@ use crate::base::format::{date_ranges, minutes, pct, thousands, usd};
 use crate::base::vocab::{EntityType, Topic};
 use crate::copilot::chips::ChipTemplate;
 use crate::copilot::evidence::{Evidence, Signals};
+use crate::copilot::markdown::escape_text as md;
 use crate::report::display::report_value;
 use crate::report::spec::Unit;
 use crate::report::Value;
@@ -16,7 +17,7 @@ pub const OFFLINE_LABEL: &str = "Offline answer (built from the evidence, no LLM
 
 /// The narrative for a chip, in the Markdown subset the UI renders.
 pub fn narrate(chip: &ChipTemplate, e: &Evidence) -> String {
-    let mut out = format!("**{OFFLINE_LABEL}**\n\n**{} — {}**\n\n", chip.label, e.label);
+    let mut out = format!("**{OFFLINE_LABEL}**\n\n**{} — {}**\n\n", chip.label, md(&e.label));
     out.push_str(&opening(e));
     out.push_str("\n\n");
     let mut topics: Vec<Topic> = chip.focus.clone();
@@ -66,9 +67,9 @@ pub fn follow_up(question: &str, e: &Evidence) -> String {
             } else {
                 "Nothing in the documentation corpus is relevant enough to this question, so".to_string()
             };
-            out.push_str(&format!("{why} there is no documentation to quote for \"{question}\".\n\n"));
+            out.push_str(&format!("{why} there is no documentation to quote for \"{}\".\n\n", md(question)));
         } else {
-            out.push_str(&format!("From the Databricks documentation, for \"{question}\":\n\n"));
+            out.push_str(&format!("From the Databricks documentation, for \"{}\":\n\n", md(question)));
             for d in &e.docs {
                 out.push_str(&format!("**{}** [{}]\n\n{}\n\n", d.place(" — "), d.id, d.text));
             }
@@ -76,18 +77,22 @@ pub fn follow_up(question: &str, e: &Evidence) -> String {
     }
     if route.wants_telemetry() || !e.facts.is_empty() {
         let intro = if route.wants_docs() {
-            format!("What the data says about {}:", e.label)
+            format!("What the data says about {}:", md(&e.label))
         } else {
-            format!("Free-text questions need the LLM, which is not available. The evidence about {} that a model would use for \"{question}\":", e.label)
+            format!(
+                "Free-text questions need the LLM, which is not available. The evidence about {} that a model would use for \"{}\":",
+                md(&e.label),
+                md(question)
+            )
         };
         out.push_str(&intro);
         out.push_str("\n\n");
         for f in &e.facts {
-            out.push_str(&format!("- {}: {} [{}]\n", f.title, f.text, f.id));
+            out.push_str(&format!("- {}: {} [{}]\n", md(&f.title), md(&f.text), f.id));
         }
         if route.wants_telemetry() {
             for line in e.graph.summaries.iter().take(5) {
-                out.push_str(&format!("- {line}\n"));
+                out.push_str(&format!("- {}\n", md(line)));
             }
         }
     }
@@ -101,7 +106,7 @@ fn opening(e: &Evidence) -> String {
     if let Some((day, actual, expected, z, severity)) = &s.anomaly {
         return format!(
             "On {day}, {} cost {} against an expected {} (z {}, {severity}) {t1}.",
-            s.subject.as_deref().unwrap_or(&e.label),
+            md(s.subject.as_deref().unwrap_or(&e.label)),
             usd(*actual),
             usd(*expected),
             report_value(&Value::Real(*z), Unit::Zscore)
@@ -109,13 +114,13 @@ fn opening(e: &Evidence) -> String {
     }
     match (s.total_cost, s.share_pct) {
         (Some(cost), Some(share)) if e.entity_type == EntityType::ComputeType => {
-            format!("{} cost {} {range}, {} of all spend {t1}.", e.label, usd(cost), report_value(&Value::Real(share), Unit::Pct))
+            format!("{} cost {} {range}, {} of all spend {t1}.", md(&e.label), usd(cost), report_value(&Value::Real(share), Unit::Pct))
         }
         (Some(cost), Some(share)) => {
-            format!("{} cost {} {range}, {} of job spend {t1}.", e.label, usd(cost), report_value(&Value::Real(share), Unit::Pct))
+            format!("{} cost {} {range}, {} of job spend {t1}.", md(&e.label), usd(cost), report_value(&Value::Real(share), Unit::Pct))
         }
-        (Some(cost), None) => format!("{} cost {} {range} {t1}.", e.label, usd(cost)),
-        _ => format!("The evidence covers {} {range} {t1}.", e.label),
+        (Some(cost), None) => format!("{} cost {} {range} {t1}.", md(&e.label), usd(cost)),
+        _ => format!("The evidence covers {} {range} {t1}.", md(&e.label)),
     }
 }
 
@@ -151,8 +156,9 @@ fn section(topic: Topic, e: &Evidence) -> Option<String> {
                 let rate = s.failure_rate_pct.map(|r| format!(" ({} of finished runs)", pct(r))).unwrap_or_default();
                 let when = if first == last { format!("on {first}") } else { format!("from {first} to {last}") };
                 format!(
-                    "{} runs failed{rate}; the most frequent error, \"{err}\", occurred {} times {when} {cite}.",
+                    "{} runs failed{rate}; the most frequent error, \"{}\", occurred {} times {when} {cite}.",
                     thousands(f as u64),
+                    md(err),
                     thousands(*n as u64)
                 )
             }
@@ -198,9 +204,12 @@ fn section(topic: Topic, e: &Evidence) -> Option<String> {
             None => format!("Changes: {} {cite}.", first_fact_text(e, topic)?),
         },
         Topic::Dependencies => {
-            let mut parts: Vec<String> =
-                s.upstream_failures.iter().map(|(job, day, err)| format!("its upstream job {job} failed on {day} (\"{err}\")")).collect();
-            parts.extend(s.downstream_skips.iter().map(|(job, day)| format!("its downstream job {job} was skipped on {day}")));
+            let mut parts: Vec<String> = s
+                .upstream_failures
+                .iter()
+                .map(|(job, day, err)| format!("its upstream job {} failed on {day} (\"{}\")", md(job), md(err)))
+                .collect();
+            parts.extend(s.downstream_skips.iter().map(|(job, day)| format!("its downstream job {} was skipped on {day}", md(job))));
             if parts.is_empty() {
                 format!("Dependencies: {} {cite}.", first_fact_text(e, topic)?)
             } else {
@@ -215,14 +224,14 @@ fn section(topic: Topic, e: &Evidence) -> Option<String> {
         },
         Topic::TopEntities => {
             let listed: Vec<String> =
-                s.top_entities.iter().take(3).map(|(n, c, share)| format!("{n} at {} ({})", usd(*c), pct(*share))).collect();
+                s.top_entities.iter().take(3).map(|(n, c, share)| format!("{} at {} ({})", md(n), usd(*c), pct(*share))).collect();
             if listed.is_empty() {
                 return None;
             }
             format!("The largest contributors are {} {cite}.", listed.join(", "))
         }
         Topic::Queries => match s.query_errors.first() {
-            Some((err, n)) => format!("The most frequent query failure was \"{err}\" ({} times) {cite}.", thousands(*n as u64)),
+            Some((err, n)) => format!("The most frequent query failure was \"{}\" ({} times) {cite}.", md(err), thousands(*n as u64)),
             None => format!("Queries: {} {cite}.", first_fact_text(e, topic)?),
         },
         Topic::Day => match (s.day_runs, s.typical_runs_per_day) {
@@ -281,7 +290,7 @@ fn next_steps(e: &Evidence) -> Vec<String> {
                 "read the driver logs of the failed runs and fix the first error"
             };
             let source = if e.cite(Topic::Failures).is_empty() { cite(Topic::Day) } else { cite(Topic::Failures) };
-            steps.push(format!("Fix the cause of \"{err}\": {action} {source}."));
+            steps.push(format!("Fix the cause of \"{}\": {action} {source}.", md(err)));
         }
     }
     if s.evictions.is_some_and(|n| n > 0) {
@@ -302,7 +311,8 @@ fn next_steps(e: &Evidence) -> Vec<String> {
     }
     if let Some((job, ..)) = s.upstream_failures.first() {
         steps.push(format!(
-            "Alert on failures of {job} and make this job wait and retry instead of being skipped {}.",
+            "Alert on failures of {} and make this job wait and retry instead of being skipped {}.",
+            md(job),
             cite(Topic::Dependencies)
         ));
     }
@@ -315,7 +325,8 @@ fn next_steps(e: &Evidence) -> Vec<String> {
     }
     if let Some((err, _)) = s.query_errors.first() {
         steps.push(format!(
-            "Set warehouse limits (timeouts, result size) and help the users behind \"{err}\" rewrite their queries {}.",
+            "Set warehouse limits (timeouts, result size) and help the users behind \"{}\" rewrite their queries {}.",
+            md(err),
             cite(Topic::Queries)
         ));
     }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::base::vocab::NodeKind;
+use crate::copilot::markdown::escape_text;
 use crate::copilot::pipeline::Prepared;
 use crate::copilot::prompt::{current_system_prompt, fence_for, Message};
 
@@ -273,32 +274,39 @@ impl EvidencePack {
     pub fn to_markdown(&self) -> String {
         let e = &self.evidence;
         let mut md = String::new();
-        md.push_str(&format!("# Evidence pack: {} ({})\n\n", e.label, e.entity_type));
+        let esc = |s: &str| escape_text(s);
+        md.push_str(&format!("# Evidence pack: {} ({})\n\n", esc(&e.label), e.entity_type));
         md.push_str(&format!(
             "- Report: {} (`{}`)\n- Entity: `{}:{}`\n- Range: {} to {}{}\n- Chip: {}\n- System prompt: `{}`\n\n",
-            e.report_title,
+            esc(&e.report_title),
             e.report,
             e.entity_type,
-            e.entity_id,
+            e.entity_id.replace('`', "'"),
             e.filters.from,
             e.filters.to,
-            e.filters.workspace.as_deref().map(|w| format!(", workspace {w}")).unwrap_or_default(),
+            e.filters.workspace.as_deref().map(|w| format!(", workspace {}", esc(w))).unwrap_or_default(),
             self.chip.as_deref().unwrap_or("follow-up question"),
             self.system_prompt,
         ));
         md.push_str("## Facts\n\n");
         for f in &e.facts {
-            md.push_str(&format!("**[{}] {}**: {}\n\n```sql\n{}\n```\n\n", f.id, f.title, f.text, f.sql));
+            let fence = fence_for(&f.sql);
+            md.push_str(&format!("**[{}] {}**: {}\n\n{fence}sql\n{}\n{fence}\n\n", f.id, esc(&f.title), esc(&f.text), f.sql));
         }
-        md.push_str("## Subgraph\n\n```text\n");
-        md.push_str(&self.rendering.graph_text);
-        md.push_str("\n```\n\n");
-        md.push_str(&format!("## Routing\n\n{}: {}\n\n", self.rendering.route_label, e.routing.reason));
+        let fence = fence_for(&self.rendering.graph_text);
+        md.push_str(&format!("## Subgraph\n\n{fence}text\n{}\n{fence}\n\n", self.rendering.graph_text));
+        md.push_str(&format!("## Routing\n\n{}: {}\n\n", self.rendering.route_label, esc(&e.routing.reason)));
         if !e.docs_source.is_empty() {
-            md.push_str(&format!("## Documentation\n\n{}\n\n", e.docs_source));
+            md.push_str(&format!("## Documentation\n\n{}\n\n", esc(&e.docs_source)));
             for (i, d) in e.docs.iter().enumerate() {
                 let place = self.rendering.doc_places.get(i).cloned().unwrap_or_else(|| d.title.clone());
-                md.push_str(&format!("- [{}] {} — {} (score {:.4})\n", d.id, place, d.url, d.score));
+                md.push_str(&format!(
+                    "- \\[{}\\] {} — <{}> (score {:.4})\n",
+                    d.id,
+                    esc(&place),
+                    d.url.replace(['<', '>', ' '], ""),
+                    d.score
+                ));
             }
             md.push('\n');
         }
@@ -310,7 +318,7 @@ impl EvidencePack {
         md.push_str(&format!("## Answer ({})\n\n{}\n\n", self.answer_source, self.answer));
         md.push_str(&format!(
             "Ungrounded numbers: {}\n",
-            if self.ungrounded_numbers.is_empty() { "none".to_string() } else { self.ungrounded_numbers.join(", ") }
+            if self.ungrounded_numbers.is_empty() { "none".to_string() } else { esc(&self.ungrounded_numbers.join(", ")) }
         ));
         md
     }

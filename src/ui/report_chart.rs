@@ -45,7 +45,7 @@ pub fn ReportChart(spec: ChartSpec) -> impl IntoView {
             select(app, entity);
         }
     });
-    let chart = Signal::derive_local(move || built.with(|b| b.as_ref().map(|b| b.chart.clone()).unwrap_or_default()));
+    let chart = Signal::derive_local(move || built.with(|b| b.as_ref().map(|b| b.chart.clone()).unwrap_or_else(|| serde_json::json!({}))));
     let facet_picker = facet_column.map(|_| {
         let facet_spec = spec.clone();
         let options = move || ctx.with_result(|_, result| facets(&facet_spec, result)).unwrap_or_default();

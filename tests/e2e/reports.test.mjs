@@ -58,6 +58,11 @@ test('clicking a bar in job_cost selects the job and shows its chips by lane', a
     return inst.convertToPixel({ seriesIndex: 0 }, [value / 2, top]);
   });
   const box = await chart.boundingBox();
+  // The tooltip comes from a callback bound in Rust (no eval under the page's CSP): the
+  // bar's own row, labelled and formatted.
+  await page.mouse.move(box.x + point[0], box.y + point[1]);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-chart=cost_by_job] .chart div')]
+    .some((d) => d.innerText.includes('Legacy Customer Data ETL') && /\$[\d,]+\.\d\d/.test(d.innerText)), null, { timeout: 10000 });
   await page.mouse.click(box.x + point[0], box.y + point[1]);
   const banner = page.getByTestId('selection-banner');
   await banner.waitFor();

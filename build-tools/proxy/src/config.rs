@@ -68,8 +68,6 @@ pub struct ProxyConfig {
     pub frame_ancestors: String,
     /// Sources added to the CSP `connect-src` beside `'self'`.
     pub csp_connect_src: Option<String>,
-    /// Whether the CSP allows `'unsafe-eval'` (the charts build functions from strings).
-    pub csp_unsafe_eval: bool,
     /// Log prompt text (off by default).
     pub log_prompts: bool,
 }
@@ -220,7 +218,6 @@ impl ProxyConfig {
             access_token: get("PROXY_ACCESS_TOKEN"),
             frame_ancestors: csp_sources("PROXY_FRAME_ANCESTORS")?.unwrap_or_else(|| "'none'".into()),
             csp_connect_src: csp_sources("PROXY_CSP_CONNECT_SRC")?,
-            csp_unsafe_eval: flag("PROXY_CSP_UNSAFE_EVAL", true)?,
             log_prompts: flag("PROXY_LOG_PROMPTS", false)?,
         })
     }

@@ -8,8 +8,8 @@
 //! The Content-Security-Policy allows the app's own files and nothing else: scripts from
 //! the origin plus, by hash, the inline scripts of the page being served (trunk's loader
 //! and the service worker registration); `'wasm-unsafe-eval'` to compile the app's
-//! WebAssembly; `'unsafe-eval'` while PROXY_CSP_UNSAFE_EVAL is on (the charts build their
-//! formatter functions from strings with `new Function`); inline styles (ECharts tooltips
+//! WebAssembly (never `'unsafe-eval'`: chart callbacks are data the app binds to its own
+//! closures, so nothing is evaluated from text); inline styles (ECharts tooltips
 //! and the chart height attribute); fetches to the origin (config.json, data/*.db,
 //! docs/*.bin, the relay), to the origins dist/config.json sends the page to (`proxy_url`,
 //! `data_url`) and to PROXY_CSP_CONNECT_SRC; no plugins, no `<base>`, no form posts, and
@@ -77,13 +77,12 @@ pub fn check_dist(config: &ProxyConfig) -> Result<(), StartError> {
 impl Statics {
     pub fn new(config: &ProxyConfig) -> Statics {
         let files = ServeDir::new(&config.dist_dir).append_index_html_on_directories(true).precompressed_br().precompressed_gzip();
-        let eval = if config.csp_unsafe_eval { " 'unsafe-eval'" } else { "" };
         let connect = config.csp_connect_src.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
         Statics {
             dist: config.dist_dir.clone(),
             files,
             hashes: Mutex::new(HashMap::new()),
-            csp_script: format!("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{eval}"),
+            csp_script: "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'".to_string(),
             csp_connect: format!(
                 "; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'{connect}"
             ),

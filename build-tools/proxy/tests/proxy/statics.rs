@@ -109,6 +109,8 @@ async fn every_response_carries_the_security_headers() {
     ] {
         assert!(csp.contains(part), "{part} not in {csp}");
     }
+    let scripts = csp.split(';').find(|d| d.trim_start().starts_with("script-src")).unwrap();
+    assert!(!csp.contains("'unsafe-eval'") && !scripts.contains("'unsafe-inline'"), "no eval, no inline scripts but by hash: {csp}");
     // A revalidation answers 304, whose headers replace the cached page's: same policy.
     let modified = header(&page, "last-modified").to_string();
     let again = client().get(format!("{proxy}/")).header("if-modified-since", modified).send().await.unwrap();
