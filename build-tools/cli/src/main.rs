@@ -3,7 +3,10 @@
 
 mod corpus;
 mod crawl;
+mod databricks;
 mod docs;
+mod graph_export;
+mod pull;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -106,6 +109,9 @@ struct Target {
 fn open_session(path: &Path) -> Result<Session> {
     // LoadError messages already say what is wrong with the file, in the user's words.
     let db = UsageDb::open_path(path)?;
+    for warning in db.warnings() {
+        eprintln!("warning: {warning}");
+    }
     Ok(Session::open(path.display().to_string(), db)?)
 }
 
@@ -278,6 +284,14 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         k: usize,
     },
+    /// Run the extraction SQL (sql/extract/) on a Databricks SQL warehouse through the
+    /// Statement Execution API; write one CSV per statement, and with --db import them.
+    Pull(pull::PullArgs),
+    /// The usage graph of a database: export it for Neo4j.
+    Graph {
+        #[command(subcommand)]
+        command: graph_export::GraphCommand,
+    },
     /// Run SQL against a database file with the app's SQLite. Prints the rows of the last
     /// statement as JSON. Read-only unless --write (which creates the file if missing).
     Sql {
@@ -441,6 +455,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Docs { command } => docs::run(command),
         Command::Index { db, model, out, query, k } => docs::telemetry_index(&db, &model, out.as_deref(), query.as_deref(), k),
+        Command::Pull(args) => pull::run(args),
+        Command::Graph { command } => graph_export::run(command),
         Command::Sql { db, write, file, sql } => {
             let sql = match (file, sql) {
                 (Some(path), _) => std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?,

@@ -1,7 +1,10 @@
 //! The `copilot` binary end to end: summary of an original-project database, errors that
 //! name the problem, and `db` writing identical files twice.
 
+mod databricks_job;
 mod docs;
+mod graph_export;
+mod pull;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
