@@ -9,15 +9,25 @@ const SHELL = __SHELL__;
 const CACHE = `usage-copilot-${VERSION}`;
 const scope = new URL(self.registration.scope);
 const shellPaths = new Set(SHELL.map((u) => new URL(u, scope).pathname));
-const HASHED = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css|svg)$/;
+// trunk's content hashes are 16 hex digits, less when they start with zeros.
+const HASHED = /-[0-9a-f]{12,16}(_bg)?\.(js|wasm|css|svg)$/;
 const LAZY = /\/docs\/[^/]+\.bin$/;
 // The LLM proxy's endpoints are live by nature: never cached.
 const LIVE = /\/(healthz|v1\/)/;
 
+// Filling the cache must not download the shell a second time: the page has just fetched
+// it. Content-hashed files never change, so the browser's HTTP cache copy is taken as it
+// is; everything else is revalidated with the server (a 304 costs no body) so a new deploy
+// never pairs with an old file.
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    await cache.addAll(SHELL.map((u) => new Request(new URL(u, scope), { cache: 'reload' })));
+    await Promise.all(SHELL.map(async (u) => {
+      const url = new URL(u, scope);
+      const response = await fetch(new Request(url, { cache: HASHED.test(url.pathname) ? 'force-cache' : 'no-cache' }));
+      if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
+      await cache.put(url, response);
+    }));
     await self.skipWaiting();
   })());
 });

@@ -13,8 +13,13 @@ import { launchBrowser, tempDir, DIST, ROOT } from './harness.mjs';
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
 
-/** A plain static server for `site.dir` under /copilot/ (no compression, no proxy). */
+const HASHED = /-[0-9a-f]{12,16}(_bg)?\.(js|wasm|css|svg)$/;
+
+/** A plain static server for `site.dir` under /copilot/ (no compression, no proxy), with
+ * the caching headers a static host sends: hashed files immutable, the rest revalidated by
+ * ETag. It counts the body bytes it sends per path. */
 async function staticServer(site) {
+  const sent = new Map();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     if (!url.pathname.startsWith('/copilot/')) { res.writeHead(404).end(); return; }
@@ -22,11 +27,17 @@ async function staticServer(site) {
     if (!file.startsWith(site.dir)) { res.writeHead(403).end(); return; }
     if (existsSync(file) && statSync(file).isDirectory()) file = path.join(file, 'index.html');
     if (!existsSync(file)) { res.writeHead(404).end('not found'); return; }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
-    res.end(readFileSync(file));
+    const stat = statSync(file);
+    const etag = `"${stat.size}-${stat.mtimeMs}"`;
+    const cache = HASHED.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache';
+    if (req.headers['if-none-match'] === etag) { res.writeHead(304, { etag, 'cache-control': cache }).end(); return; }
+    const body = readFileSync(file);
+    sent.set(url.pathname, (sent.get(url.pathname) ?? 0) + body.length);
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': cache, etag });
+    res.end(body);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}/copilot/`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+  return { sent, url: `http://127.0.0.1:${server.address().port}/copilot/`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
 }
 
 let browser; let buildB;
@@ -59,6 +70,11 @@ test('after one visit, a reload with the network off shows reports, answers a ch
   try {
     const page = await onlineVisit(context, site.url);
     assert.equal(await page.getByTestId('build-id').getAttribute('data-build'), BUILD_A);
+    // The first visit moved each file of the shell once: the service worker filled its
+    // cache from the browser's copies instead of downloading the shell again.
+    const twice = [...site.sent].filter(([p, bytes]) => bytes > statSync(path.join(dir, p.slice('/copilot/'.length) || 'index.html')).size);
+    assert.deepEqual(twice, [], 'no file was downloaded twice on the first visit');
+    assert.ok(site.sent.has('/copilot/data/usage_rag_data.db'), 'the seeded database was fetched (once)');
     await context.setOffline(true);
     await page.goto(`${site.url}#/report/job_cost?sel=job%3AJ-LEGACY-ETL`);
     await page.reload();
