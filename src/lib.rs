@@ -20,7 +20,9 @@
 //! | `copilot` | chips, the usage graph, routing, the telemetry index, evidence (SQL in `sql/evidence/`), prompts, offline narratives, grounding, citations, Markdown, SSE decoding, the pipeline, evidence packs | `base`, `data`, `report`, `retrieval` |
 //! | `charts` | ECharts options (charming) for reports, the summary and the evidence subgraph | `base`, `data`, `report`, `copilot` |
 //! | `app` | one session per loaded DB, URL state, the report page's presenter, host config, the LLM retry policy, what a drop holds, table rows and CSV names, bench timings | every layer above |
-//! | `ui` | (wasm only) Leptos components; see `ui/mod.rs` | every layer |
+//! | `web` | (wasm only) browser I/O for the page and the worker alike: fetch with progress from any global scope, file streams, the browser's private storage | `base` |
+//! | `worker` | (wasm only) the engine's dedicated Web Worker: `app::engine` requests in, replies and progress out, one at a time; all SQLite work happens here | every layer but `ui` |
+//! | `ui` | (wasm only) Leptos components that render what the engine replies; see `ui/mod.rs` | every layer but `worker` |
 //!
 //! Invariants the table implies, in words:
 //! - **retrieval knows nothing of chips, evidence or the usage schema**: it searches text;
@@ -29,8 +31,10 @@
 //! - **report knows nothing of URLs or the copilot**: the URL → page presenter is `app::view`.
 //! - **data knows nothing of reports**: which reports imported files can power is computed
 //!   by `report::coverage` from what each spec requires.
-//! - **ui holds no logic that a native test cannot reach**: it renders signals and calls
-//!   `app`; policies (retries, drops, table rows, timings) live in `app`.
+//! - **ui holds no logic that a native test cannot reach**: it renders the engine's replies
+//!   (`app::engine::ReportPage`…) and calls `app`; policies (retries, drops, table rows,
+//!   timings) live in `app`. **The page runs no SQL**: every request goes to the worker, whose
+//!   `Engine::handle` the native tests call directly.
 //!
 //! ## Data flow
 //!
@@ -72,3 +76,18 @@ pub mod retrieval;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
+
+/// The browser entry point: the page mounts the UI; the same wasm loaded by `worker.js` in
+/// a dedicated worker runs the engine instead.
+#[cfg(target_arch = "wasm32")]
+pub fn start() {
+    if web::io::in_worker() {
+        worker::start();
+    } else {
+        ui::mount();
+    }
+}

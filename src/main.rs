@@ -3,7 +3,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    usage_copilot::ui::mount();
+    usage_copilot::start();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

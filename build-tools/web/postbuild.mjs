@@ -1,4 +1,5 @@
-// After `trunk build`: writes version.json, a default config.json, the service worker
+// After `trunk build`: writes version.json, a default config.json, the engine's worker
+// script (worker.js: this build's wasm started in a dedicated worker), the service worker
 // (build-tools/web/sw.js with this build's id and file list), and gzip + brotli copies of
 // every file worth compressing, which copilot-proxy (and most static servers) serve as is.
 // Usage: node build-tools/web/postbuild.mjs DIST BUILD_ID
@@ -25,6 +26,14 @@ if (!existsSync(path.join(dist, 'config.json'))) {
   const config = { proxy_url: '', data_url: 'data/usage_rag_data.db', data_bytes: existsSync(db) ? statSync(db).size : null, llm: true, docs: true, import: true };
   writeFileSync(path.join(dist, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 }
+// The engine's worker runs this build's own wasm: find its hashed file names in index.html.
+const index = readFileSync(path.join(dist, 'index.html'), 'utf8');
+const js = index.match(/usage-copilot-[0-9a-f]+\.js/)?.[0];
+const wasm = index.match(/usage-copilot-[0-9a-f]+_bg\.wasm/)?.[0];
+if (!js || !wasm) throw new Error('postbuild: index.html names no usage-copilot JS/wasm');
+const worker = readFileSync(path.join(here, 'worker.js'), 'utf8').replace('__JS__', js).replace('__WASM__', wasm);
+writeFileSync(path.join(dist, 'worker.js'), worker);
+
 // The shell: everything but the lazily fetched docs files and compressed copies.
 const shell = ['./', ...files(dist).filter((f) => !compressed(f) && !f.startsWith('docs/') && f !== 'sw.js' && !f.startsWith('bench-data/'))];
 const sw = readFileSync(path.join(here, 'sw.js'), 'utf8')

@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod docs_bench;
+pub mod engine;
 pub mod hosting;
 pub mod llm_policy;
 pub mod open;

@@ -15,14 +15,14 @@ use crate::report::ReportResult;
 pub const SHOWN_ROWS: usize = 200;
 
 /// A column header: label, what it means (a tooltip), and whether it holds numbers.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Header {
     pub label: String,
     pub meaning: String,
     pub numeric: bool,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Cell {
     pub text: String,
     pub numeric: bool,
@@ -30,14 +30,14 @@ pub struct Cell {
 }
 
 /// One shown row: the entity it selects (if any) and its cells.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableRow {
     pub entity: Option<EntityRef>,
     pub cells: Vec<Cell>,
 }
 
 /// What the page draws for a table.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableView {
     pub headers: Vec<Header>,
     /// At most [`SHOWN_ROWS`].

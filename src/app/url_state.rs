@@ -9,7 +9,7 @@ use crate::base::calendar::Date;
 use crate::report::EntityRef;
 
 /// Which page is shown.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Page {
     /// The dataset overview (empty hash).
     Overview,
@@ -21,7 +21,7 @@ pub enum Page {
 }
 
 /// Everything the URL says about the view.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ViewState {
     pub page: Page,
     /// `None` = the data's first / last day.

@@ -217,7 +217,7 @@ pub enum Topic {
 }
 
 /// A documentation chunk, citable as `[id]` (filled by the docs corpus).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct DocChunk {
     pub id: String,
     /// The page title (what the Sources list shows).
@@ -252,7 +252,7 @@ pub trait DocsSource {
 }
 
 /// An entity a free-text question names.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Mention {
     pub kind: NodeKind,
     pub id: String,

@@ -16,7 +16,7 @@ use crate::copilot::routing::{route_chip, route_question};
 use crate::report::{ReportResult, ReportSpec, Selection};
 
 /// What a chip click or a follow-up produces before any LLM is involved.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Prepared {
     pub ask: Ask,
     /// `id@version` of the chip, or `None` for a follow-up question.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::base::vocab::Mention;
 use crate::copilot::chips::{ChipTemplate, EvidenceNeed};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
     /// SQL facts and the entity's subgraph only.
@@ -37,7 +37,7 @@ impl Route {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Routing {
     pub route: Route,
     pub reason: String,

@@ -47,7 +47,7 @@ pub fn parse_sql_file(text: &str) -> Result<Vec<NamedQuery>, String> {
 }
 
 /// The filters every report honours.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ReportFilters {
     pub from: Date,
     pub to: Date,

@@ -12,7 +12,7 @@ use super::spec::{EntityMapping, ReportSpec};
 use crate::base::vocab::EntityType;
 
 /// What a selection points at: an entity type and id.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct EntityRef {
     pub entity_type: EntityType,
     pub entity_id: String,

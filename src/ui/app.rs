@@ -16,16 +16,26 @@ use super::overview::Overview;
 use super::report_nav::ReportNav;
 use super::report_page::ReportPage;
 use super::state::AppData;
-use crate::app::session::Session;
+use crate::app::engine::DatasetInfo;
 use crate::app::url_state::Page;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let app = AppData::new();
+    let app = match AppData::new() {
+        Ok(app) => app,
+        Err(e) => {
+            return view! {
+                <div class="error-panel" role="alert" data-testid="engine-error">
+                    <div><strong>"This browser cannot run the app"</strong><p>{format!("Its engine did not start: {e}")}</p></div>
+                </div>
+            }
+            .into_any();
+        }
+    };
     provide_context(app);
-    provide_context(DocsState::new());
+    provide_context(DocsState::new(app.engine));
     app.check_llm();
-    app.restore_saved_import();
+    app.load_initial();
     let dragging = RwSignal::new(false);
 
     let on_drag_over = move |ev: leptos::ev::DragEvent| {
@@ -56,27 +66,20 @@ pub fn App() -> impl IntoView {
                 <OpenDatabase/>
             </header>
             <LoadErrorPanel/>
-            <Suspense fallback=|| view! { <main><LoadProgress/></main> }>
-                {move || Suspend::new(async move {
-                    let seeded = app.seeded.await;
-                    let seeded_error = seeded.err();
-                    view! {
-                        {move || {
-                            let error = seeded_error.clone().filter(|_| app.opened.get().is_none());
-                            error.map(|message| view! {
-                                <div class="error-panel" role="alert" data-testid="seeded-error">
-                                    <div>
-                                        <strong>"The demo data did not load"</strong>
-                                        <p>{message}</p>
-                                        <p class="muted">"You can still open your own usage database with the button above."</p>
-                                    </div>
-                                </div>
-                            })
-                        }}
-                        {move || app.active().map(|data| view! { <MainLayout data/> })}
-                    }
-                })}
-            </Suspense>
+            {move || match (app.active(), app.load_error.get()) {
+                (Some(data), _) => view! { <MainLayout data/> }.into_any(),
+                (None, Some(message)) => view! {
+                    <div class="error-panel" role="alert" data-testid="seeded-error">
+                        <div>
+                            <strong>"The demo data did not load"</strong>
+                            <p>{message}</p>
+                            <p class="muted">"You can still open your own usage database with the button above."</p>
+                        </div>
+                    </div>
+                }
+                .into_any(),
+                (None, None) => view! { <main><LoadProgress/></main> }.into_any(),
+            }}
             {move || app.config_error.get().map(|e| view! { <p class="error-text" role="alert" data-testid="config-error">{e}</p> })}
             <footer class="build muted" data-testid="build-id" data-build=crate::app::hosting::BUILD_ID>
                 {format!("build {}", crate::app::hosting::BUILD_ID)}
@@ -84,12 +87,13 @@ pub fn App() -> impl IntoView {
             <div class="drop-hint" aria-hidden="true">"Drop a .db file, or system-table exports (CSV / JSON Lines), to open them"</div>
         </div>
     }
+    .into_any()
 }
 
 /// Navigation beside the page the URL names. Only a change of page re-creates the page;
 /// filters and selections update it in place.
 #[component]
-fn MainLayout(data: Rc<Session>) -> impl IntoView {
+fn MainLayout(data: Rc<DatasetInfo>) -> impl IntoView {
     let app = expect_context::<AppData>();
     let page = Memo::new(move |_| app.view.with(|v| v.page.clone()));
     let data = StoredValue::new_local(data);

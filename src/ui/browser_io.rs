@@ -6,20 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStreamDefaultReader, Response};
 
-/// Bytes received so far and, when the server said, how many to expect.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ByteProgress {
-    pub loaded: u64,
-    pub total: Option<u64>,
-}
-
-/// A JavaScript error as readable text.
-pub fn js_error_text(value: &JsValue) -> String {
-    if let Some(err) = value.dyn_ref::<js_sys::Error>() {
-        return String::from(err.message());
-    }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
-}
+pub use crate::web::io::{js_error_text, ByteProgress};
 
 /// Bytes held in JavaScript memory as received, readable once into wasm memory.
 pub struct JsBytes {
@@ -37,10 +24,6 @@ impl JsBytes {
 
     pub fn len(&self) -> usize {
         self.len
-    }
-
-    pub fn from_arrays(chunks: Vec<Uint8Array>) -> JsBytes {
-        JsBytes::new(chunks)
     }
 
     /// Copies the bytes into wasm memory.
@@ -101,12 +84,6 @@ pub async fn fetch_with_progress(url: &str, on_progress: impl Fn(ByteProgress)) 
         on_progress(ByteProgress { loaded, total: total.filter(|t| *t >= loaded) });
     }
     Ok(JsBytes::new(chunks))
-}
-
-/// Reads a whole `File` (into JavaScript memory).
-pub async fn read_file(file: &web_sys::File) -> Result<JsBytes, String> {
-    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|e| format!("cannot read the file: {}", js_error_text(&e)))?;
-    Ok(JsBytes::new(vec![Uint8Array::new(&buffer)]))
 }
 
 /// Offers `text` as a file download named `filename`.

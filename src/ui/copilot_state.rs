@@ -12,8 +12,8 @@ use super::docs_state::{DocsPhase, DocsState};
 use super::llm_client::{stream_chat, LlmStatus};
 use super::report_context::ReportContext;
 use super::state::AppData;
+use crate::app::engine::{Reply, Request};
 use crate::app::llm_policy::{retry_delay, StreamFailure};
-use crate::app::session::DocsAssets;
 use crate::copilot::citations::with_sources;
 use crate::copilot::grounding::GroundingReport;
 use crate::copilot::{needs_docs, Ask, Prepared};
@@ -85,7 +85,7 @@ impl CopilotState {
 
     /// Answers a chip click or a follow-up. When it uses documentation that is not loaded
     /// yet, the docs index is fetched first.
-    pub fn ask(self, ctx: ReportContext, ask: Ask) {
+    pub fn ask(self, _ctx: ReportContext, ask: Ask) {
         // Context is read here: the spawned task below runs outside the component owner.
         let app = expect_context::<AppData>();
         let docs = expect_context::<DocsState>();
@@ -99,29 +99,21 @@ impl CopilotState {
             spawn_local(async move {
                 docs.ensure_index().await;
                 self.waiting.set(false);
-                self.answer(ctx, app, docs, &wanted, &ask);
+                self.answer(app, wanted, ask).await;
             });
         } else {
-            self.answer(ctx, app, docs, &wanted, &ask);
+            spawn_local(async move { self.answer(app, wanted, ask).await });
         }
     }
 
-    /// Builds the answer from what is loaded now.
-    fn answer(self, ctx: ReportContext, app: AppData, docs: DocsState, wanted: &EntityRef, ask: &Ask) {
-        let session = ctx.data.get_value();
-        let (index, model) = (docs.index(), docs.model());
-        let assets = DocsAssets { index: index.as_deref(), model: model.as_deref() };
-        let outcome = ctx.run.with_untracked(|run| {
-            let run = run.as_ref()?;
-            let result = run.outcome.as_ref().ok()?;
-            let selection = run.selection(Some(wanted))?;
-            Some(
-                session
-                    .prepare(&run.report.spec, result, &selection, ask, assets)
-                    .map(|a| (selection.entity, a))
-                    .map_err(|e| e.to_string()),
-            )
-        });
+    /// Asks the engine for the answer with what it has loaded now.
+    async fn answer(self, app: AppData, wanted: EntityRef, ask: Ask) {
+        let view = app.view.get_untracked();
+        let outcome = match app.engine.call(Request::Prepare { view, entity: wanted.clone(), ask }).await {
+            Reply::Prepared { prepared, timings } => Some(Ok((wanted, crate::app::session::Answered { prepared: *prepared, timings }))),
+            Reply::Failed(message) => Some(Err(message)),
+            other => Some(Err(format!("Unexpected answer from the engine: {other:?}"))),
+        };
         match outcome {
             Some(Ok((entity, answered))) => {
                 let prepared = answered.prepared;

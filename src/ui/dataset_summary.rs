@@ -5,7 +5,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::chart::EChart;
-use crate::app::session::Session;
+use crate::app::engine::DatasetInfo;
 use crate::base::format::{thousands, usd};
 use crate::charts::spend_by_compute_type;
 use crate::data::summary::compute_type_label;
@@ -21,7 +21,7 @@ fn Kpi(label: &'static str, value: String, testid: &'static str, raw: String) ->
 }
 
 #[component]
-pub fn DatasetSummaryView(data: Rc<Session>) -> impl IntoView {
+pub fn DatasetSummaryView(data: Rc<DatasetInfo>) -> impl IntoView {
     let s = data.summary.clone();
     let range = match (&s.first_date, &s.last_date) {
         (Some(a), Some(b)) => format!("{a} – {b} ({} days)", s.days),
@@ -31,14 +31,14 @@ pub fn DatasetSummaryView(data: Rc<Session>) -> impl IntoView {
     let chart = spend_by_compute_type(&s);
     let rows = s.spend_by_compute_type.clone();
     // Values the loader could not use (infinite or text costs): said, not silently summed.
-    let warnings = (!data.db.warnings().is_empty()).then(|| {
-        let items = data.db.warnings().iter().map(|w| view! { <li>{w.to_string()}</li> }).collect_view();
+    let warnings = (!data.warnings.is_empty()).then(|| {
+        let items = data.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
         view! { <ul class="warnings" role="status" data-testid="load-warnings">{items}</ul> }
     });
     view! {
         <section class="summary" data-testid="dataset-summary">
             <h2>"Dataset summary"</h2>
-            <p class="muted" data-testid="data-source">{data.describe()}</p>
+            <p class="muted" data-testid="data-source">{data.description.clone()}</p>
             {warnings}
             <div class="kpis">
                 <Kpi label="Workspaces" value=thousands(s.workspaces) testid="summary-workspaces" raw=s.workspaces.to_string()/>

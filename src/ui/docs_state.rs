@@ -1,18 +1,17 @@
 //! The documentation corpus in the browser. Nothing is fetched until the first chip or
-//! question that uses documentation: then the docs index comes first (BM25 answers from it
-//! alone), and the static embedding model follows in the background; once it is in, the
-//! retriever is hybrid. Progress and failures are signals the commentary pane shows.
-
-use std::rc::Rc;
+//! question that uses documentation: then the engine worker fetches the docs index first
+//! (BM25 answers from it alone), and the static embedding model follows in the background;
+//! once it is in, the retriever is hybrid. Progress and failures are signals the commentary
+//! pane shows.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 
-use super::browser_io::{fetch_with_progress, ByteProgress};
-use crate::retrieval::embed::StaticModel;
-use crate::retrieval::index::DocsIndex;
+use super::engine_client::EngineClient;
+use crate::app::engine::{DocsPart, Progress, Reply, Request};
+use crate::web::io::ByteProgress;
 
 /// Where the docs index and the model are fetched from (relative to the page).
 pub const DOCS_INDEX_URL: &str = "docs/docs-index.bin";
@@ -58,28 +57,25 @@ impl DocsPhase {
 #[derive(Clone, Copy)]
 pub struct DocsState {
     pub phase: RwSignal<DocsPhase>,
-    index: StoredValue<Option<Rc<DocsIndex>>, LocalStorage>,
-    model: StoredValue<Option<Rc<StaticModel>>, LocalStorage>,
+    engine: EngineClient,
     /// The one download of the index, awaited by every question that needs it.
     loading: StoredValue<Option<Shared<LocalBoxFuture<'static, ()>>>, LocalStorage>,
 }
 
 impl DocsState {
-    pub fn new() -> DocsState {
-        DocsState {
-            phase: RwSignal::new(DocsPhase::Idle),
-            index: StoredValue::new_local(None),
-            model: StoredValue::new_local(None),
-            loading: StoredValue::new_local(None),
+    pub fn new(engine: EngineClient) -> DocsState {
+        DocsState { phase: RwSignal::new(DocsPhase::Idle), engine, loading: StoredValue::new_local(None) }
+    }
+
+    /// Fetches one docs file into the engine, reporting progress into the phase.
+    async fn load(self, part: DocsPart, url: &str, phase: fn(ByteProgress) -> DocsPhase) -> Result<(), String> {
+        let state = self.phase;
+        let on_progress: Box<dyn Fn(Progress)> = Box::new(move |p| state.set(phase(ByteProgress { loaded: p.done, total: p.total })));
+        match self.engine.send(&Request::LoadDocs { part, url: url.to_string() }, &[], Some(on_progress)).reply().await {
+            Reply::Nothing => Ok(()),
+            Reply::Failed(e) => Err(e),
+            other => Err(format!("unexpected answer from the engine: {other:?}")),
         }
-    }
-
-    pub fn index(&self) -> Option<Rc<DocsIndex>> {
-        self.index.get_value()
-    }
-
-    pub fn model(&self) -> Option<Rc<StaticModel>> {
-        self.model.get_value()
     }
 
     /// Resolves once the docs index is loaded or has failed, starting the download on the
@@ -96,30 +92,18 @@ impl DocsState {
 
     async fn load_index(self) {
         self.phase.set(DocsPhase::Index(ByteProgress::default()));
-        match fetch_with_progress(DOCS_INDEX_URL, move |p| self.phase.set(DocsPhase::Index(p))).await {
-            Err(e) => self.phase.set(DocsPhase::IndexFailed(format!("could not download {DOCS_INDEX_URL}: {e}."))),
-            Ok(bytes) => match DocsIndex::from_bytes(&bytes.into_vec()) {
-                Err(e) => self.phase.set(DocsPhase::IndexFailed(format!("{DOCS_INDEX_URL} is unreadable: {e}."))),
-                Ok(index) => {
-                    self.index.set_value(Some(Rc::new(index)));
-                    self.phase.set(DocsPhase::Model(ByteProgress::default()));
-                    spawn_local(self.load_model());
-                }
-            },
+        match self.load(DocsPart::Index, DOCS_INDEX_URL, DocsPhase::Index).await {
+            Err(e) => self.phase.set(DocsPhase::IndexFailed(e)),
+            Ok(()) => {
+                self.phase.set(DocsPhase::Model(ByteProgress::default()));
+                spawn_local(self.load_model());
+            }
         }
     }
 
     async fn load_model(self) {
-        let phase = self.phase;
-        let outcome = match fetch_with_progress(DOCS_MODEL_URL, move |p| phase.set(DocsPhase::Model(p))).await {
-            Err(e) => Err(format!("could not download {DOCS_MODEL_URL}: {e}.")),
-            Ok(bytes) => StaticModel::from_bytes(&bytes.into_vec()).map_err(|e| format!("{DOCS_MODEL_URL} is unreadable: {e}.")),
-        };
-        match outcome {
-            Ok(model) => {
-                self.model.set_value(Some(Rc::new(model)));
-                self.phase.set(DocsPhase::Ready);
-            }
+        match self.load(DocsPart::Model, DOCS_MODEL_URL, DocsPhase::Model).await {
+            Ok(()) => self.phase.set(DocsPhase::Ready),
             Err(e) => self.phase.set(DocsPhase::ModelFailed(e)),
         }
     }

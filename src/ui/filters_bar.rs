@@ -6,15 +6,14 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::state::AppData;
-use crate::app::session::Session;
+use crate::app::engine::DatasetInfo;
 use crate::base::calendar::Date;
 use crate::report::registry;
 
 #[component]
-pub fn FiltersBar(data: Rc<Session>, report_key: String) -> impl IntoView {
+pub fn FiltersBar(data: Rc<DatasetInfo>, report_key: String) -> impl IntoView {
     let app = expect_context::<AppData>();
-    let range = data.data_range.clone();
-    let (first, last) = (range.from, range.to);
+    let (first, last) = (data.first_day, data.last_day);
     let set_date = move |is_from: bool, text: String| {
         let date = Date::parse(&text);
         app.update_view(|v| {

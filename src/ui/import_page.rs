@@ -8,21 +8,32 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::state::AppData;
-use crate::app::session::Session;
+use crate::app::engine::{DatasetInfo, Reply, Request};
 use crate::app::url_state::Page;
 use crate::base::format::{thousands, usd};
 use crate::data::import::ImportReport;
 use crate::report::coverage::ReportCoverage;
 
 #[component]
-pub fn ImportPage(data: Rc<Session>) -> impl IntoView {
+pub fn ImportPage(data: Rc<DatasetInfo>) -> impl IntoView {
     let app = expect_context::<AppData>();
-    let (report, coverage) = match data.import() {
-        Some(Ok(found)) => found,
-        Some(Err(e)) => {
-            return view! { <section class="panel" data-testid="import-error"><p class="error-text" role="alert">{e.to_string()}</p></section> }.into_any();
+    let _ = data;
+    let info = LocalResource::new(move || async move { app.engine.call(Request::ImportInfo).await });
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Reading the import…"</p> }>
+            {move || Suspend::new(async move { import_view(app, info.await) })}
+        </Suspense>
+    }
+}
+
+fn import_view(app: AppData, reply: Reply) -> AnyView {
+    let (report, coverage) = match reply {
+        Reply::Import(Some(found)) => *found,
+        Reply::Failed(e) => {
+            return view! { <section class="panel" data-testid="import-error"><p class="error-text" role="alert">{e}</p></section> }
+                .into_any();
         }
-        None => {
+        _ => {
             return view! {
             <section class="panel" data-testid="import-none">
                 <h2>"No import"</h2>

@@ -7,13 +7,14 @@
 //! | file | owns |
 //! |------|------|
 //! | `app` | the page shell, page routing, page-wide drag-and-drop |
+//! | `engine_client` | the page's side of the engine worker: requests with ids, replies and progress |
 //! | `state` | the app context: host config and seeded DB (awaited resources), the opened `Session`, opening a user's file |
 //! | `router` | keeping the view in sync with the URL hash; navigation |
 //! | `browser_io` | fetch with byte progress, reading files, downloads, a pause |
 //! | `load_progress`, `open_database`, `load_error_panel` | loading data and its errors |
 //! | `overview`, `dataset_summary` | the landing page: dataset summary and report cards |
 //! | `report_nav` | the navigation, reports grouped by pillar |
-//! | `report_page`, `report_context` | a report: its run, filters, KPIs, charts, tables |
+//! | `report_page`, `report_context` | a report: the engine's `ReportPage` for the URL's view, filters, KPIs, charts, tables |
 //! | `filters_bar`, `kpi_row`, `report_chart`, `report_table` | the parts of a report |
 //! | `selection_pane` | the commentary pane: selection, chips by lane, follow-up, answers |
 //! | `copilot_state` | answers per selection (built by `Session::prepare`), streaming them with `app::llm_policy` |
@@ -24,7 +25,6 @@
 //! | `llm_notice` | where answers come from, and how to configure an LLM |
 //! | `chart` | an ECharts host for a `charming::Chart`, with click events |
 //! | `import_page` | what an import of system-table exports found; forgetting it |
-//! | `saved_import` | the imported DB kept in the browser's origin-private storage |
 //! | `bench_page` | report timings in the browser, for `make bench` |
 
 mod answer_card;
@@ -36,6 +36,7 @@ mod copilot_state;
 mod dataset_summary;
 mod debug_panel;
 mod docs_state;
+mod engine_client;
 mod filters_bar;
 mod import_page;
 mod kpi_row;
@@ -52,7 +53,6 @@ mod report_nav;
 mod report_page;
 mod report_table;
 mod router;
-mod saved_import;
 mod selection_pane;
 mod state;
 

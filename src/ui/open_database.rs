@@ -29,6 +29,9 @@ pub fn OpenDatabase() -> impl IntoView {
                 on:change=on_change
             />
         </label>
-        {move || app.import_status.get().map(|s| view! { <span class="muted import-status" role="status" data-testid="import-status">{s}</span> })}
+        {move || app.import_status.get().map(|s| view! {
+            <span class="muted import-status" role="status" data-testid="import-status">{s}</span>
+            <button class="button subtle small" data-testid="import-cancel" on:click=move |_| app.cancel_import()>"Cancel"</button>
+        })}
     }
 }

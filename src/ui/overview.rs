@@ -6,12 +6,12 @@ use leptos::prelude::*;
 
 use super::dataset_summary::DatasetSummaryView;
 use super::state::AppData;
-use crate::app::session::Session;
+use crate::app::engine::DatasetInfo;
 use crate::app::url_state::Page;
 use crate::report::registry;
 
 #[component]
-pub fn Overview(data: Rc<Session>) -> impl IntoView {
+pub fn Overview(data: Rc<DatasetInfo>) -> impl IntoView {
     let app = expect_context::<AppData>();
     let reg = registry();
     view! {

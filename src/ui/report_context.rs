@@ -1,56 +1,88 @@
-//! The report page's shared state: the latest run of the report (recomputed only when the
-//! report, filters or params change) and the selection resolved against it.
+//! The report page's shared state: the engine's `ReportPage` for the URL's view (asked for
+//! again whenever the view changes; the engine reruns SQL only when the report, filters or
+//! params change), and the selection it resolved. Answers to views the user has already
+//! left are dropped, so a late reply never overwrites a newer page.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use super::state::AppData;
-use crate::app::session::Session;
-use crate::app::view::{run_inputs, ReportRun};
-use crate::report::{EntityRef, ReportResult, Selection};
+use crate::app::engine::{PageChip, PageSelection, Reply, ReportPage, Request};
+use crate::report::EntityRef;
 
 #[derive(Clone, Copy)]
 pub struct ReportContext {
-    pub run: RwSignal<Option<Rc<ReportRun>>, LocalStorage>,
-    pub data: StoredValue<Rc<Session>, LocalStorage>,
+    /// The latest page (`None` until the first reply, or for an unknown report).
+    pub page: RwSignal<Option<Rc<ReportPage>>, LocalStorage>,
+    /// Whether a newer view is being computed.
+    pub pending: RwSignal<bool>,
+}
+
+/// The selected entity, its label and its chips.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selected {
+    pub entity: EntityRef,
+    pub label: String,
+    pub chips: Vec<PageChip>,
 }
 
 impl ReportContext {
-    /// Runs the report whenever the report, filters or params in the URL change.
-    pub fn new(app: AppData, data: Rc<Session>) -> ReportContext {
-        let run = RwSignal::new_local(None);
-        let stored = StoredValue::new_local(data.clone());
-        let inputs = Memo::new(move |_| app.view.with(run_inputs));
+    /// Asks the engine for the page whenever the URL's view changes.
+    pub fn new(app: AppData) -> ReportContext {
+        let page = RwSignal::new_local(None);
+        let pending = RwSignal::new(false);
+        let latest: StoredValue<Rc<Cell<u64>>, LocalStorage> = StoredValue::new_local(Rc::new(Cell::new(0)));
         Effect::new(move |_| {
-            let view = inputs.get();
-            run.set(data.run_view(&view).map(Rc::new));
+            let view = app.view.get();
+            if view.report_key().is_none() {
+                return;
+            }
+            let counter = latest.get_value();
+            let ticket = counter.get() + 1;
+            counter.set(ticket);
+            pending.set(true);
+            spawn_local(async move {
+                let reply = app.engine.call(Request::Report { view }).await;
+                if counter.get() != ticket {
+                    return; // a newer view was asked for meanwhile
+                }
+                pending.set(false);
+                match reply {
+                    Reply::Report(p) => page.set(p.map(|p| Rc::new(*p))),
+                    Reply::Superseded => {}
+                    Reply::Failed(message) => leptos::logging::warn!("the report could not be shown: {message}"),
+                    other => leptos::logging::warn!("unexpected answer from the engine: {other:?}"),
+                }
+            });
         });
-        ReportContext { run, data: stored }
+        ReportContext { page, pending }
     }
 
-    pub fn with_result<T>(&self, f: impl FnOnce(&ReportRun, &ReportResult) -> T) -> Option<T> {
-        self.run.with(|r| {
-            let run = r.as_ref()?;
-            let result = run.outcome.as_ref().ok()?;
-            Some(f(run, result))
+    pub fn with_page<T>(&self, f: impl FnOnce(&ReportPage) -> T) -> Option<T> {
+        self.page.with(|p| p.as_deref().map(f))
+    }
+
+    /// The URL's selection found in the current page (tracks it).
+    pub fn selection(&self) -> Option<Selected> {
+        self.with_page(|p| match &p.selection {
+            PageSelection::Found { entity, label, chips } => {
+                Some(Selected { entity: entity.clone(), label: label.clone(), chips: chips.clone() })
+            }
+            _ => None,
         })
+        .flatten()
     }
 
-    /// The URL's selection found in the current result (tracks the URL and the run).
-    pub fn selection(&self, app: AppData) -> Option<Selection> {
-        let wanted = app.view.with(|v| v.selection.clone());
-        self.run.with(|r| r.as_ref()?.selection(wanted.as_ref()))
-    }
-
-    /// A selection in the URL that the current result does not contain (or that there is
-    /// no result to find it in).
-    pub fn missing_selection(&self, app: AppData) -> Option<EntityRef> {
-        let wanted = app.view.with(|v| v.selection.clone())?;
-        self.run.with(|r| match r {
-            Some(run) => run.missing_selection(Some(&wanted)),
-            None => Some(wanted),
+    /// A selection in the URL that the current page does not contain.
+    pub fn missing_selection(&self) -> Option<EntityRef> {
+        self.with_page(|p| match &p.selection {
+            PageSelection::Missing(e) => Some(e.clone()),
+            _ => None,
         })
+        .flatten()
     }
 }
 

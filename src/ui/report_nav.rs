@@ -50,7 +50,7 @@ pub fn ReportNav() -> impl IntoView {
                 })
                 .collect_view()}
             {move || {
-                let imported = app.active().is_some_and(|d| d.is_import());
+                let imported = app.active().is_some_and(|d| d.imported);
                 imported.then(|| view! {
                     <a href=move || href(Page::Import) class:active=move || is_page(Page::Import) data-testid="nav-import">"Import coverage"</a>
                 })

@@ -13,15 +13,11 @@ use super::report_context::{select, ReportContext};
 use super::report_table::ReportTable;
 use super::selection_pane::SelectionPane;
 use super::state::AppData;
-use crate::app::session::Session;
+use crate::app::engine::DatasetInfo;
 use crate::report::registry;
-use crate::report::selection::selectable_rows;
-
-/// How many "select an item" buttons to offer under the charts.
-const SELECTABLE_SHOWN: usize = 12;
 
 #[component]
-pub fn ReportPage(data: Rc<Session>, report_key: String) -> impl IntoView {
+pub fn ReportPage(data: Rc<DatasetInfo>, report_key: String) -> impl IntoView {
     let app = expect_context::<AppData>();
     let Some(report) = registry().get(&report_key) else {
         return view! {
@@ -31,32 +27,29 @@ pub fn ReportPage(data: Rc<Session>, report_key: String) -> impl IntoView {
         }
         .into_any();
     };
-    let ctx = ReportContext::new(app, data.clone());
+    let ctx = ReportContext::new(app);
     provide_context(ctx);
     // A new report page starts with no answers: none carry over from another report.
     provide_context(CopilotState::new());
     let spec = &report.spec;
     let error = move || {
-        ctx.run.with(|r| {
-            r.as_ref().and_then(|r| r.outcome.as_ref().err().cloned()).map(|message| {
-                view! {
-                    <div class="error-panel" role="alert" data-testid="report-error">
-                        <div><strong>"The report could not run"</strong><p>{message}</p></div>
-                    </div>
-                }
-            })
+        ctx.with_page(|p| p.error.clone()).flatten().map(|message| {
+            view! {
+                <div class="error-panel" role="alert" data-testid="report-error">
+                    <div><strong>"The report could not run"</strong><p>{message}</p></div>
+                </div>
+            }
         })
     };
     let selectable = move || {
-        ctx.with_result(|run, result| {
-            selectable_rows(&run.report.spec, result)
-                .into_iter()
-                .take(SELECTABLE_SHOWN)
-                .map(|s| {
-                    let e = s.entity.clone();
+        ctx.with_page(|p| {
+            p.selectable
+                .iter()
+                .map(|(entity, label)| {
+                    let e = entity.clone();
                     view! {
-                        <button class="chip subtle" data-select=s.entity.to_string() on:click=move |_| select(app, Some(e.clone()))>
-                            {s.label.clone()}
+                        <button class="chip subtle" data-select=entity.to_string() on:click=move |_| select(app, Some(e.clone()))>
+                            {label.clone()}
                         </button>
                     }
                 })
@@ -64,7 +57,7 @@ pub fn ReportPage(data: Rc<Session>, report_key: String) -> impl IntoView {
         })
     };
     view! {
-        <div class="report-layout" data-testid="report-page" data-report=spec.key.clone()>
+        <div class="report-layout" data-testid="report-page" data-report=spec.key.clone() data-pending=move || ctx.pending.get().to_string()>
             <div class="report-main">
                 <header class="report-head">
                     <h2>{spec.title.clone()}</h2>

@@ -1,28 +1,35 @@
-//! A report table: the rows `app::table` computes, a button per row that selects its
-//! entity (keyboard friendly), the selected row highlighted, and CSV download.
+//! A report table: the rows the engine computed (`app::table`), a button per row that
+//! selects its entity (keyboard friendly), the selected row highlighted, and CSV download
+//! (of every kept row, asked of the engine).
 
 use leptos::prelude::*;
 
 use super::browser_io::download_text;
 use super::report_context::{select, ReportContext};
 use super::state::AppData;
-use crate::app::table::{table_csv, table_view, SHOWN_ROWS};
+use crate::app::engine::{Reply, Request};
+use crate::app::table::SHOWN_ROWS;
 use crate::report::spec::TableSpec;
 
 #[component]
 pub fn ReportTable(spec: TableSpec) -> impl IntoView {
     let app = expect_context::<AppData>();
     let ctx = expect_context::<ReportContext>();
-    let table = StoredValue::new(spec.clone());
-    let view_of = move || ctx.with_result(|run, result| table.with_value(|t| table_view(&run.report.spec, t, result))).flatten();
+    let id = StoredValue::new(spec.id.clone());
+    let view_of = move || ctx.with_page(|p| id.with_value(|id| p.tables.iter().find(|t| t.id == *id).map(|t| t.view.clone()))).flatten();
+    let table_id = spec.id.clone();
     let download = move |_| {
-        let Some((name, csv)) = ctx.with_result(|run, result| table.with_value(|t| table_csv(&run.report.spec, t, result))).flatten()
-        else {
-            return;
-        };
-        if let Err(e) = download_text(&name, "text/csv;charset=utf-8", &csv) {
-            leptos::logging::warn!("CSV download failed: {e}");
-        }
+        let request = Request::TableCsv { view: app.view.get_untracked(), table: table_id.clone() };
+        leptos::task::spawn_local(async move {
+            match app.engine.call(request).await {
+                Reply::Csv(Some((name, csv))) => {
+                    if let Err(e) = download_text(&name, "text/csv;charset=utf-8", &csv) {
+                        leptos::logging::warn!("CSV download failed: {e}");
+                    }
+                }
+                other => leptos::logging::warn!("CSV download failed: {other:?}"),
+            }
+        });
     };
     let headers = move || {
         view_of().map(|v| v.headers.into_iter().map(|h| view! { <th class:num=h.numeric title=h.meaning>{h.label}</th> }).collect_view())
@@ -31,7 +38,7 @@ pub fn ReportTable(spec: TableSpec) -> impl IntoView {
     let empty_text = spec.empty.clone();
     let body = move || {
         let v = view_of()?;
-        let selected = ctx.selection(app).map(|s| s.entity);
+        let selected = ctx.selection().map(|s| s.entity);
         let total = v.total;
         let rows = v
             .rows

@@ -11,18 +11,15 @@ use super::docs_state::DocsState;
 use super::llm_notice::LlmNotice;
 use super::report_context::{select, ReportContext};
 use super::state::AppData;
-use crate::copilot::chips::{catalogue, Lane};
+use crate::copilot::chips::Lane;
 use crate::copilot::Ask;
 
 #[component]
 fn ChipLanes() -> impl IntoView {
-    let app = expect_context::<AppData>();
     let ctx = expect_context::<ReportContext>();
     let copilot = expect_context::<CopilotState>();
     move || {
-        let selection = ctx.selection(app)?;
-        let offered =
-            ctx.with_result(|run, _| catalogue().offered(&run.report.spec, &selection).into_iter().cloned().collect::<Vec<_>>())?;
+        let offered = ctx.selection()?.chips;
         let lanes = Lane::ALL
             .into_iter()
             .filter_map(|lane| {
@@ -36,7 +33,7 @@ fn ChipLanes() -> impl IntoView {
                                 <button
                                     class="chip"
                                     data-chip-id=chip.id.clone()
-                                    title=chip.versioned_id()
+                                    title=chip.versioned_id.clone()
                                     on:click=move |_| copilot.ask(ctx, Ask::Chip(id.clone()))
                                 >
                                     {chip.label.clone()}
@@ -102,7 +99,7 @@ pub fn SelectionPane() -> impl IntoView {
     let ctx = expect_context::<ReportContext>();
     let copilot = expect_context::<CopilotState>();
     let content = move || {
-        if let Some(missing) = ctx.missing_selection(app) {
+        if let Some(missing) = ctx.missing_selection() {
             return view! {
                 <div class="selection-missing" data-testid="selection-missing">
                     <p>{format!("{missing} is not in this report for the current filters.")}</p>
@@ -111,7 +108,7 @@ pub fn SelectionPane() -> impl IntoView {
             }
             .into_any();
         }
-        let Some(selection) = ctx.selection(app) else {
+        let Some(selection) = ctx.selection() else {
             return view! {
                 <p class="muted" data-testid="no-selection">
                     "Click a bar, point, cell or table row to select it. Its questions appear here."

@@ -1,33 +1,26 @@
-//! App-wide state shared through context: the host configuration and the seeded database
-//! (both `LocalResource`s, awaited where needed), a database the user opened, download
-//! progress, and the last failed open. Each loaded database is an `app::session::Session`.
+//! App-wide state shared through context: the engine worker (`EngineClient`), the host
+//! configuration (a `LocalResource`, awaited where needed), what the loaded data is
+//! (`DatasetInfo`, from the engine), download and import progress, and the last failed
+//! open. The page holds no database: the engine in its worker does.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::browser_io::{fetch_with_progress, read_file, ByteProgress, JsBytes};
+use super::engine_client::EngineClient;
 use super::llm_client::{check_status, LlmStatus};
 use super::router;
+use crate::app::engine::{DatasetInfo, Reply, Request};
 use crate::app::hosting::HostConfig;
-use crate::app::open::{classify, DropKind};
-use crate::app::session::Session;
 use crate::app::url_state::{Page, ViewState};
-use crate::data::db::UsageDb;
+use crate::web::io::{fetch_bytes, ByteProgress};
 
 /// Where the app fetches the seeded demo database from by default (relative to the page).
 pub const SEEDED_DB_URL: &str = "data/usage_rag_data.db";
 
 /// The host configuration, next to `index.html`.
 pub const CONFIG_URL: &str = "config.json";
-
-/// Opens database bytes held in JavaScript memory as a session.
-pub fn open_bytes(source: String, bytes: JsBytes) -> Result<Session, String> {
-    let len = bytes.len();
-    let db = UsageDb::from_reader(bytes, len).map_err(|e| e.to_string())?;
-    Session::open(source, db).map_err(|e| e.to_string())
-}
 
 /// A file that could not be opened, and why.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,15 +32,20 @@ pub struct OpenFailure {
 /// The context every component reads.
 #[derive(Clone, Copy)]
 pub struct AppData {
+    pub engine: EngineClient,
     /// `config.json` (defaults when the host has none, or when it is wrong: see `config_error`).
     pub config: LocalResource<HostConfig>,
-    pub seeded: LocalResource<Result<Rc<Session>, String>>,
-    pub opened: RwSignal<Option<Rc<Session>>, LocalStorage>,
+    /// The data the engine has loaded, once it has.
+    pub dataset: RwSignal<Option<Rc<DatasetInfo>>, LocalStorage>,
+    /// Why the first data could not be loaded (the page then offers only "Open your data").
+    pub load_error: RwSignal<Option<String>>,
     pub progress: RwSignal<ByteProgress>,
     pub open_failure: RwSignal<Option<OpenFailure>>,
     pub opening: RwSignal<bool>,
-    /// Progress of an import of system-table exports, file by file.
+    /// Progress of an open or import, in words.
     pub import_status: RwSignal<Option<String>>,
+    /// The engine call of the running open or import (to cancel it).
+    pub import_call: RwSignal<Option<u32>>,
     /// What the URL says; changed only through `navigate`.
     pub view: RwSignal<ViewState>,
     /// Whether the commentary pane shows its debug panel.
@@ -61,15 +59,14 @@ pub struct AppData {
 /// Reads `config.json` next to the page: defaults when there is none (404 or offline without
 /// a cached copy), an error when it is there but wrong.
 async fn load_config() -> Result<HostConfig, String> {
-    match fetch_with_progress(CONFIG_URL, |_| {}).await {
-        Ok(bytes) => HostConfig::parse(&String::from_utf8_lossy(&bytes.into_vec())),
+    match fetch_bytes(CONFIG_URL, |_| {}).await {
+        Ok(bytes) => HostConfig::parse(&String::from_utf8_lossy(&bytes)),
         Err(_) => Ok(HostConfig::default()),
     }
 }
 
 impl AppData {
-    pub fn new() -> AppData {
-        let progress = RwSignal::new(ByteProgress::default());
+    pub fn new() -> Result<AppData, String> {
         let config_error = RwSignal::new(None);
         let config = LocalResource::new(move || async move {
             load_config().await.unwrap_or_else(|e| {
@@ -77,28 +74,48 @@ impl AppData {
                 HostConfig::default()
             })
         });
-        let seeded = LocalResource::new(move || async move {
-            let cfg = config.await;
-            let (url, expected) = (cfg.data_url, cfg.data_bytes);
-            // Served compressed, the response's length is the compressed one: config.json
-            // knows the real size.
-            let bytes = fetch_with_progress(&url, move |p| progress.set(ByteProgress { loaded: p.loaded, total: expected.or(p.total) }))
-                .await
-                .map_err(|e| format!("Could not download the seeded database ({url}): {e}."))?;
-            open_bytes("Seeded demo data".to_string(), bytes).map(Rc::new)
-        });
-        AppData {
-            seeded,
-            opened: RwSignal::new_local(None),
-            progress,
+        Ok(AppData {
+            engine: EngineClient::start()?,
+            dataset: RwSignal::new_local(None),
+            load_error: RwSignal::new(None),
+            progress: RwSignal::new(ByteProgress::default()),
             open_failure: RwSignal::new(None),
             opening: RwSignal::new(false),
             import_status: RwSignal::new(None),
+            import_call: RwSignal::new(None),
             view: router::view_signal(),
             debug: RwSignal::new(false),
             llm: RwSignal::new(LlmStatus::Checking),
             config,
             config_error,
+        })
+    }
+
+    /// Loads the first data: the import kept in this browser if there is one, else the
+    /// seeded demo (or `config.json`'s `data_url`), with download progress.
+    pub fn load_initial(self) {
+        spawn_local(async move {
+            match self.engine.call(Request::OpenSaved).await {
+                Reply::Opened(info) => return self.show(info, None),
+                Reply::Failed(message) => self.open_failure.set(Some(OpenFailure { file_name: "the saved import".into(), message })),
+                _ => {}
+            }
+            self.open_seeded().await;
+        });
+    }
+
+    async fn open_seeded(self) {
+        let cfg = self.config.await;
+        let expected = cfg.data_bytes;
+        let progress = self.progress;
+        // Served compressed, the response's length is the compressed one: config.json knows the real size.
+        let on_progress: Box<dyn Fn(crate::app::engine::Progress)> =
+            Box::new(move |p| progress.set(ByteProgress { loaded: p.done, total: expected.or(p.total) }));
+        let request = Request::OpenUrl { url: cfg.data_url.clone(), source: "Seeded demo data".into(), expected_bytes: expected };
+        match self.engine.send(&request, &[], Some(on_progress)).reply().await {
+            Reply::Opened(info) => self.show(info, None),
+            Reply::Failed(message) => self.load_error.set(Some(message)),
+            other => self.load_error.set(Some(format!("Unexpected answer from the engine: {other:?}"))),
         }
     }
 
@@ -137,109 +154,84 @@ impl AppData {
         self.navigate(next);
     }
 
-    /// The database the page shows: the user's own if they opened one, else the seeded one.
-    pub fn active(&self) -> Option<Rc<Session>> {
-        self.opened.get().or_else(|| self.seeded.get().and_then(|r| r.ok()))
+    /// What the page shows data about (`None` until the first data has loaded).
+    pub fn active(&self) -> Option<Rc<DatasetInfo>> {
+        self.dataset.get()
     }
 
     /// Opens what the user picked or dropped: one SQLite file is opened as a usage
-    /// database; anything else is imported as system-table exports (CSV / JSON Lines).
+    /// database; anything else is imported as system-table exports (CSV / JSON Lines). The
+    /// engine does the work; the page stays responsive and can cancel an import.
     pub fn open_files(self, files: Vec<web_sys::File>) {
         if files.is_empty() {
             return;
         }
+        let names = files.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ");
         if !self.host().import {
-            let names = files.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ");
             return self.fail(names, "Opening your own files is switched off on this site (config.json).".to_string());
         }
         self.opening.set(true);
+        self.import_status.set(Some(format!("Opening {names}…")));
+        let status = self.import_status;
+        let on_progress: Box<dyn Fn(crate::app::engine::Progress)> = Box::new(move |p| {
+            let share = p.total.filter(|t| *t > 0).map(|t| format!(" ({:.0}%)", 100.0 * p.done as f64 / t as f64)).unwrap_or_default();
+            status.set(Some(format!("{}…{share}", p.phase)));
+        });
+        let call = self.engine.send(&Request::OpenFiles, &files, Some(on_progress));
+        self.import_call.set(Some(call.id));
         spawn_local(async move {
-            let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
-            for (i, file) in files.iter().enumerate() {
-                self.import_status.set(Some(format!("Reading {} ({} of {})…", file.name(), i + 1, files.len())));
-                match read_file(file).await {
-                    Ok(bytes) => inputs.push((file.name(), bytes.into_vec())),
-                    Err(message) => {
-                        self.fail(file.name(), message);
-                        return;
-                    }
+            let reply = call.reply().await;
+            self.import_call.set(None);
+            match reply {
+                Reply::Opened(info) => {
+                    let page = if info.imported { Page::Import } else { self.view.get_untracked().page };
+                    self.show(info, Some(ViewState { page, ..ViewState::default() }));
                 }
-            }
-            let heads: Vec<(&str, &[u8])> = inputs.iter().map(|(n, b)| (n.as_str(), &b[..b.len().min(16)])).collect();
-            if classify(&heads) == DropKind::Database {
-                let (name, bytes) = inputs.pop().expect("one file");
-                let len = bytes.len();
-                let result = UsageDb::from_reader(bytes.as_slice(), len)
-                    .map_err(|e| e.to_string())
-                    .and_then(|db| Session::open(name.clone(), db).map_err(|e| e.to_string()));
-                match result {
-                    Ok(data) => self.switch_to(data, ViewState { page: self.view.get_untracked().page, ..ViewState::default() }),
-                    Err(message) => self.fail(name, message),
-                }
-                return;
-            }
-            let names = inputs.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>().join(", ");
-            self.import_status.set(Some(format!("Importing {} file(s)…", inputs.len())));
-            // Let the page show the status before the (synchronous) import runs.
-            super::browser_io::sleep_ms(20).await;
-            match crate::data::import::import_files(&inputs) {
-                Ok(imported) => {
-                    if let Err(e) = super::saved_import::save(&imported.bytes).await {
-                        leptos::logging::warn!("the import could not be saved in this browser: {e}");
-                    }
-                    let source = format!("Imported system tables ({} files)", inputs.len());
-                    match Session::open(source, imported.db).map_err(|e| e.to_string()) {
-                        Ok(data) => self.switch_to(data, ViewState { page: Page::Import, ..ViewState::default() }),
-                        Err(message) => self.fail(names, message),
-                    }
-                }
-                Err(e) => self.fail(names, e.to_string()),
+                Reply::Cancelled => self.settle(),
+                Reply::Failed(message) => self.fail(names, message),
+                other => self.fail(names, format!("Unexpected answer from the engine: {other:?}")),
             }
         });
     }
 
-    /// Shows `data` from now on, at `view`.
-    fn switch_to(self, data: Session, view: ViewState) {
-        self.opened.set(Some(Rc::new(data)));
+    /// Stops the running open or import; the data shown before stays.
+    pub fn cancel_import(self) {
+        if let Some(id) = self.import_call.get_untracked() {
+            self.engine.cancel(id);
+        }
+    }
+
+    /// Shows `info` from now on, at `view` (filters and selections of the old data may not
+    /// exist in the new).
+    fn show(self, info: DatasetInfo, view: Option<ViewState>) {
+        self.dataset.set(Some(Rc::new(info)));
         self.open_failure.set(None);
+        self.load_error.set(None);
+        self.settle();
+        if let Some(view) = view {
+            self.navigate(view);
+        }
+    }
+
+    fn settle(self) {
         self.opening.set(false);
         self.import_status.set(None);
-        // Filters and selections of the old data may not exist in the new.
-        self.navigate(view);
     }
 
     fn fail(self, file_name: String, message: String) {
         self.open_failure.set(Some(OpenFailure { file_name, message }));
-        self.opening.set(false);
-        self.import_status.set(None);
-    }
-
-    /// Opens the import saved in this browser, if any (at start).
-    pub fn restore_saved_import(self) {
-        spawn_local(async move {
-            match super::saved_import::load().await {
-                Ok(Some(bytes)) => match open_bytes("Imported system tables (saved in this browser)".to_string(), bytes) {
-                    Ok(data) => {
-                        if self.opened.get_untracked().is_none() {
-                            self.opened.set(Some(Rc::new(data)));
-                        }
-                    }
-                    Err(message) => self.open_failure.set(Some(OpenFailure { file_name: "the saved import".into(), message })),
-                },
-                Ok(None) => {}
-                Err(e) => leptos::logging::warn!("no saved import: {e}"),
-            }
-        });
+        self.settle();
     }
 
     /// Forgets the saved import and goes back to the demo data.
     pub fn forget_import(self) {
         spawn_local(async move {
-            if let Err(e) = super::saved_import::forget().await {
-                leptos::logging::warn!("could not remove the saved import: {e}");
+            if let Reply::Failed(e) = self.engine.call(Request::ForgetSaved).await {
+                leptos::logging::warn!("{e}");
             }
-            self.opened.set(None);
+            self.dataset.set(None);
             self.navigate(ViewState::default());
+            self.open_seeded().await;
         });
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Each layer of the engine and the layers it may use. Nothing may use `ui`.
+/// Each layer of the engine and the layers it may use. Nothing may use `ui` or `worker`.
 const LAYERS: &[(&str, &[&str])] = &[
     ("base", &[]),
     ("data", &["base"]),
@@ -15,7 +15,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("copilot", &["base", "data", "report", "retrieval"]),
     ("charts", &["base", "data", "report", "copilot"]),
     ("app", &["base", "data", "report", "retrieval", "copilot", "charts"]),
-    ("ui", &["base", "data", "report", "retrieval", "copilot", "charts", "app"]),
+    ("web", &["base"]),
+    ("worker", &["base", "data", "report", "retrieval", "copilot", "charts", "app", "web"]),
+    ("ui", &["base", "data", "report", "retrieval", "copilot", "charts", "app", "web"]),
 ];
 
 /// A module (by path, `""` for the crate root) and the crate paths it uses, with lines.

@@ -21,7 +21,7 @@ use crate::copilot::routing::{route_chip, route_question, Routing};
 use crate::report::{ReportFilters, ReportResult, ReportSpec, Selection};
 
 /// One SQL fact, citable as `[id]`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Fact {
     pub id: String,
     pub topic: Topic,
@@ -32,7 +32,7 @@ pub struct Fact {
 }
 
 /// Limits that keep a prompt small and focused.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct EvidenceBudget {
     pub max_facts: usize,
     pub max_fact_chars: usize,
@@ -50,7 +50,7 @@ impl Default for EvidenceBudget {
 
 /// Typed figures behind the facts, for the offline narrative and its rules. Every number
 /// here also appears, formatted the same way, in a fact.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Signals {
     pub total_cost: Option<f64>,
     pub share_pct: Option<f64>,
@@ -98,7 +98,7 @@ pub struct Signals {
 }
 
 /// Everything a prompt or an offline answer may use, for one selection and chip.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Evidence {
     pub report: String,
     pub report_title: String,

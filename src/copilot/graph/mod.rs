@@ -18,7 +18,7 @@ pub use traverse::{traverse, Budget, SubEdge, SubNode, Subgraph};
 pub use crate::base::vocab::NodeKind;
 
 /// Typed edges; every relation is stored in both directions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EdgeKind {
     InWorkspace,

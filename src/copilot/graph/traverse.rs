@@ -49,7 +49,7 @@ impl Default for Budget {
 }
 
 /// A listed node, with a short description.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct SubNode {
     /// Citable id: G1, G2, …
     pub ref_id: String,
@@ -60,7 +60,7 @@ pub struct SubNode {
     pub note: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct SubEdge {
     pub from: String,
     pub to: String,
@@ -68,7 +68,7 @@ pub struct SubEdge {
 }
 
 /// The selection's neighbourhood, ready for a prompt.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Subgraph {
     pub nodes: Vec<SubNode>,
     pub edges: Vec<SubEdge>,

@@ -6,7 +6,7 @@ use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::browser_io::{js_error_text, JsBytes};
+use super::io::js_error_text;
 
 /// The file name inside the origin-private file system.
 const FILE: &str = "imported-usage.db";
@@ -29,8 +29,8 @@ async fn awaited(value: JsValue) -> Result<JsValue, String> {
 }
 
 async fn root() -> Result<JsValue, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let navigator = Reflect::get(&window, &"navigator".into()).map_err(|e| js_error_text(&e))?;
+    // The page's `navigator` or the worker's: both have the storage manager.
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).map_err(|e| js_error_text(&e))?;
     let storage = Reflect::get(&navigator, &"storage".into()).map_err(|e| js_error_text(&e))?;
     if storage.is_undefined() {
         return Err("this browser has no storage manager".into());
@@ -51,7 +51,7 @@ pub async fn save(bytes: &[u8]) -> Result<(), String> {
 }
 
 /// The saved database, when there is one.
-pub async fn load() -> Result<Option<JsBytes>, String> {
+pub async fn load() -> Result<Option<Vec<u8>>, String> {
     let dir = root().await?;
     let handle = match call(&dir, "getFileHandle", &[FILE.into()]) {
         Ok(p) => match awaited(p).await {
@@ -66,7 +66,7 @@ pub async fn load() -> Result<Option<JsBytes>, String> {
     if array.length() == 0 {
         return Ok(None);
     }
-    Ok(Some(JsBytes::from_arrays(vec![array])))
+    Ok(Some(array.to_vec()))
 }
 
 /// Removes the saved database (no error when there is none).
