@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::app::datasets::StoredDataset;
 use crate::app::session::{DocsAssets, Session};
 use crate::app::table::{table_csv, table_view, TableView};
 use crate::app::url_state::ViewState;
@@ -41,6 +42,9 @@ pub struct DatasetInfo {
     pub warnings: Vec<String>,
     /// Imported from system-table exports (it has an import report).
     pub imported: bool,
+    /// Its id in the datasets kept in this browser (`None`: the demo, the site's data, or
+    /// data held only in memory).
+    pub stored: Option<String>,
 }
 
 impl DatasetInfo {
@@ -54,6 +58,7 @@ impl DatasetInfo {
             workspaces: session.workspaces.clone(),
             warnings: session.db.warnings().iter().map(|w| w.to_string()).collect(),
             imported: session.is_import(),
+            stored: None,
         }
     }
 }
@@ -144,30 +149,63 @@ pub enum DocsPart {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// Load the database at `url` (the seeded demo, or `config.json`'s `data_url`).
-    OpenUrl { url: String, source: String, expected_bytes: Option<u64> },
+    OpenUrl {
+        url: String,
+        source: String,
+        expected_bytes: Option<u64>,
+    },
     /// Open the files attached to the message: one SQLite file as it is, anything else as
     /// system-table exports to import.
     OpenFiles,
     /// Stop request `id` (an import) and keep the data loaded before it.
-    Cancel { id: u32 },
-    /// Open the import kept in this browser, if there is one (`Reply::Nothing` if not).
-    OpenSaved,
-    /// Forget the import kept in this browser.
-    ForgetSaved,
+    Cancel {
+        id: u32,
+    },
+    /// Reopen the dataset of this browser that was open last, in place (`Reply::Nothing`
+    /// when the demo was, or nothing is kept).
+    OpenLast,
+    /// The datasets kept in this browser.
+    Datasets,
+    /// Open a dataset kept in this browser, in place.
+    OpenStored {
+        id: String,
+    },
+    RenameStored {
+        id: String,
+        name: String,
+    },
+    /// Delete a dataset kept in this browser (not the one open).
+    DeleteStored {
+        id: String,
+    },
+    /// How much memory the engine's wasm instance holds, in bytes.
+    Memory,
     /// The loaded data's description.
     Dataset,
     /// The report page for a view (the report runs again only when the report, filters
     /// or params change; a selection or facet change re-presents the last run).
-    Report { view: ViewState },
+    Report {
+        view: ViewState,
+    },
     /// A table of the view's report as CSV: (file name, text).
-    TableCsv { view: ViewState, table: String },
+    TableCsv {
+        view: ViewState,
+        table: String,
+    },
     /// What the import of the loaded data found, and which reports it powers.
     ImportInfo,
     /// Answer a chip click or a follow-up about `entity` in `view`'s report, without an LLM
     /// (evidence, exact messages, the offline narrative), with the documentation loaded so far.
-    Prepare { view: ViewState, entity: EntityRef, ask: crate::copilot::Ask },
+    Prepare {
+        view: ViewState,
+        entity: EntityRef,
+        ask: crate::copilot::Ask,
+    },
     /// Fetch the docs index (`Index`) or the static embedding model (`Model`) into the engine.
-    LoadDocs { part: DocsPart, url: String },
+    LoadDocs {
+        part: DocsPart,
+        url: String,
+    },
 }
 
 /// The engine's answer to a request.
@@ -192,7 +230,17 @@ pub enum Reply {
     },
     /// `None` when the data was not imported from system-table exports.
     Import(Option<Box<(ImportReport, Vec<ReportCoverage>)>>),
+    Datasets(DatasetList),
+    Memory(u64),
     Failed(String),
+}
+
+/// The datasets kept in this browser.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DatasetList {
+    pub stored: Vec<StoredDataset>,
+    /// Why this browser keeps no datasets (no storage, or another tab holds it), if so.
+    pub unavailable: Option<String>,
 }
 
 /// One loaded session and the last report run, answering requests.
@@ -218,6 +266,11 @@ impl Engine {
 
     pub fn session(&self) -> &Session {
         &self.session
+    }
+
+    /// Calls the loaded data `source` from now on (a renamed dataset).
+    pub fn rename_source(&mut self, source: &str) {
+        self.session.source = source.to_string();
     }
 
     /// The run for `view`'s report, filters and params: the last one when they match.
@@ -247,8 +300,12 @@ impl Engine {
             Request::OpenUrl { .. }
             | Request::OpenFiles
             | Request::Cancel { .. }
-            | Request::OpenSaved
-            | Request::ForgetSaved
+            | Request::OpenLast
+            | Request::Datasets
+            | Request::OpenStored { .. }
+            | Request::RenameStored { .. }
+            | Request::DeleteStored { .. }
+            | Request::Memory
             | Request::LoadDocs { .. } => Reply::Failed("loading data is the worker's to do, not the engine's".to_string()),
         }
     }

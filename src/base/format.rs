@@ -21,6 +21,18 @@ pub fn usd(amount: f64) -> String {
     format!("{sign}${}.{:02}", thousands(cents / 100), cents % 100)
 }
 
+/// A file size as people read it (1 KB = 1,024 bytes): `"512 bytes"`, `"912 KB"`,
+/// `"1.1 MB"`, `"1.05 GB"`.
+pub fn file_size(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    match bytes {
+        b if b < KB => format!("{} bytes", thousands(b)),
+        b if b < KB * KB => format!("{} KB", thousands(b.div_ceil(KB))),
+        b if b < KB * KB * KB => format!("{:.1} MB", b as f64 / (KB * KB) as f64),
+        b => format!("{:.2} GB", b as f64 / (KB * KB * KB) as f64),
+    }
+}
+
 /// A percentage with one decimal place: `52.468` → `"52.5%"`.
 pub fn pct(value: f64) -> String {
     format!("{value:.1}%")
@@ -81,6 +93,11 @@ mod tests {
         assert_eq!(usd(0.004), "$0.00");
         assert_eq!(usd(-1234.5), "-$1,234.50");
         assert_eq!(pct(52.468), "52.5%");
+        assert_eq!(file_size(0), "0 bytes");
+        assert_eq!(file_size(1023), "1,023 bytes");
+        assert_eq!(file_size(933_888), "912 KB");
+        assert_eq!(file_size(1_153_433), "1.1 MB");
+        assert_eq!(file_size(1_127_428_915), "1.05 GB");
     }
 
     #[test]

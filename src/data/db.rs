@@ -270,6 +270,14 @@ impl UsageDb {
             return Err(LoadError::NotSqlite);
         }
         loaded.map_err(unreadable)?;
+        UsageDb::from_copy(conn, len)
+    }
+
+    /// Opens the app's own copy of a user's database file, held by `conn` (the in-memory
+    /// copy of [`UsageDb::from_reader`], or a copy kept in the browser's storage): the
+    /// checks of `from_bytes`, which may change the copy but never the user's file.
+    pub fn from_copy(conn: Connection, len: usize) -> Result<UsageDb, LoadError> {
+        let unreadable = |e: rusqlite::Error| LoadError::Unreadable(e.to_string());
         // Nothing in the file may run: no schema function with side effects, no direct schema
         // writes, no trigger or view. Then the checks, and only then the app's own writes.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false).map_err(unreadable)?;
@@ -286,6 +294,17 @@ impl UsageDb {
         let warnings = check_numbers(&conn).map_err(unreadable)?;
         schema::complete_optional(&conn).map_err(unreadable)?;
         Ok(UsageDb { conn, byte_len: len, warnings })
+    }
+
+    /// Reopens a copy that [`UsageDb::from_copy`] (or an import) checked before: its values
+    /// were checked then, so what the checks said is the caller's to keep. Nothing in the
+    /// file runs, as in `from_copy`.
+    pub fn reopen_copy(conn: Connection, len: usize) -> Result<UsageDb, LoadError> {
+        let unreadable = |e: rusqlite::Error| LoadError::Unreadable(e.to_string());
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false).map_err(unreadable)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true).map_err(unreadable)?;
+        drop_triggers_and_views(&conn).map_err(unreadable)?;
+        UsageDb::from_connection(conn, len)
     }
 
     /// Adopts a database built in memory (an import): checks the schema and adds what the

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::bench_page::BenchPage;
+use super::dataset_switch::DatasetSwitch;
 use super::docs_state::DocsState;
 use super::import_page::ImportPage;
 use super::load_error_panel::LoadErrorPanel;
@@ -63,7 +64,10 @@ pub fn App() -> impl IntoView {
                     <h1>"Databricks Usage Copilot"</h1>
                     <span class="tagline">"SQL defines the facts · reports define the question · clicks define scope · the LLM only explains"</span>
                 </div>
-                <OpenDatabase/>
+                <div class="topbar-actions">
+                    <DatasetSwitch/>
+                    <OpenDatabase/>
+                </div>
             </header>
             <LoadErrorPanel/>
             {move || match (app.active(), app.load_error.get()) {

@@ -1,7 +1,6 @@
 //! `#/import`: what an import of system-table exports found — each file (recognised
 //! table, rows, malformed lines, missing columns), which reports the files can power and
-//! why not, the attribution gaps, and the dates each table covers — and a control to
-//! forget the imported data kept in this browser.
+//! why not, the attribution gaps, and the dates each table covers.
 
 use std::rc::Rc;
 
@@ -21,12 +20,12 @@ pub fn ImportPage(data: Rc<DatasetInfo>) -> impl IntoView {
     let info = LocalResource::new(move || async move { app.engine.call(Request::ImportInfo).await });
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Reading the import…"</p> }>
-            {move || Suspend::new(async move { import_view(app, info.await) })}
+            {move || Suspend::new(async move { import_view(info.await) })}
         </Suspense>
     }
 }
 
-fn import_view(app: AppData, reply: Reply) -> AnyView {
+fn import_view(reply: Reply) -> AnyView {
     let (report, coverage) = match reply {
         Reply::Import(Some(found)) => *found,
         Reply::Failed(e) => {
@@ -45,13 +44,11 @@ fn import_view(app: AppData, reply: Reply) -> AnyView {
     };
     view! {
         <section class="panel import-page" data-testid="import-page">
-            <div class="panel-head">
-                <h2>"Imported system tables"</h2>
-                <button class="button subtle" data-testid="forget-import" on:click=move |_| app.forget_import()>
-                    "Forget the imported data"
-                </button>
-            </div>
-            <p class="muted">"Kept only in this browser (origin-private storage); a reload keeps it until you forget it."</p>
+            <h2>"Imported system tables"</h2>
+            <p class="muted">
+                "Kept only in this browser (origin-private storage) as a dataset: a reload reopens it; rename or delete it under “Datasets in this browser” on the "
+                <a href="#/">"overview"</a>"."
+            </p>
             <Coverage coverage/>
             <Gaps report=report.clone()/>
             <Files report=report.clone()/>

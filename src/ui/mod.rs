@@ -8,11 +8,12 @@
 //! |------|------|
 //! | `app` | the page shell, page routing, page-wide drag-and-drop |
 //! | `engine_client` | the page's side of the engine worker: requests with ids, replies and progress |
-//! | `state` | the app context: host config and seeded DB (awaited resources), the opened `Session`, opening a user's file |
+//! | `state` | the app context: host config (an awaited resource), the loaded data's `DatasetInfo`, the kept datasets, opening a user's file |
 //! | `router` | keeping the view in sync with the URL hash; navigation |
 //! | `browser_io` | fetch with byte progress, reading files, downloads, a pause |
 //! | `load_progress`, `open_database`, `load_error_panel` | loading data and its errors |
 //! | `overview`, `dataset_summary` | the landing page: dataset summary and report cards |
+//! | `datasets_panel`, `dataset_switch` | the datasets kept in this browser: list, open, rename, delete; the header's picker |
 //! | `report_nav` | the navigation, reports grouped by pillar |
 //! | `report_page`, `report_context` | a report: the engine's `ReportPage` for the URL's view, filters, KPIs, charts, tables |
 //! | `filters_bar`, `kpi_row`, `report_chart`, `report_table` | the parts of a report |
@@ -24,7 +25,7 @@
 //! | `llm_client` | the proxy's health and streamed chat completions, cancellable |
 //! | `llm_notice` | where answers come from, and how to configure an LLM |
 //! | `chart` | an ECharts host for a `charming::Chart`, with click events |
-//! | `import_page` | what an import of system-table exports found; forgetting it |
+//! | `import_page` | what an import of system-table exports found |
 //! | `bench_page` | report timings in the browser, for `make bench` |
 
 mod answer_card;
@@ -34,6 +35,8 @@ mod browser_io;
 mod chart;
 mod copilot_state;
 mod dataset_summary;
+mod dataset_switch;
+mod datasets_panel;
 mod debug_panel;
 mod docs_state;
 mod engine_client;

@@ -1,10 +1,12 @@
-//! The landing page: what the loaded data contains, and the reports to open.
+//! The landing page: what the loaded data contains, the reports to open, and the datasets
+//! kept in this browser.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 
 use super::dataset_summary::DatasetSummaryView;
+use super::datasets_panel::DatasetsPanel;
 use super::state::AppData;
 use crate::app::engine::DatasetInfo;
 use crate::app::url_state::Page;
@@ -43,5 +45,6 @@ pub fn Overview(data: Rc<DatasetInfo>) -> impl IntoView {
                 })
                 .collect_view()}
         </section>
+        <DatasetsPanel/>
     }
 }

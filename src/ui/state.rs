@@ -1,7 +1,8 @@
 //! App-wide state shared through context: the engine worker (`EngineClient`), the host
 //! configuration (a `LocalResource`, awaited where needed), what the loaded data is
-//! (`DatasetInfo`, from the engine), download and import progress, and the last failed
-//! open. The page holds no database: the engine in its worker does.
+//! (`DatasetInfo`, from the engine), the datasets kept in this browser, download and import
+//! progress, and the last failed open. The page holds no database: the engine in its worker
+//! does.
 
 use std::rc::Rc;
 
@@ -11,7 +12,7 @@ use leptos::task::spawn_local;
 use super::engine_client::EngineClient;
 use super::llm_client::{check_status, LlmStatus};
 use super::router;
-use crate::app::engine::{DatasetInfo, Reply, Request};
+use crate::app::engine::{DatasetInfo, DatasetList, Reply, Request};
 use crate::app::hosting::HostConfig;
 use crate::app::url_state::{Page, ViewState};
 use crate::web::io::{fetch_bytes, ByteProgress};
@@ -37,6 +38,10 @@ pub struct AppData {
     pub config: LocalResource<HostConfig>,
     /// The data the engine has loaded, once it has.
     pub dataset: RwSignal<Option<Rc<DatasetInfo>>, LocalStorage>,
+    /// The datasets kept in this browser (refreshed after every open, rename and delete).
+    pub datasets: RwSignal<DatasetList>,
+    /// Why the last change to the kept datasets (rename, delete) was refused.
+    pub datasets_error: RwSignal<Option<String>>,
     /// Why the first data could not be loaded (the page then offers only "Open your data").
     pub load_error: RwSignal<Option<String>>,
     pub progress: RwSignal<ByteProgress>,
@@ -77,6 +82,8 @@ impl AppData {
         Ok(AppData {
             engine: EngineClient::start()?,
             dataset: RwSignal::new_local(None),
+            datasets: RwSignal::new(DatasetList::default()),
+            datasets_error: RwSignal::new(None),
             load_error: RwSignal::new(None),
             progress: RwSignal::new(ByteProgress::default()),
             open_failure: RwSignal::new(None),
@@ -91,16 +98,83 @@ impl AppData {
         })
     }
 
-    /// Loads the first data: the import kept in this browser if there is one, else the
-    /// seeded demo (or `config.json`'s `data_url`), with download progress.
+    /// Loads the first data: the dataset of this browser that was open last, opened in
+    /// place, if there is one; else the seeded demo (or `config.json`'s `data_url`), with
+    /// download progress.
     pub fn load_initial(self) {
         spawn_local(async move {
-            match self.engine.call(Request::OpenSaved).await {
+            match self.engine.call(Request::OpenLast).await {
                 Reply::Opened(info) => return self.show(info, None),
-                Reply::Failed(message) => self.open_failure.set(Some(OpenFailure { file_name: "the saved import".into(), message })),
+                Reply::Failed(message) => {
+                    self.open_failure.set(Some(OpenFailure { file_name: "the dataset kept in this browser".into(), message }))
+                }
                 _ => {}
             }
             self.open_seeded().await;
+        });
+    }
+
+    /// Opens the seeded demo (or the site's data) again.
+    pub fn open_demo(self) {
+        self.opening.set(true);
+        self.import_status.set(Some("Opening the demo data…".to_string()));
+        spawn_local(async move {
+            self.open_seeded().await;
+            self.settle();
+            self.navigate(ViewState::default());
+        });
+    }
+
+    /// Opens a dataset kept in this browser, in place.
+    pub fn open_stored(self, id: String) {
+        self.opening.set(true);
+        self.import_status.set(Some("Opening the dataset…".to_string()));
+        spawn_local(async move {
+            match self.engine.call(Request::OpenStored { id }).await {
+                Reply::Opened(info) => self.show(info, Some(ViewState::default())),
+                Reply::Failed(message) => self.fail("the dataset".to_string(), message),
+                other => self.fail("the dataset".to_string(), format!("Unexpected answer from the engine: {other:?}")),
+            }
+        });
+    }
+
+    /// Asks the engine which datasets this browser keeps.
+    pub fn refresh_datasets(self) {
+        spawn_local(async move {
+            if let Reply::Datasets(list) = self.engine.call(Request::Datasets).await {
+                self.datasets.set(list);
+            }
+        });
+    }
+
+    /// Renames a kept dataset (the loaded one's name changes on the page too).
+    pub fn rename_dataset(self, id: String, name: String) {
+        spawn_local(async move {
+            match self.engine.call(Request::RenameStored { id, name }).await {
+                Reply::Datasets(list) => {
+                    self.datasets.set(list);
+                    self.datasets_error.set(None);
+                    if let Reply::Dataset(info) = self.engine.call(Request::Dataset).await {
+                        self.dataset.set(Some(Rc::new(info)));
+                    }
+                }
+                Reply::Failed(message) => self.datasets_error.set(Some(message)),
+                _ => {}
+            }
+        });
+    }
+
+    /// Deletes a kept dataset (not the loaded one) and its file.
+    pub fn delete_dataset(self, id: String) {
+        spawn_local(async move {
+            match self.engine.call(Request::DeleteStored { id }).await {
+                Reply::Datasets(list) => {
+                    self.datasets.set(list);
+                    self.datasets_error.set(None);
+                }
+                Reply::Failed(message) => self.datasets_error.set(Some(message)),
+                _ => {}
+            }
         });
     }
 
@@ -205,6 +279,7 @@ impl AppData {
     /// exist in the new).
     fn show(self, info: DatasetInfo, view: Option<ViewState>) {
         self.dataset.set(Some(Rc::new(info)));
+        self.refresh_datasets();
         self.open_failure.set(None);
         self.load_error.set(None);
         self.settle();
@@ -221,17 +296,5 @@ impl AppData {
     fn fail(self, file_name: String, message: String) {
         self.open_failure.set(Some(OpenFailure { file_name, message }));
         self.settle();
-    }
-
-    /// Forgets the saved import and goes back to the demo data.
-    pub fn forget_import(self) {
-        spawn_local(async move {
-            if let Reply::Failed(e) = self.engine.call(Request::ForgetSaved).await {
-                leptos::logging::warn!("{e}");
-            }
-            self.dataset.set(None);
-            self.navigate(ViewState::default());
-            self.open_seeded().await;
-        });
     }
 }

@@ -103,8 +103,8 @@ pub async fn fetch_bytes(url: &str, on_progress: impl Fn(ByteProgress)) -> Resul
     Ok(out)
 }
 
-/// Reads a whole `File` into wasm memory, chunk by chunk.
-pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+/// Reads a whole `File` (or any `Blob`, such as a slice of one) into wasm memory, chunk by chunk.
+pub async fn read_file(file: &web_sys::Blob) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(file.size() as usize);
     read_stream(file.stream(), |chunk| {
         let start = out.len();

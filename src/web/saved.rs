@@ -1,8 +1,8 @@
-//! Keeping an imported database in the browser's origin-private file system (OPFS), so a
-//! reload keeps the user's data without it ever leaving the machine; and forgetting it.
-//! Called through `js_sys::Reflect`, since the OPFS API is young.
+//! The one import earlier versions of the app kept in the browser's origin-private file
+//! system (one file, written whole): read once and forgotten, when the worker moves it into
+//! the datasets it keeps now. Called through `js_sys::Reflect`, since the OPFS API is young.
 
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -36,18 +36,6 @@ async fn root() -> Result<JsValue, String> {
         return Err("this browser has no storage manager".into());
     }
     awaited(call(&storage, "getDirectory", &[])?).await
-}
-
-/// Saves the imported database's bytes.
-pub async fn save(bytes: &[u8]) -> Result<(), String> {
-    let dir = root().await?;
-    let options = Object::new();
-    Reflect::set(&options, &"create".into(), &JsValue::TRUE).map_err(|e| js_error_text(&e))?;
-    let handle = awaited(call(&dir, "getFileHandle", &[FILE.into(), options.into()])?).await?;
-    let writable = awaited(call(&handle, "createWritable", &[])?).await?;
-    awaited(call(&writable, "write", &[Uint8Array::from(bytes).into()])?).await?;
-    awaited(call(&writable, "close", &[])?).await?;
-    Ok(())
 }
 
 /// The saved database, when there is one.

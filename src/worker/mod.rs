@@ -4,24 +4,34 @@
 //! `{id, progress}`. Requests run one at a time, in order; a report request with a newer
 //! one queued behind it is answered `Superseded` without running; `Cancel` is seen at once
 //! and stops an import between chunks. All SQLite work happens here, never on the page.
+//!
+//! Opened database files and imports are kept in this browser as datasets (`store`): a
+//! file is streamed into the origin-private file system and opened there in place, never
+//! held whole in memory; a reload reopens the last one. Without that storage (an old
+//! browser, or another tab of the app holding it) data is opened in memory, as before.
+
+mod store;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
+use std::rc::Rc;
 
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::app::engine::{DatasetInfo, DocsPart, Engine, Progress, Reply, Request};
+use crate::app::datasets::{StoredDataset, StoredKind};
+use crate::app::engine::{DatasetInfo, DatasetList, DocsPart, Engine, Progress, Reply, Request};
 use crate::app::open::{classify, DropKind};
 use crate::app::session::DocsAssets;
 use crate::app::session::Session;
-use crate::data::db::UsageDb;
+use crate::data::db::{LoadError, UsageDb};
 use crate::data::import::import_files;
 use crate::retrieval::{DocsIndex, StaticModel};
-use crate::web::io::{fetch_bytes, read_file};
+use crate::web::io::{fetch_bytes, js_error_text, read_file, read_stream};
 use crate::web::saved;
+use store::Store;
 
 struct Incoming {
     id: u32,
@@ -33,6 +43,10 @@ thread_local! {
     static DOCS_INDEX: RefCell<Option<DocsIndex>> = const { RefCell::new(None) };
     static DOCS_MODEL: RefCell<Option<StaticModel>> = const { RefCell::new(None) };
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    /// What the page was told about the loaded data (with its dataset id, if it is kept).
+    static LOADED: RefCell<Option<DatasetInfo>> = const { RefCell::new(None) };
+    /// The datasets' storage once opened, or why it could not be.
+    static STORE: RefCell<Option<Result<Rc<Store>, String>>> = const { RefCell::new(None) };
     static QUEUE: RefCell<VecDeque<Incoming>> = const { RefCell::new(VecDeque::new()) };
     static BUSY: Cell<bool> = const { Cell::new(false) };
     static CANCELLED: RefCell<HashSet<u32>> = RefCell::new(HashSet::new());
@@ -115,17 +129,125 @@ async fn drain() {
     BUSY.with(|b| b.set(false));
 }
 
-/// A database file's bytes as a session.
+/// A database file's bytes as a session, in memory.
 fn open_bytes(source: &str, bytes: &[u8]) -> Result<Session, String> {
     let db = UsageDb::from_bytes(bytes).map_err(|e| e.to_string())?;
     Session::open(source, db).map_err(|e| e.to_string())
 }
 
-/// Makes `session` the data every later request sees.
-fn install(session: Session) -> Reply {
-    let info = DatasetInfo::of(&session);
+/// Makes `session` the data every later request sees (dropping the data before it, and so
+/// closing its file). `stored` is its dataset in this browser, if it is kept.
+fn install(session: Session, stored: Option<&StoredDataset>) -> Reply {
+    let mut info = DatasetInfo::of(&session);
+    if let Some(entry) = stored {
+        info.stored = Some(entry.id.clone());
+        // What the checks said when the file was added (a reopened copy is clean by now).
+        if info.warnings.is_empty() {
+            info.warnings = entry.warnings.clone();
+        }
+    }
     ENGINE.with(|e| *e.borrow_mut() = Some(Engine::new(session)));
+    LOADED.with(|l| *l.borrow_mut() = Some(info.clone()));
     Reply::Opened(info)
+}
+
+/// The id of the kept dataset that is loaded, if one is.
+fn loaded_id() -> Option<String> {
+    LOADED.with(|l| l.borrow().as_ref().and_then(|i| i.stored.clone()))
+}
+
+/// The datasets' storage, opened on first use (the import saved by earlier versions of the
+/// app, one file beside it, becomes a dataset then).
+async fn store() -> Result<Rc<Store>, String> {
+    if let Some(known) = STORE.with(|s| s.borrow().clone()) {
+        return known;
+    }
+    let opened = Store::open().await.map(Rc::new);
+    if let Ok(store) = &opened {
+        adopt_saved_import(store).await;
+    }
+    STORE.with(|s| *s.borrow_mut() = Some(opened.clone()));
+    opened
+}
+
+/// Moves the import an earlier version kept in the browser into the datasets.
+async fn adopt_saved_import(store: &Store) {
+    let Ok(Some(bytes)) = saved::load().await else { return };
+    let moved = async {
+        store.reserve().await?;
+        let entry = store.add("Imported system tables (saved earlier)", StoredKind::Import, bytes.len() as u64)?;
+        let written = store.begin_file(&entry.id, bytes.len() as u64).and_then(|mut w| {
+            w.write(&bytes)?;
+            w.finish()
+        });
+        if let Err(e) = written {
+            let _ = store.delete(&entry.id);
+            return Err(e);
+        }
+        if store.catalog.current().ok().flatten().is_none() {
+            store.catalog.set_current(Some(&entry.id)).map_err(|e| e.to_string())?;
+        }
+        Ok::<(), String>(())
+    }
+    .await;
+    match moved {
+        Ok(()) => {
+            let _ = saved::forget().await;
+        }
+        Err(e) => web_sys::console::warn_1(&format!("the import saved earlier could not be moved to the datasets: {e}").into()),
+    }
+}
+
+/// The size of the database `conn` holds.
+fn file_bytes(conn: &rusqlite::Connection) -> u64 {
+    conn.query_row("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size", [], |r| r.get::<_, i64>(0))
+        .map(|n| n.max(0) as u64)
+        .unwrap_or(0)
+}
+
+/// Opens kept dataset `id` in place (reusing it when it is the one loaded).
+fn open_stored(store: &Store, id: &str) -> Reply {
+    if loaded_id().as_deref() == Some(id) {
+        if let Some(info) = LOADED.with(|l| l.borrow().clone()) {
+            return Reply::Opened(info);
+        }
+    }
+    let entry = match store.catalog.get(id) {
+        Ok(entry) => entry,
+        Err(e) => return Reply::Failed(e.to_string()),
+    };
+    let opened = store.connect(id).and_then(|conn| {
+        let bytes = file_bytes(&conn);
+        let db = UsageDb::reopen_copy(conn, bytes as usize).map_err(|e| e.to_string())?;
+        Session::open(entry.name.clone(), db).map_err(|e| e.to_string())
+    });
+    match opened {
+        Ok(session) => {
+            let bytes = session.db.byte_len() as u64;
+            let _ = store.catalog.update(id, bytes.max(file_bytes(session.db.conn())), None);
+            let _ = store.catalog.set_current(Some(id));
+            install(session, Some(&entry))
+        }
+        Err(e) => Reply::Failed(format!("The dataset \u{201c}{}\u{201d} kept in this browser could not be opened: {e}", entry.name)),
+    }
+}
+
+fn dataset_list() -> DatasetList {
+    match STORE.with(|s| s.borrow().clone()) {
+        Some(Ok(store)) => match store.catalog.list() {
+            Ok(stored) => DatasetList { stored, unavailable: None },
+            Err(e) => DatasetList { stored: Vec::new(), unavailable: Some(e.to_string()) },
+        },
+        Some(Err(e)) => DatasetList { stored: Vec::new(), unavailable: Some(e) },
+        None => DatasetList::default(),
+    }
+}
+
+fn wasm_memory_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().map(|b| b.byte_length() as u64).unwrap_or(0))
+        .unwrap_or(0)
 }
 
 async fn handle(message: &Incoming) -> Reply {
@@ -138,22 +260,65 @@ async fn handle(message: &Incoming) -> Reply {
                 Err(e) => return Reply::Failed(format!("Could not download the usage data ({url}): {e}.")),
             };
             match open_bytes(source, &bytes) {
-                Ok(session) => install(session),
+                Ok(session) => {
+                    if let Ok(store) = store().await {
+                        let _ = store.catalog.set_current(None);
+                    }
+                    install(session, None)
+                }
                 Err(e) => Reply::Failed(e),
             }
         }
         Request::OpenFiles => open_files(id, &message.files).await,
-        Request::OpenSaved => match saved::load().await {
-            Ok(Some(bytes)) => match open_bytes("Imported system tables (saved in this browser)", &bytes) {
-                Ok(session) => install(session),
-                Err(e) => Reply::Failed(format!("The import saved in this browser could not be opened: {e}")),
-            },
-            Ok(None) => Reply::Nothing,
-            Err(e) => Reply::Failed(format!("The browser's storage could not be read: {e}")),
+        Request::OpenLast => {
+            let Ok(store) = store().await else { return Reply::Nothing };
+            match store.catalog.current() {
+                Ok(Some(last)) => open_stored(&store, &last),
+                Ok(None) => Reply::Nothing,
+                Err(e) => Reply::Failed(e.to_string()),
+            }
+        }
+        Request::Datasets => {
+            let _ = store().await;
+            Reply::Datasets(dataset_list())
+        }
+        Request::OpenStored { id: wanted } => match store().await {
+            Ok(store) => open_stored(&store, wanted),
+            Err(e) => Reply::Failed(e),
         },
-        Request::ForgetSaved => match saved::forget().await {
-            Ok(()) => Reply::Nothing,
-            Err(e) => Reply::Failed(format!("The saved import could not be removed: {e}")),
+        Request::RenameStored { id: wanted, name } => match store().await {
+            Ok(store) => match store.catalog.rename(wanted, name) {
+                Ok(entry) => {
+                    if loaded_id().as_deref() == Some(wanted.as_str()) {
+                        ENGINE.with(|e| e.borrow_mut().as_mut().map(|engine| engine.rename_source(&entry.name)));
+                        LOADED.with(|l| {
+                            if let Some(info) = l.borrow_mut().as_mut() {
+                                info.source = entry.name.clone();
+                                info.description =
+                                    ENGINE.with(|e| e.borrow().as_ref().map(|en| en.session().describe())).unwrap_or_default();
+                            }
+                        });
+                    }
+                    Reply::Datasets(dataset_list())
+                }
+                Err(e) => Reply::Failed(e.to_string()),
+            },
+            Err(e) => Reply::Failed(e),
+        },
+        Request::DeleteStored { id: wanted } => match store().await {
+            Ok(_) if loaded_id().as_deref() == Some(wanted.as_str()) => {
+                Reply::Failed("This dataset is open: open another one (or the demo) before deleting it.".to_string())
+            }
+            Ok(store) => match store.delete(wanted) {
+                Ok(()) => Reply::Datasets(dataset_list()),
+                Err(e) => Reply::Failed(e),
+            },
+            Err(e) => Reply::Failed(e),
+        },
+        Request::Memory => Reply::Memory(wasm_memory_bytes()),
+        Request::Dataset => match LOADED.with(|l| l.borrow().clone()) {
+            Some(info) => Reply::Dataset(info),
+            None => Reply::Failed("No data is loaded yet.".to_string()),
         },
         Request::LoadDocs { part, url } => {
             let what = match part {
@@ -196,8 +361,152 @@ async fn handle(message: &Incoming) -> Reply {
     }
 }
 
+/// The first bytes of `file` (at most `n`).
+async fn head(file: &web_sys::File, n: usize) -> Result<Vec<u8>, String> {
+    let end = (file.size() as usize).min(n);
+    let part = file.slice_with_f64_and_f64(0.0, end as f64).map_err(|e| js_error_text(&e))?;
+    read_file(&part).await
+}
+
+/// Why an open stopped.
+enum Stop {
+    Cancelled,
+    Failed(String),
+}
+
+impl From<String> for Stop {
+    fn from(e: String) -> Stop {
+        Stop::Failed(e)
+    }
+}
+
+/// Streams the database file the user picked into a new dataset of this browser and opens
+/// it there in place, checked as `UsageDb::from_copy` checks (the copy is the app's own).
+/// Nothing is kept if it fails or is cancelled.
+async fn copy_database(id: u32, store: &Store, file: &web_sys::File) -> Reply {
+    let size = file.size() as u64;
+    let name = file.name();
+    let first = match head(file, 16).await {
+        Ok(b) => b,
+        Err(e) => return Reply::Failed(format!("{name}: {e}")),
+    };
+    if size == 0 {
+        return Reply::Failed(LoadError::Empty.to_string());
+    }
+    if first.as_slice() != b"SQLite format 3\0" {
+        return Reply::Failed(LoadError::NotSqlite.to_string());
+    }
+    if let Err(e) = store.reserve().await {
+        return Reply::Failed(format!("This browser's storage has no room for {name}: {e}"));
+    }
+    let entry = match store.add(&name, StoredKind::Database, size) {
+        Ok(entry) => entry,
+        Err(e) => return Reply::Failed(e),
+    };
+    let opened: Result<Session, Stop> = async {
+        let mut writing = store.begin_file(&entry.id, size)?;
+        let mut done = 0u64;
+        progress(id, &format!("Copying {name} into this browser"), 0, Some(size));
+        read_stream(file.stream(), |chunk| {
+            if cancelled(id) {
+                return Err("cancelled".to_string());
+            }
+            let mut bytes = chunk.to_vec();
+            // A WAL-mode file is kept as a rollback-journal one (as `UsageDb::from_reader`
+            // does): what it holds is what was checkpointed into it.
+            for at in [18u64, 19] {
+                if (done..done + bytes.len() as u64).contains(&at) && bytes[(at - done) as usize] == 2 {
+                    bytes[(at - done) as usize] = 1;
+                }
+            }
+            writing.write(&bytes)?;
+            done += bytes.len() as u64;
+            progress(id, &format!("Copying {name} into this browser"), done, Some(size));
+            Ok(())
+        })
+        .await
+        .map_err(|e| if cancelled(id) { Stop::Cancelled } else { Stop::Failed(format!("{name}: {e}")) })?;
+        writing.finish()?;
+        progress(id, &format!("Checking {name}"), size, Some(size));
+        let conn = store.connect(&entry.id)?;
+        let db = UsageDb::from_copy(conn, size as usize).map_err(|e| e.to_string())?;
+        let warnings: Vec<String> = db.warnings().iter().map(|w| w.to_string()).collect();
+        let _ = store.catalog.update(&entry.id, file_bytes(db.conn()).max(size), Some(&warnings));
+        Ok(Session::open(entry.name.clone(), db).map_err(|e| e.to_string())?)
+    }
+    .await;
+    match opened {
+        Ok(session) => {
+            let _ = store.catalog.set_current(Some(&entry.id));
+            let entry = store.catalog.get(&entry.id).unwrap_or(entry);
+            install(session, Some(&entry))
+        }
+        Err(stop) => {
+            if let Err(e) = store.delete(&entry.id) {
+                web_sys::console::warn_1(&format!("the unfinished copy could not be removed: {e}").into());
+            }
+            match stop {
+                Stop::Cancelled => Reply::Cancelled,
+                Stop::Failed(e) => Reply::Failed(e),
+            }
+        }
+    }
+}
+
+/// Writes an imported database into a new dataset of this browser and reopens it there.
+fn keep_import(store: &Store, name: &str, bytes: &[u8]) -> Result<(Session, StoredDataset), String> {
+    let entry = store.add(name, StoredKind::Import, bytes.len() as u64)?;
+    let kept = (|| {
+        let mut writing = store.begin_file(&entry.id, bytes.len() as u64)?;
+        writing.write(bytes)?;
+        writing.finish()?;
+        let conn = store.connect(&entry.id)?;
+        let db = UsageDb::reopen_copy(conn, bytes.len()).map_err(|e| e.to_string())?;
+        Session::open(entry.name.clone(), db).map_err(|e| e.to_string())
+    })();
+    match kept {
+        Ok(session) => {
+            store.catalog.set_current(Some(&entry.id)).map_err(|e| e.to_string())?;
+            Ok((session, entry))
+        }
+        Err(e) => {
+            let _ = store.delete(&entry.id);
+            Err(e)
+        }
+    }
+}
+
 /// One SQLite file opens as it is; anything else is imported as system-table exports.
 async fn open_files(id: u32, files: &[web_sys::File]) -> Reply {
+    let mut heads: Vec<(String, Vec<u8>)> = Vec::new();
+    for file in files {
+        match head(file, 16).await {
+            Ok(h) => heads.push((file.name(), h)),
+            Err(e) => return Reply::Failed(format!("{}: {e}", file.name())),
+        }
+    }
+    let kinds: Vec<(&str, &[u8])> = heads.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let database = classify(&kinds) == DropKind::Database;
+    let kept = store().await;
+    if database {
+        let file = &files[0];
+        if let Ok(store) = &kept {
+            return copy_database(id, store, file).await;
+        }
+        // No storage: the file is read into memory, as it always was.
+        progress(id, &format!("Reading {}", file.name()), 0, Some(file.size() as u64));
+        return match read_file(file).await {
+            Ok(bytes) if cancelled(id) => {
+                drop(bytes);
+                Reply::Cancelled
+            }
+            Ok(bytes) => match open_bytes(&file.name(), &bytes) {
+                Ok(session) => install(session, None),
+                Err(e) => Reply::Failed(e),
+            },
+            Err(e) => Reply::Failed(format!("{}: {e}", file.name())),
+        };
+    }
     let total: u64 = files.iter().map(|f| f.size() as u64).sum();
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
     let mut done = 0u64;
@@ -217,26 +526,25 @@ async fn open_files(id: u32, files: &[web_sys::File]) -> Reply {
     if cancelled(id) {
         return Reply::Cancelled;
     }
-    let heads: Vec<(&str, &[u8])> = inputs.iter().map(|(n, b)| (n.as_str(), &b[..b.len().min(16)])).collect();
-    if classify(&heads) == DropKind::Database {
-        let (name, bytes) = inputs.pop().expect("one file");
-        return match open_bytes(&name, &bytes) {
-            Ok(session) => install(session),
-            Err(e) => Reply::Failed(e),
-        };
-    }
     progress(id, &format!("Importing {} file(s)", inputs.len()), done, Some(total));
-    match import_files(&inputs) {
-        Ok(imported) => {
-            // Kept in this browser's private storage so a reload shows it again.
-            if let Err(e) = saved::save(&imported.bytes).await {
-                web_sys::console::warn_1(&format!("the import could not be saved in this browser: {e}").into());
-            }
-            match Session::open(format!("Imported system tables ({} files)", inputs.len()), imported.db) {
-                Ok(session) => install(session),
-                Err(e) => Reply::Failed(e.to_string()),
+    let imported = match import_files(&inputs) {
+        Ok(imported) => imported,
+        Err(e) => return Reply::Failed(e.to_string()),
+    };
+    let name = format!("Imported system tables ({} files)", inputs.len());
+    drop(inputs);
+    if let Ok(store) = &kept {
+        if let Err(e) = store.reserve().await {
+            web_sys::console::warn_1(&format!("no room to keep the import in this browser: {e}").into());
+        } else {
+            match keep_import(store, &name, &imported.bytes) {
+                Ok((session, entry)) => return install(session, Some(&entry)),
+                Err(e) => web_sys::console::warn_1(&format!("the import could not be kept in this browser: {e}").into()),
             }
         }
+    }
+    match Session::open(name, imported.db) {
+        Ok(session) => install(session, None),
         Err(e) => Reply::Failed(e.to_string()),
     }
 }

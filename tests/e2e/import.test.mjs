@@ -1,7 +1,8 @@
 // Importing system-table exports in the browser: pick the fixture files → the coverage
 // page (files recognised by their columns, gaps) → job_cost shows the fixture's jobs with
 // the hand-computed totals (tests/fixtures/system-tables/EXPECTED.md) and the same figures
-// as `copilot import` + `copilot report`; a reload keeps the data; "forget" removes it.
+// as `copilot import` + `copilot report`; a reload keeps the data (kept in the browser's storage);
+// deleting the dataset removes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ async function jobTotals(page) {
   })));
 }
 
-test('dropped exports → coverage page → job_cost totals; reload keeps them; forget removes them', async () => {
+test('dropped exports → coverage page → job_cost totals; reload keeps them; deleting the dataset removes them', async () => {
   const errors = [];
   const page = await openPage(browser, server.url, errors);
   await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
@@ -73,9 +74,17 @@ test('dropped exports → coverage page → job_cost totals; reload keeps them; 
   const again = await jobTotals(page);
   assert.deepEqual(again.map((r) => r.entity), rows.map((r) => r.entity), 'a reload keeps the imported data');
 
-  await page.goto(`${server.url}/#/import`);
-  await page.getByTestId('forget-import').click();
-  await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
+  // The import is a dataset kept in this browser: switch to the demo, delete the import,
+  // and a reload opens the demo.
+  await page.goto(`${server.url}/#/`);
+  const kept = page.locator('[data-testid=datasets-table] tr[data-dataset]:not([data-dataset=demo])');
+  await kept.first().waitFor({ timeout: 30000 });
+  assert.equal(await kept.count(), 1, 'one kept dataset: the import');
+  await page.getByTestId('dataset-switch').selectOption('demo');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=datasets-table] tr[data-dataset=demo] [data-testid=dataset-open]'), null, { timeout: 30000 });
+  await kept.getByTestId('dataset-delete').click();
+  await kept.getByTestId('dataset-delete-confirm').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=datasets-table] tr[data-dataset]').length === 1, null, { timeout: 30000 });
   await page.reload();
   await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
   assert.match(await page.getByTestId('dataset-summary').textContent(), /Chicago Cola|OU-CHICOLA|9/);

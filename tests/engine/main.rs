@@ -7,6 +7,7 @@ mod architecture;
 mod charts;
 mod common;
 mod copilot;
+mod datasets;
 mod engine_protocol;
 mod extract;
 mod graph;
