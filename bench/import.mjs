@@ -1,8 +1,11 @@
 // make bench (import): a generated system.billing.usage CSV of 10^6 rows (plus list
 // prices) imported natively (copilot import) and in headless Chromium (#/bench?import=…),
 // each timed end to end of the import itself; printed with the ratio browser ÷ native.
+// Natively also the peak RSS (GNU time), with rows staged on disk (what copilot import does
+// for inputs over 64 MiB) and in memory (--in-memory, as the browser stages them).
+//   BENCH_IMPORT_ROWS=10000000 BENCH_IMPORT_BROWSER=0 node bench/import.mjs   # 10^7, native only
 import { existsSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ROOT, DIST, startServer, launchBrowser } from '../tests/e2e/harness.mjs';
 import { generateUsage } from './gen-usage.mjs';
@@ -19,12 +22,42 @@ if (!existsSync(usage) || !existsSync(prices)) {
 }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 
-const native = [];
-for (let i = 0; i < RUNS; i++) {
+const BROWSER = process.env.BENCH_IMPORT_BROWSER !== '0';
+const GNU_TIME = '/usr/bin/time';
+// One native import: wall ms and, where GNU time exists, peak RSS in bytes.
+function nativeImport(extra) {
+  const args = ['import', usage, prices, '--out', path.join(dir, 'imported.db'), ...extra];
+  const bin = path.join(ROOT, 'target/release/copilot');
   const t = process.hrtime.bigint();
-  execFileSync(path.join(ROOT, 'target/release/copilot'), ['import', usage, prices, '--out', path.join(dir, 'imported.db')], { stdio: 'ignore' });
-  native.push(Number(process.hrtime.bigint() - t) / 1e6);
+  let rss = null;
+  if (existsSync(GNU_TIME)) {
+    const out = spawnSync(GNU_TIME, ['-v', bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (out.status !== 0) throw new Error(`copilot import failed: ${out.stderr}`);
+    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(out.stderr);
+    rss = m ? Number(m[1]) * 1024 : null;
+  } else {
+    execFileSync(bin, args, { stdio: 'ignore' });
+  }
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6, rss };
 }
+const native = [];
+const nativeRss = { disk: [], memory: [] };
+const nativeMs = { disk: [], memory: [] };
+for (let i = 0; i < RUNS; i++) {
+  for (const [mode, extra] of [['disk', ['--temp-dir', dir]], ['memory', ['--in-memory']]]) {
+    const r = nativeImport(extra);
+    nativeMs[mode].push(r.ms);
+    if (r.rss) nativeRss[mode].push(r.rss);
+  }
+  native.push(nativeMs.disk[i]);
+}
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+console.log(`\nNative import of ${ROWS.toLocaleString('en-US')} billing usage rows (${mb(statSync(usage).size)} CSV), median of ${RUNS}:`);
+for (const mode of ['disk', 'memory']) {
+  const rss = nativeRss[mode].length ? `, peak RSS ${mb(median(nativeRss[mode]))}` : '';
+  console.log(`  staged ${mode === 'disk' ? 'on disk  ' : 'in memory'}  ${median(nativeMs[mode]).toFixed(0)} ms${rss}`);
+}
+if (!BROWSER) process.exit(0);
 
 const benchDir = path.join(DIST, 'bench-data');
 rmSync(benchDir, { recursive: true, force: true });
@@ -51,6 +84,6 @@ try {
   server.stop();
   rmSync(benchDir, { recursive: true, force: true });
 }
-const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 console.log(`\nImport benchmark: ${ROWS.toLocaleString('en-US')} billing usage rows (${mb(statSync(usage).size)} CSV) → ${last.compute_usage_rows.toLocaleString('en-US')} compute_usage rows, ${mb(last.db_bytes)} database; median of ${RUNS}`);
-console.log(`native (copilot import, whole process) ${median(native).toFixed(0)} ms   browser (import_files) ${median(web).toFixed(0)} ms   browser/native ${(median(web) / median(native)).toFixed(2)}x`);
+console.log(`native (copilot import, whole process) ${median(native).toFixed(0)} ms   browser (Importer, 1 MiB chunks) ${median(web).toFixed(0)} ms   browser/native ${(median(web) / median(native)).toFixed(2)}x`);
+if (last.phase_ms) console.log(`browser phases: ${Object.entries(last.phase_ms).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}`);

@@ -1,6 +1,7 @@
 // make bench (reports): every report on the seeded DB and on a scaled DB of about 10^6
 // compute_usage rows, natively (copilot bench-reports) and in headless Chromium (the
-// app's #/bench page), printed as medians and the ratio browser ÷ native.
+// app's #/bench page), printed as medians and the ratio browser ÷ native: each report and
+// its steps, the same report after a filter change, and building the reports' aggregates.
 import { existsSync, mkdirSync, statSync, symlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, DIST, startServer, launchBrowser, copilot } from '../tests/e2e/harness.mjs';
@@ -59,6 +60,11 @@ try {
       for (const step of Object.keys(native.reports[key].steps)) {
         rows.push({ db: db.name, usage, what: `  ${step}`, native: native.reports[key].steps[step], web: web.reports[key].steps[step] });
       }
+      rows.push({ db: db.name, usage, what: '  filter: middle third', native: native.reports[key].filtered_ms, web: web.reports[key].filtered_ms });
+      rows.push({ db: db.name, usage, what: '  filter: one workspace', native: native.reports[key].workspace_ms, web: web.reports[key].workspace_ms });
+    }
+    if (native.aggregates) {
+      rows.push({ db: db.name, usage, what: 'build aggregates', native: native.aggregates.build_ms, web: web.aggregates?.build_ms });
     }
   }
 } finally {
@@ -68,7 +74,8 @@ try {
 }
 
 console.log(`\nReport benchmark (median of ${RUNS.seeded} runs on seeded, ${RUNS.scaled} on scaled; ms)`);
-console.log('db       usage rows  step                      native ms  browser ms  browser/native');
+console.log('db       usage rows  step                        native ms  browser ms  browser/native');
 for (const r of rows) {
-  console.log(`${r.db.padEnd(8)} ${String(r.usage).padStart(10)}  ${r.what.padEnd(24)} ${fmt(r.native)}   ${fmt(r.web)}   ${(r.web / r.native).toFixed(2).padStart(8)}x`);
+  const web = r.web ?? NaN;
+  console.log(`${r.db.padEnd(8)} ${String(r.usage).padStart(10)}  ${r.what.padEnd(26)} ${fmt(r.native)}   ${fmt(web)}   ${(web / r.native).toFixed(2).padStart(8)}x`);
 }

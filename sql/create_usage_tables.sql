@@ -167,3 +167,190 @@ CREATE TABLE IF NOT EXISTS job_run_spot (
     job_run_id TEXT PRIMARY KEY,
     source     TEXT NOT NULL CHECK (source IN ('observed', 'configured', 'unknown'))
 );
+
+-- Aggregates -------------------------------------------------------------------
+-- Pre-aggregated facts the reports read instead of the raw tables, so that a report's cost
+-- grows with the size of its answer, not with the size of the data. They are derived data,
+-- written only by data::aggregates: `build` writes them into the database itself (as plain
+-- tables, these statements without TEMP) at the end of an import and when `copilot db`
+-- writes the seed, so the file ships them; when a database whose set is missing, of another
+-- version or built from other raw rows is opened, they are built as temp tables of the
+-- connection, which shadow any stale set (SQLite finds temp tables first) and never grow
+-- the file's in-memory copy (which cannot grow past its size above 1 GiB). Running this file
+-- only creates them empty, as temp tables; the app keeps or replaces them when it opens a
+-- database. agg_meta records the version and a fingerprint of the raw rows they were built
+-- from. Each table is keyed by the access path the report SQL uses (no other index; all
+-- but agg_series are WITHOUT ROWID); sums are stored untyped, exactly as SUM() returns them (an integer, a real
+-- or NULL), so the reports keep SUM's types.
+--
+-- Days are ranks: agg_day ranks every day text a report filters on, in text order, so
+-- `:from`/`:to` become a rank range with exactly the text comparison the raw SQL makes.
+-- Facts by job are kept per day (lvl 0) and per aligned block of 2^lvl days (lvl 3, 4, …);
+-- a range is the few blocks inside it whose parent block is not (agg_block), so any range
+-- costs at most ~2 log2(days) rows per job. Distinct runs with usage in a range are counted
+-- from their usage spans (maximal runs of consecutive day ranks): spans starting in the
+-- range, plus spans carried into its first day, minus the gaps of runs with several spans
+-- that fall inside the range.
+
+CREATE TEMP TABLE IF NOT EXISTS agg_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Every compute_usage.usage_date text, date(job_runs.start_time) and date(event_time) of a
+-- spot eviction, ranked 0, 1, … in text order.
+CREATE TEMP TABLE IF NOT EXISTS agg_day (
+    day  TEXT PRIMARY KEY,
+    rank INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- The blocks of day ranks: [pos, last] at each level, and the block of the next level up
+-- that contains it ([up_pos, up_last]; -1 and a huge rank above the top level).
+CREATE TEMP TABLE IF NOT EXISTS agg_block (
+    lvl     INTEGER NOT NULL,
+    pos     INTEGER NOT NULL,
+    last    INTEGER NOT NULL,
+    up_pos  INTEGER NOT NULL,
+    up_last INTEGER NOT NULL,
+    PRIMARY KEY (lvl, pos)
+) WITHOUT ROWID;
+
+-- Per job and block: usage dated in it (of the job's runs), runs started in it, usage spans
+-- of runs starting in it (run_carried / failed_carried: lvl 0 only, spans that began before
+-- that day and cover it), and spot evictions dated in it.
+-- A sum is kept as two numbers whose SUM() is the block's exact sum: `x` (SUM's running
+-- total) and `x_lo` (what its rounding left over), so a sum over blocks rounds once, like a
+-- SUM() over the rows. unlisted_* sum only the runs that are not in agg_run_usage (NULL
+-- when every run is, i.e. listed_rows = 0: then they equal cost and spot_cost).
+-- evicted_* are the runs with one usage row whose evictions are all on its day.
+CREATE TEMP TABLE IF NOT EXISTS agg_job_block (
+    lvl              INTEGER NOT NULL,
+    pos              INTEGER NOT NULL,
+    job_id           TEXT NOT NULL,
+    cost,
+    cost_lo,
+    spot_cost,
+    spot_cost_lo,
+    dbus,
+    dbus_lo,
+    usage_rows       INTEGER NOT NULL,
+    listed_rows      INTEGER NOT NULL,
+    unlisted_cost,
+    unlisted_cost_lo,
+    unlisted_spot,
+    unlisted_spot_lo,
+    runs             INTEGER NOT NULL,
+    succeeded        INTEGER NOT NULL,
+    failed           INTEGER NOT NULL,
+    skipped          INTEGER NOT NULL,
+    finished         INTEGER NOT NULL,
+    finished_ms,
+    finished_ms_lo,
+    finished_ms_n    INTEGER NOT NULL,
+    run_starts       INTEGER NOT NULL,
+    failed_starts    INTEGER NOT NULL,
+    run_carried      INTEGER NOT NULL,
+    failed_carried   INTEGER NOT NULL,
+    evictions        INTEGER NOT NULL,
+    eviction_days    INTEGER NOT NULL,
+    evicted_runs     INTEGER NOT NULL,
+    evicted_cost,
+    evicted_cost_lo,
+    evicted_cost_n   INTEGER NOT NULL,
+    PRIMARY KEY (job_id, lvl, pos)
+) WITHOUT ROWID;
+
+-- The same usage spans by job_run_spot.source, for runs that have a job_run_spot row.
+CREATE TEMP TABLE IF NOT EXISTS agg_job_source_block (
+    lvl         INTEGER NOT NULL,
+    pos         INTEGER NOT NULL,
+    job_id      TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    run_starts  INTEGER NOT NULL,
+    run_carried INTEGER NOT NULL,
+    PRIMARY KEY (job_id, lvl, pos, source)
+) WITHOUT ROWID;
+
+-- Gaps between two usage spans of one run: the last rank of a span and the first of the
+-- next. source is NULL for a run without a job_run_spot row.
+CREATE TEMP TABLE IF NOT EXISTS agg_run_gap (
+    end_rank   INTEGER NOT NULL,
+    job_id     TEXT NOT NULL,
+    job_run_id TEXT NOT NULL,
+    next_rank  INTEGER NOT NULL,
+    failed     INTEGER NOT NULL,
+    source     TEXT,
+    PRIMARY KEY (end_rank, job_id, job_run_id)
+) WITHOUT ROWID;
+
+-- The usage rows, as they are, of the runs whose cost over a range is not one fixed number:
+-- runs with several usage rows, and evicted runs whose evictions are not all on their usage
+-- day. Their evictions' days are in agg_evicted_event.
+CREATE TEMP TABLE IF NOT EXISTS agg_run_usage (
+    rank       INTEGER NOT NULL,
+    job_id     TEXT NOT NULL,
+    job_run_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    cost,
+    spot_cost,
+    PRIMARY KEY (rank, job_id, job_run_id, seq)
+) WITHOUT ROWID;
+
+CREATE TEMP TABLE IF NOT EXISTS agg_evicted_event (
+    rank       INTEGER NOT NULL,
+    job_id     TEXT NOT NULL,
+    job_run_id TEXT NOT NULL,
+    PRIMARY KEY (rank, job_id, job_run_id)
+) WITHOUT ROWID;
+
+-- Per compute type and day: for all workspaces (per_ws = 0, workspace_id '') and for each
+-- workspace (per_ws = 1) the usage of its jobs' runs or of its clusters and warehouses.
+-- entity_* are the usage spans of the distinct runs, clusters or warehouses.
+CREATE TEMP TABLE IF NOT EXISTS agg_type_day (
+    per_ws         INTEGER NOT NULL,
+    workspace_id   TEXT NOT NULL,
+    compute_type   TEXT NOT NULL,
+    rank           INTEGER NOT NULL,
+    cost,
+    dbus,
+    cpu_sum,
+    cpu_n          INTEGER NOT NULL,
+    usage_rows     INTEGER NOT NULL,
+    entity_starts  INTEGER NOT NULL,
+    entity_carried INTEGER NOT NULL,
+    PRIMARY KEY (per_ws, workspace_id, compute_type, rank)
+) WITHOUT ROWID;
+
+CREATE TEMP TABLE IF NOT EXISTS agg_type_gap (
+    per_ws       INTEGER NOT NULL,
+    workspace_id TEXT NOT NULL,
+    compute_type TEXT NOT NULL,
+    end_rank     INTEGER NOT NULL,
+    parent_id    TEXT NOT NULL,
+    next_rank    INTEGER NOT NULL,
+    PRIMARY KEY (per_ws, workspace_id, compute_type, end_rank, parent_id)
+) WITHOUT ROWID;
+
+-- The anomaly report's daily cost series: per job (its runs' usage) and per shared cluster or
+-- warehouse. A series whose dates are all calendar dates is packed: from first_day, one byte
+-- per day in kinds (0 no usage, 1 a real sum, 2 an integer sum, 3 usage whose cost is NULL)
+-- and 8 little-endian bytes per day in costs. Other series (regular = 0) are in
+-- agg_series_day, a row per date text. (A rowid table: a series of a few KB stays on its
+-- page, where a WITHOUT ROWID row over ~1 KB would spill to an overflow page of its own.)
+CREATE TEMP TABLE IF NOT EXISTS agg_series (
+    subject_type TEXT NOT NULL,
+    entity_id    TEXT NOT NULL,
+    regular      INTEGER NOT NULL,
+    first_day    TEXT,
+    kinds        BLOB,
+    costs        BLOB,
+    PRIMARY KEY (subject_type, entity_id)
+);
+
+CREATE TEMP TABLE IF NOT EXISTS agg_series_day (
+    subject_type TEXT NOT NULL,
+    entity_id    TEXT NOT NULL,
+    day          TEXT NOT NULL,
+    actual_usd,
+    PRIMARY KEY (subject_type, entity_id, day)
+) WITHOUT ROWID;

@@ -2,7 +2,9 @@
 -- warehouses, their daily trend (days without spend count as $0) and volatility.
 -- Parameters: :from, :to (inclusive dates), :workspace (NULL = all).
 -- The workspace filter keeps usage whose run's job, or whose cluster or warehouse, is in
--- the workspace; with all workspaces it costs nothing.
+-- the workspace. Reads the per-type daily aggregates (agg_type_day, see
+-- sql/create_usage_tables.sql), kept for all workspaces and for each; distinct resources
+-- are counted from their usage spans.
 
 -- query: daily
 WITH RECURSIVE days(d) AS (
@@ -10,23 +12,22 @@ WITH RECURSIVE days(d) AS (
     UNION ALL
     SELECT date(d, '+1 day') FROM days WHERE d < :to
 ),
-in_scope(parent_type, parent_id) AS (
-    SELECT 'JOB_RUN', r.job_run_id FROM job_runs r JOIN jobs j ON j.job_id = r.job_id WHERE j.workspace_id = :workspace
-    UNION ALL
-    SELECT c.compute_type, c.compute_id FROM non_job_compute c WHERE c.workspace_id = :workspace
+span AS (
+    SELECT (SELECT rank FROM agg_day WHERE day >= :from ORDER BY day LIMIT 1) AS lo,
+           (SELECT rank FROM agg_day WHERE day <= :to ORDER BY day DESC LIMIT 1) AS hi
 ),
-spend AS (
-    SELECT u.parent_type AS compute_type, u.usage_date AS d, SUM(u.total_cost) AS cost
-    FROM compute_usage u
-    WHERE u.usage_date BETWEEN :from AND :to
-      AND (:workspace IS NULL OR (u.parent_type, u.parent_id) IN (SELECT parent_type, parent_id FROM in_scope))
-    GROUP BY u.parent_type, u.usage_date
+spend AS MATERIALIZED (
+    SELECT t.compute_type, t.rank, t.cost
+    FROM span s
+    JOIN agg_type_day t ON t.per_ws = (:workspace IS NOT NULL) AND t.workspace_id = COALESCE(:workspace, '')
+         AND t.rank BETWEEN s.lo AND s.hi
 ),
 types AS (SELECT DISTINCT compute_type FROM spend)
 SELECT t.compute_type, days.d AS date, COALESCE(s.cost, 0) AS cost_usd
 FROM types t
 CROSS JOIN days
-LEFT JOIN spend s ON s.compute_type = t.compute_type AND s.d = days.d
+LEFT JOIN agg_day ad ON ad.day = days.d
+LEFT JOIN spend s ON s.compute_type = t.compute_type AND s.rank = ad.rank
 ORDER BY t.compute_type, days.d
 
 -- query: rows
@@ -35,29 +36,36 @@ WITH RECURSIVE days(d) AS (
     UNION ALL
     SELECT date(d, '+1 day') FROM days WHERE d < :to
 ),
-in_scope(parent_type, parent_id) AS (
-    SELECT 'JOB_RUN', r.job_run_id FROM job_runs r JOIN jobs j ON j.job_id = r.job_id WHERE j.workspace_id = :workspace
-    UNION ALL
-    SELECT c.compute_type, c.compute_id FROM non_job_compute c WHERE c.workspace_id = :workspace
+span AS (
+    SELECT (SELECT rank FROM agg_day WHERE day >= :from ORDER BY day LIMIT 1) AS lo,
+           (SELECT rank FROM agg_day WHERE day <= :to ORDER BY day DESC LIMIT 1) AS hi
 ),
-usage AS NOT MATERIALIZED (
-    SELECT u.parent_type AS compute_type, u.parent_id, u.usage_date AS d, u.total_cost, u.dbus_consumed,
-           u.avg_cpu_utilization
-    FROM compute_usage u
-    WHERE u.usage_date BETWEEN :from AND :to
-      AND (:workspace IS NULL OR (u.parent_type, u.parent_id) IN (SELECT parent_type, parent_id FROM in_scope))
+by_day AS MATERIALIZED (
+    SELECT t.compute_type, t.rank, t.cost, t.dbus, t.cpu_sum, t.cpu_n, t.usage_rows AS n, t.entity_starts, t.entity_carried,
+           t.rank = s.lo AS first_day
+    FROM span s
+    JOIN agg_type_day t ON t.per_ws = (:workspace IS NOT NULL) AND t.workspace_id = COALESCE(:workspace, '')
+         AND t.rank BETWEEN s.lo AND s.hi
 ),
-by_day AS (
-    SELECT compute_type, d, SUM(total_cost) AS cost, SUM(dbus_consumed) AS dbus,
-           SUM(avg_cpu_utilization) AS cpu_sum, COUNT(avg_cpu_utilization) AS cpu_n, COUNT(*) AS n
-    FROM usage GROUP BY compute_type, d
+gaps AS (
+    SELECT g.compute_type, COUNT(*) AS n
+    FROM span s
+    JOIN agg_type_gap g ON g.per_ws = (:workspace IS NOT NULL) AND g.workspace_id = COALESCE(:workspace, '')
+         AND g.end_rank >= s.lo AND g.end_rank < s.hi
+    WHERE g.next_rank <= s.hi
+    GROUP BY g.compute_type
 ),
-entities AS (SELECT compute_type, COUNT(DISTINCT parent_id) AS entities FROM usage GROUP BY compute_type),
+entities AS (
+    SELECT b.compute_type, SUM(b.entity_starts) + SUM(CASE WHEN b.first_day THEN b.entity_carried ELSE 0 END) - COALESCE(g.n, 0) AS entities
+    FROM by_day b LEFT JOIN gaps g ON g.compute_type = b.compute_type
+    GROUP BY b.compute_type
+),
 daily AS (
     SELECT t.compute_type, days.d, COALESCE(b.cost, 0) AS cost
     FROM (SELECT DISTINCT compute_type FROM by_day) t
     CROSS JOIN days
-    LEFT JOIN by_day b ON b.compute_type = t.compute_type AND b.d = days.d
+    LEFT JOIN agg_day ad ON ad.day = days.d
+    LEFT JOIN by_day b ON b.compute_type = t.compute_type AND b.rank = ad.rank
 ),
 per_type AS (
     SELECT compute_type, SUM(cost) AS total_cost, SUM(dbus) AS dbus,

@@ -2,46 +2,52 @@
 -- Parameters: :from, :to (inclusive dates), :workspace (NULL = all).
 -- Cost counts usage rows dated in the range; runs count runs started in the range.
 -- Retries are runs of their own; skipped runs cost nothing and are counted apart.
+-- Reads the per-job aggregates (agg_job_block, see sql/create_usage_tables.sql): the range
+-- is a few blocks of days, and each job's figures are the sums of its rows in those blocks
+-- (one index seek per job and block).
 
 -- query: rows
-WITH cost AS (
-    SELECT r.job_id,
-           SUM(u.total_cost) AS total_cost,
-           SUM(u.total_cost * COALESCE(r.spot_ratio, 0)) AS spot_cost,
-           SUM(u.dbus_consumed) AS dbus
-    FROM compute_usage u
-    JOIN job_runs r ON r.job_run_id = u.parent_id
-    WHERE u.parent_type = 'JOB_RUN' AND u.usage_date BETWEEN :from AND :to
-    GROUP BY r.job_id
+WITH span AS (
+    SELECT (SELECT rank FROM agg_day WHERE day >= :from ORDER BY day LIMIT 1) AS lo,
+           (SELECT rank FROM agg_day WHERE day <= :to ORDER BY day DESC LIMIT 1) AS hi
 ),
-runs AS (
-    SELECT job_id,
-           COUNT(*) AS runs,
-           SUM(run_status = 'SUCCESS') AS succeeded,
-           SUM(run_status = 'FAILED') AS failed,
-           SUM(run_status = 'SKIPPED') AS skipped,
-           SUM(run_status IN ('SUCCESS', 'FAILED')) AS finished,
-           AVG(CASE WHEN run_status IN ('SUCCESS', 'FAILED') THEN duration_ms END) / 60000.0 AS avg_minutes
-    FROM job_runs
-    WHERE date(start_time) BETWEEN :from AND :to
-    GROUP BY job_id
+blocks AS MATERIALIZED (
+    SELECT b.lvl, b.pos FROM span s CROSS JOIN agg_block b
+    WHERE b.pos >= s.lo AND b.last <= s.hi AND (b.up_pos < s.lo OR b.up_last > s.hi)
 ),
-per_job AS (
+-- Each sum over blocks adds both halves of every block in one SUM(), so it rounds once.
+halves(half) AS (VALUES (0), (1)),
+sums AS (
     SELECT j.job_id, j.job_name,
-           COALESCE(c.total_cost, 0) AS total_cost,
-           COALESCE(c.spot_cost, 0) AS spot_cost,
-           COALESCE(c.dbus, 0) AS dbus,
-           COALESCE(r.runs, 0) AS runs,
-           COALESCE(r.succeeded, 0) AS succeeded,
-           COALESCE(r.failed, 0) AS failed,
-           COALESCE(r.skipped, 0) AS skipped,
-           COALESCE(r.finished, 0) AS finished,
-           r.avg_minutes
+           SUM(CASE h.half WHEN 0 THEN a.cost ELSE a.cost_lo END) AS total_cost,
+           SUM(CASE h.half WHEN 0 THEN a.spot_cost ELSE a.spot_cost_lo END) AS spot_cost,
+           SUM(CASE h.half WHEN 0 THEN a.dbus ELSE a.dbus_lo END) AS dbus,
+           SUM(CASE h.half WHEN 0 THEN a.usage_rows END) AS usage_rows,
+           SUM(CASE h.half WHEN 0 THEN a.runs END) AS runs,
+           SUM(CASE h.half WHEN 0 THEN a.succeeded END) AS succeeded,
+           SUM(CASE h.half WHEN 0 THEN a.failed END) AS failed,
+           SUM(CASE h.half WHEN 0 THEN a.skipped END) AS skipped,
+           SUM(CASE h.half WHEN 0 THEN a.finished END) AS finished,
+           SUM(CASE h.half WHEN 0 THEN a.finished_ms ELSE a.finished_ms_lo END) AS finished_ms,
+           SUM(CASE h.half WHEN 0 THEN a.finished_ms_n END) AS finished_ms_n
     FROM jobs j
-    LEFT JOIN cost c ON c.job_id = j.job_id
-    LEFT JOIN runs r ON r.job_id = j.job_id
+    CROSS JOIN blocks b
+    CROSS JOIN agg_job_block a
+    CROSS JOIN halves h
     WHERE (:workspace IS NULL OR j.workspace_id = :workspace)
-      AND (c.job_id IS NOT NULL OR r.job_id IS NOT NULL)
+      AND a.job_id = j.job_id AND a.lvl = b.lvl AND a.pos = b.pos
+    GROUP BY j.job_id
+),
+-- A job's cost counts its usage dated in the range, its runs those started in the range.
+per_job AS (
+    SELECT job_id, job_name,
+           COALESCE(total_cost, 0) AS total_cost,
+           COALESCE(spot_cost, 0) AS spot_cost,
+           COALESCE(dbus, 0) AS dbus,
+           runs, succeeded, failed, skipped, finished,
+           finished_ms * 1.0 / finished_ms_n / 60000.0 AS avg_minutes
+    FROM sums
+    WHERE usage_rows > 0 OR runs > 0
 ),
 total AS (SELECT SUM(total_cost) AS grand FROM per_job),
 measured AS (

@@ -1,27 +1,37 @@
 -- Cost concentration (Pareto): jobs ranked by cost with the running share of job spend.
 -- "Jobs needed to reach X %" is the smallest rank whose cumulative share is at least X %.
 -- Parameters: :from, :to (inclusive dates), :workspace (NULL = all).
+-- Reads the per-job aggregates (agg_job_block): the range is a few blocks of days (one
+-- index seek per job and block).
 
 -- query: rows
-WITH cost AS (
-    SELECT r.job_id, SUM(u.total_cost) AS total_cost
-    FROM compute_usage u
-    JOIN job_runs r ON r.job_run_id = u.parent_id
-    JOIN jobs j ON j.job_id = r.job_id
-    WHERE u.parent_type = 'JOB_RUN' AND u.usage_date BETWEEN :from AND :to
-      AND (:workspace IS NULL OR j.workspace_id = :workspace)
-    GROUP BY r.job_id
-    HAVING SUM(u.total_cost) > 0
+WITH span AS (
+    SELECT (SELECT rank FROM agg_day WHERE day >= :from ORDER BY day LIMIT 1) AS lo,
+           (SELECT rank FROM agg_day WHERE day <= :to ORDER BY day DESC LIMIT 1) AS hi
 ),
-runs AS (
-    SELECT job_id,
-           COUNT(*) AS runs,
-           SUM(run_status = 'FAILED') AS failed,
-           SUM(run_status IN ('SUCCESS', 'FAILED')) AS finished
-    FROM job_runs
-    WHERE date(start_time) BETWEEN :from AND :to
-    GROUP BY job_id
+blocks AS MATERIALIZED (
+    SELECT b.lvl, b.pos FROM span s CROSS JOIN agg_block b
+    WHERE b.pos >= s.lo AND b.last <= s.hi AND (b.up_pos < s.lo OR b.up_last > s.hi)
 ),
+-- Each sum over blocks adds both halves of every block in one SUM(), so it rounds once.
+halves(half) AS (VALUES (0), (1)),
+sums AS (
+    SELECT j.job_id,
+           SUM(CASE h.half WHEN 0 THEN a.cost ELSE a.cost_lo END) AS total_cost,
+           SUM(CASE h.half WHEN 0 THEN a.usage_rows END) AS usage_rows,
+           SUM(CASE h.half WHEN 0 THEN a.runs END) AS runs,
+           SUM(CASE h.half WHEN 0 THEN a.failed END) AS failed,
+           SUM(CASE h.half WHEN 0 THEN a.finished END) AS finished
+    FROM jobs j
+    CROSS JOIN blocks b
+    CROSS JOIN agg_job_block a
+    CROSS JOIN halves h
+    WHERE (:workspace IS NULL OR j.workspace_id = :workspace)
+      AND a.job_id = j.job_id AND a.lvl = b.lvl AND a.pos = b.pos
+    GROUP BY j.job_id
+),
+cost AS (SELECT job_id, total_cost FROM sums WHERE usage_rows > 0 AND total_cost > 0),
+runs AS (SELECT job_id, runs, failed, finished FROM sums WHERE runs > 0),
 ranked AS (
     SELECT c.job_id, c.total_cost,
            ROW_NUMBER() OVER (ORDER BY c.total_cost DESC, c.job_id) AS rank,

@@ -27,6 +27,13 @@ pub struct HostConfig {
     pub docs: bool,
     /// Whether users may open their own files and import exports.
     pub import: bool,
+    /// The sampling temperature the page asks the LLM for (low: the same click gives much
+    /// the same answer).
+    pub llm_temperature: f64,
+    /// Seconds the page waits for the first token (local models read long prompts slowly).
+    pub llm_first_token_secs: u32,
+    /// Estimated tokens the evidence of one prompt may take (smaller for small context windows).
+    pub evidence_tokens: usize,
 }
 
 impl Default for HostConfig {
@@ -38,6 +45,9 @@ impl Default for HostConfig {
             llm: true,
             docs: true,
             import: true,
+            llm_temperature: crate::copilot::llm_stream::DEFAULT_TEMPERATURE,
+            llm_first_token_secs: crate::app::llm_policy::FIRST_TOKEN_SECS,
+            evidence_tokens: crate::copilot::evidence::DEFAULT_EVIDENCE_TOKENS,
         }
     }
 }
@@ -66,6 +76,9 @@ mod tests {
         let c = HostConfig::parse(r#"{"proxy_url": "https://proxy.example.com/copilot", "llm": false}"#).unwrap();
         assert_eq!(c.proxy_url, "https://proxy.example.com/copilot/");
         assert!(!c.llm && c.docs);
+        let slow = HostConfig::parse(r#"{"llm_first_token_secs": 600, "llm_temperature": 0, "evidence_tokens": 2000}"#).unwrap();
+        assert_eq!((slow.llm_first_token_secs, slow.llm_temperature, slow.evidence_tokens), (600, 0.0, 2000));
+        assert_eq!((c.llm_first_token_secs, c.llm_temperature, c.evidence_tokens), (300, 0.2, 3000));
         assert!(HostConfig::parse(r#"{"proxy": "x"}"#).unwrap_err().contains("unknown field `proxy`"));
         assert_eq!(HostConfig::parse(r#"{"data_url": " "}"#).unwrap_err(), "config.json: data_url is empty");
     }

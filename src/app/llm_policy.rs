@@ -13,6 +13,8 @@ pub enum StreamFailure {
     Broken(String),
     /// The user pressed Stop.
     Stopped,
+    /// No token arrived within this many seconds (`llm_first_token_secs` in config.json).
+    FirstToken(u32),
 }
 
 impl StreamFailure {
@@ -31,8 +33,20 @@ impl StreamFailure {
             StreamFailure::Network(m) => format!("the LLM proxy could not be reached ({m})"),
             StreamFailure::Broken(m) => format!("the answer broke off: {m}"),
             StreamFailure::Stopped => "stopped".to_string(),
+            StreamFailure::FirstToken(secs) => {
+                format!("the model did not start answering within {secs} s (llm_first_token_secs in config.json)")
+            }
         }
     }
+}
+
+/// How long the page waits for the first token unless `config.json` says otherwise: local
+/// models on a CPU take minutes to read a 3,000-token prompt.
+pub const FIRST_TOKEN_SECS: u32 = 300;
+
+/// What an answer shows while no token has arrived: the model is reading the prompt.
+pub fn waiting_notice(waited_secs: u32, limit_secs: u32) -> String {
+    format!("Waiting for the model, {waited_secs} s (it reads the prompt first; up to {limit_secs} s).")
 }
 
 /// How many times a refused or failed request is tried again before giving up.
@@ -73,5 +87,7 @@ mod tests {
         assert_eq!(retry_delay(&StreamFailure::Stopped, 0, false), None);
         assert_eq!(retry_delay(&StreamFailure::Broken("cut".into()), 0, false), None);
         assert_eq!(refused.describe(), "the LLM proxy answered 403: not the app's prompt");
+        assert_eq!(retry_delay(&StreamFailure::FirstToken(300), 0, false), None, "a slow model is not retried");
+        assert_eq!(waiting_notice(12, 300), "Waiting for the model, 12 s (it reads the prompt first; up to 300 s).");
     }
 }

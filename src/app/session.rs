@@ -14,6 +14,7 @@ use crate::base::clock::now_ms;
 use crate::base::format::thousands;
 use crate::base::vocab::{DocsSource, EntitySource};
 use crate::copilot::ask::Ask;
+use crate::copilot::evidence::EvidenceBudget;
 use crate::copilot::graph::{build as build_graph, UsageGraph};
 use crate::copilot::pipeline::{prepare, Prepared, Request};
 use crate::copilot::telemetry::{TelemetryIndex, TelemetryRetriever};
@@ -161,8 +162,8 @@ impl Session {
             .map_err(|e: ReportError| SessionError::Report(e.to_string()))
     }
 
-    /// Answers `ask` about `selection` in `result` of `report`, without an LLM. Follow-ups
-    /// look up the entities they name in the telemetry index; chips do not need it.
+    /// Answers `ask` about `selection` in `result` of `report`, without an LLM, within the
+    /// default evidence budget (see [`Session::prepare_within`]).
     pub fn prepare(
         &self,
         report: &ReportSpec,
@@ -170,6 +171,21 @@ impl Session {
         selection: &Selection,
         ask: &Ask,
         docs: DocsAssets<'_>,
+    ) -> Result<Answered, SessionError> {
+        self.prepare_within(report, result, selection, ask, docs, &EvidenceBudget::default())
+    }
+
+    /// Answers `ask` about `selection` in `result` of `report`, without an LLM, the evidence
+    /// trimmed to `budget` (a smaller token budget for small local models). Follow-ups look
+    /// up the entities they name in the telemetry index; chips do not need it.
+    pub fn prepare_within(
+        &self,
+        report: &ReportSpec,
+        result: &ReportResult,
+        selection: &Selection,
+        ask: &Ask,
+        docs: DocsAssets<'_>,
+        budget: &EvidenceBudget,
     ) -> Result<Answered, SessionError> {
         let (graph, graph_ms) = self.graph()?;
         let telemetry = match ask {
@@ -186,6 +202,7 @@ impl Session {
             selection,
             docs: docs_retriever.as_ref().map(|d| d as &dyn DocsSource),
             telemetry: telemetry_retriever.as_ref().map(|t| t as &dyn EntitySource),
+            budget: budget.clone(),
         };
         let prepared = prepare(&request, ask).map_err(|e| SessionError::Copilot(e.to_string()))?;
         let mut timings: Vec<(String, f64)> = result.timings.iter().map(|(s, ms)| (format!("report {s}"), *ms)).collect();

@@ -109,6 +109,42 @@ pub struct ChipTemplate {
     /// The question, with `{label}`, `{entity_type}`, `{entity_id}`, `{report_title}`,
     /// `{from}`, `{to}` placeholders.
     pub instruction: String,
+    /// What an answer must cover (the completeness check; not part of the prompt).
+    #[serde(default)]
+    pub covers: Vec<Cover>,
+}
+
+/// One thing an answer to a chip must cover: a fact topic (the answer cites that fact or
+/// states one of its numbers), or, more precisely, one figure of it (`signal`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cover {
+    /// In words, for reports: "the failure count".
+    pub what: String,
+    pub topic: crate::base::vocab::Topic,
+    #[serde(default)]
+    pub signal: Option<CoverSignal>,
+}
+
+/// Figures of the evidence an answer can be required to state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverSignal {
+    FailedRuns,
+    FailureRate,
+    TopError,
+    Evictions,
+    SpotShare,
+    TotalCost,
+    SpendShare,
+    Runs,
+    PeakDay,
+    CostPerRun,
+    AnomalyCost,
+    ExpectedCost,
+    TopEntity,
+    MeanMinutes,
+    QueryError,
 }
 
 /// The placeholders an instruction may use.

@@ -1,12 +1,13 @@
-//! Numeric grounding: every number an answer states must appear in its evidence. Owns
-//! number extraction under the app's formatting rules (money, percentages, counts,
-//! `k`/`M` scales, z-scores, dates) and the rounding-aware comparison that flags numbers
-//! the evidence does not support.
+//! Numeric grounding, by value: number extraction under the app's formatting rules (money,
+//! percentages, counts, `k`/`M` scales, z-scores, dates, ranges such as `10-20%`) and the
+//! rounding-aware comparison of a number with the evidence's. `copilot::checks` builds the
+//! claim-level checks (labels, citations, comparisons) on these.
 //!
 //! Not numbers: digits inside identifiers (`R02`, `g4dn.xlarge`, `SLA-4hr`, `[T3]`,
-//! `job.why_failing@1`, and digits joined to a unit such as `5kg` or `3x`), ranges and
-//! other digit runs joined by `-`/`.`/`:` (`10-20`, `1.2.3`, `14:05`), invalid dates such
-//! as `2025-13-40`, and ordered-list markers at the start of a line (`1.`, `2)`).
+//! `job.why_failing@1`, and digits joined to a unit such as `5kg` or `3x`), other digit
+//! runs joined by `-`/`.`/`:` (`1.2.3`, `14:05`, `7-day`), invalid dates such as
+//! `2025-13-40`, and ordered-list markers at the start of a line (`1.`, `2)`). A range's
+//! two ends are one claim: `10-20%` is grounded only when 10% and 20% both are.
 
 use serde::Serialize;
 
@@ -37,6 +38,9 @@ pub struct NumberToken {
     pub value: f64,
     /// Digits after the decimal point as written (0 for integers and dates).
     pub decimals: u32,
+    /// A range such as `10-20%`: `value` and `decimals` are its upper end; both ends are checked.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub range: bool,
 }
 
 /// One answer number and whether the evidence supports it.
@@ -85,7 +89,7 @@ pub fn check(answer: &str, evidence: &str) -> GroundingReport {
     let checks = scan(answer)
         .into_iter()
         .map(|claim| {
-            let grounded = facts.iter().any(|fact| agrees(&claim, fact));
+            let grounded = claim.ends().iter().all(|end| facts.iter().any(|fact| agrees(end, fact)));
             NumberCheck { token: claim.token, grounded }
         })
         .collect();
@@ -99,10 +103,12 @@ struct Exact {
     exponent: i64,
 }
 
-/// A token with its exact value, absent when the digits overflow `i128`.
-struct Scanned {
-    token: NumberToken,
+/// A token with its exact value, absent when the digits overflow `i128`; a range keeps
+/// its lower end.
+pub(crate) struct Scanned {
+    pub(crate) token: NumberToken,
     exact: Option<Exact>,
+    low: Option<Box<Scanned>>,
 }
 
 enum Lexed {
@@ -111,7 +117,7 @@ enum Lexed {
     Skip(usize),
 }
 
-fn scan(text: &str) -> Vec<Scanned> {
+pub(crate) fn scan(text: &str) -> Vec<Scanned> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut i = 0;
@@ -170,10 +176,32 @@ fn lex(text: &str, first_digit: usize) -> Lexed {
         }
     }
 
-    let mut end = digit_run_end(bytes, first_digit);
+    let end = digit_run_end(bytes, first_digit);
     if bare && at_line_start(text, start) && is_list_marker(bytes, end) {
         return Lexed::Skip(end + 1);
     }
+    let Some(low) = body(text, first_digit, negative, money) else { return skip() };
+    if let Some(range) = range_after(text, start, &low) {
+        return range;
+    }
+    if joined_right(text, low.end) {
+        return skip();
+    }
+    token(text, start..low.end, low.kind, low.value, low.decimals, low.exact)
+}
+
+/// The digits, decimals and suffix of a number whose first digit is at `first_digit`.
+struct Body {
+    end: usize,
+    kind: NumberKind,
+    value: f64,
+    decimals: u32,
+    exact: Option<Exact>,
+}
+
+fn body(text: &str, first_digit: usize, negative: bool, money: bool) -> Option<Body> {
+    let bytes = text.as_bytes();
+    let mut end = digit_run_end(bytes, first_digit);
     let mut digits = text[first_digit..end].to_string();
     if end - first_digit <= 3 {
         while let Some(group_end) = thousands_group_end(bytes, end) {
@@ -205,25 +233,69 @@ fn lex(text: &str, first_digit: usize) -> Lexed {
         }
         _ => {}
     }
-    if joined_right(text, end) {
-        return skip();
-    }
-
     let exponent = scale - i64::from(decimals);
     let sign_text = if negative { "-" } else { "" };
-    let Ok(value) = format!("{sign_text}{digits}e{exponent}").parse::<f64>() else {
-        return skip();
-    };
+    let value = format!("{sign_text}{digits}e{exponent}").parse::<f64>().ok()?;
     let exact = digits
         .bytes()
         .try_fold(0i128, |acc, digit| acc.checked_mul(10)?.checked_add(i128::from(digit - b'0')))
         .map(|magnitude| Exact { mantissa: if negative { -magnitude } else { magnitude }, exponent });
-    token(text, start..end, kind, value, decimals, exact)
+    Some(Body { end, kind, value, decimals, exact })
+}
+
+/// A range `10-20%`, `$5–10k`, `1—2` right after the number `low`: one claim whose two
+/// ends must both be in the evidence. The unit of either end applies to the other.
+fn range_after(text: &str, start: usize, low: &Body) -> Option<Lexed> {
+    let mut rest = text[low.end..].chars();
+    let dash = rest.next().filter(|c| matches!(c, '-' | '–' | '—'))?;
+    let mut at = low.end + dash.len_utf8();
+    let money = text[at..].starts_with('$');
+    if money {
+        at += 1;
+    }
+    if !text.as_bytes().get(at).is_some_and(u8::is_ascii_digit) || date_at(text.as_bytes(), at).is_some() {
+        return None;
+    }
+    let mut high = body(text, at, false, money || low.kind == NumberKind::Money)?;
+    if joined_right(text, high.end) || low.kind == NumberKind::Date {
+        return None;
+    }
+    let mut low_kind = low.kind;
+    match (low.kind, high.kind) {
+        (NumberKind::Plain, NumberKind::Percent) => low_kind = NumberKind::Percent,
+        (NumberKind::Percent, NumberKind::Plain) => high.kind = NumberKind::Percent,
+        (NumberKind::Plain, NumberKind::Money) => low_kind = NumberKind::Money,
+        _ => {}
+    }
+    if low_kind != high.kind {
+        return None;
+    }
+    let span = start..high.end;
+    let whole = NumberToken {
+        text: text[span.clone()].to_string(),
+        start: span.start,
+        end: span.end,
+        kind: high.kind,
+        value: high.value,
+        decimals: high.decimals,
+        range: true,
+    };
+    let low_token = NumberToken {
+        text: text[start..low.end].to_string(),
+        start,
+        end: low.end,
+        kind: low_kind,
+        value: low.value,
+        decimals: low.decimals,
+        range: false,
+    };
+    let low = Scanned { token: low_token, exact: low.exact, low: None };
+    Some(Lexed::Number(Scanned { token: whole, exact: high.exact, low: Some(Box::new(low)) }))
 }
 
 fn token(text: &str, span: std::ops::Range<usize>, kind: NumberKind, value: f64, decimals: u32, exact: Option<Exact>) -> Lexed {
-    let token = NumberToken { text: text[span.clone()].to_string(), start: span.start, end: span.end, kind, value, decimals };
-    Lexed::Number(Scanned { token, exact })
+    let token = NumberToken { text: text[span.clone()].to_string(), start: span.start, end: span.end, kind, value, decimals, range: false };
+    Lexed::Number(Scanned { token, exact, low: None })
 }
 
 /// Characters that make digits part of an identifier.
@@ -318,8 +390,26 @@ fn compatible(claim: NumberKind, fact: NumberKind) -> bool {
     matches!((claim, fact), (Money | Plain, Money | Plain) | (Percent, Percent) | (Date, Date))
 }
 
-fn agrees(claim: &Scanned, fact: &Scanned) -> bool {
-    compatible(claim.token.kind, fact.token.kind)
+impl Scanned {
+    /// The values a claim states: its own, or a range's two ends.
+    pub(crate) fn ends(&self) -> Vec<&Scanned> {
+        match &self.low {
+            Some(low) => vec![low.as_ref(), self],
+            None => vec![self],
+        }
+    }
+
+    /// The number `text` (as formatted, e.g. by `base::format`), if it is one.
+    pub(crate) fn parse(text: &str) -> Option<Scanned> {
+        scan(text).into_iter().next()
+    }
+}
+
+/// Whether the answer number `claim` (one end of a claim) is the evidence number `fact`,
+/// by kind and value rounded to the claim's precision.
+pub(crate) fn agrees(claim: &Scanned, fact: &Scanned) -> bool {
+    fact.low.is_none()
+        && compatible(claim.token.kind, fact.token.kind)
         && (matches!((claim.exact, fact.exact), (Some(c), Some(f)) if rounds_to(f, c))
             || (claim.token.value - fact.token.value).abs() <= 1e-9)
 }
@@ -428,9 +518,27 @@ mod tests {
     fn skips_identifiers_and_fact_ids() {
         let text = "J-FIN-DAILY R02 g4dn.xlarge i3.xlarge m5.xlarge v1 ML2 SLA-4hr Q-ADHOC-0001 \
                     CU-J-X-20251205-R01 job.why_failing@1 5kg 3Mb 3x snake_2_case run-2025-12-05 \
-                    [T3] [D12] [G2] [T3, D12] 7-day 10-20 1.2.3";
+                    [T3] [D12] [G2] [T3, D12] 7-day 1.2.3";
         assert_eq!(texts(text), Vec::<String>::new());
         assert_eq!(texts("[T3] cost $5 (R01), then 4."), ["$5", "4"]);
+    }
+
+    #[test]
+    fn reads_ranges_as_one_claim_with_both_ends_checked() {
+        let t = extract_numbers("industry average 10-20% and $5–10k, 1—2 runs, 10%-20%");
+        let shown: Vec<(&str, bool, NumberKind)> = t.iter().map(|t| (t.text.as_str(), t.range, t.kind)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("10-20%", true, NumberKind::Percent),
+                ("$5–10k", true, NumberKind::Money),
+                ("1—2", true, NumberKind::Plain),
+                ("10%-20%", true, NumberKind::Percent)
+            ]
+        );
+        assert_eq!(check("10-20%", "share 10.0%, and 20.0% later").ungrounded(), 0);
+        assert_eq!(check("10-20%", "share 10.0% only, 20 runs").ungrounded_texts(), ["10-20%"]);
+        assert_eq!(texts("a 7-day window, 14:05-15:00"), Vec::<String>::new());
     }
 
     #[test]

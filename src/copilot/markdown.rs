@@ -15,16 +15,14 @@ use std::ops::Range;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Block {
     /// `#` to `######` followed by a space; longer runs of `#` are capped at level 6.
-    Heading {
-        level: u8,
-        inlines: Vec<Inline>,
-    },
+    Heading { level: u8, inlines: Vec<Inline> },
+    /// A paragraph; its line breaks are kept (as `\n` in its text), so one-fact-per-line
+    /// answers stay one fact per line.
     Paragraph(Vec<Inline>),
     /// A flat list: indented markers start new items of the same list, not nested lists.
-    List {
-        ordered: bool,
-        items: Vec<Vec<Inline>>,
-    },
+    /// An ordered list starts at its first item's number, so a list interrupted by another
+    /// block carries on at 3 instead of restarting at 1.
+    List { ordered: bool, start: u32, items: Vec<Vec<Inline>> },
     /// A fenced code block, verbatim, lines joined with `\n`.
     Code(String),
     /// A horizontal rule.
@@ -91,6 +89,7 @@ struct Builder<'a> {
 
 struct OpenList {
     ordered: bool,
+    start: u32,
     items: Vec<String>,
 }
 
@@ -120,12 +119,12 @@ impl<'a> Builder<'a> {
         } else if let Some((level, content)) = heading(trimmed) {
             self.close_all();
             self.blocks.push(Block::Heading { level, inlines: parse_inlines(content) });
-        } else if let Some((ordered, content)) = item {
+        } else if let Some((ordered, number, content)) = item {
             self.close_paragraph();
             if self.list.as_ref().is_some_and(|list| list.ordered != ordered) {
                 self.close_list();
             }
-            self.list.get_or_insert_with(|| OpenList { ordered, items: Vec::new() }).items.push(content.to_string());
+            self.list.get_or_insert_with(|| OpenList { ordered, start: number, items: Vec::new() }).items.push(content.to_string());
         } else {
             self.close_list();
             self.paragraph.push(trimmed);
@@ -136,7 +135,7 @@ impl<'a> Builder<'a> {
         if self.paragraph.is_empty() {
             return;
         }
-        let inlines = parse_inlines(&self.paragraph.join(" "));
+        let inlines = parse_inlines(&self.paragraph.join("\n"));
         self.paragraph.clear();
         // A paragraph can come out empty, e.g. a neutralised link with an empty label.
         if !inlines.is_empty() {
@@ -147,7 +146,7 @@ impl<'a> Builder<'a> {
     fn close_list(&mut self) {
         if let Some(list) = self.list.take() {
             let items = list.items.iter().map(|item| parse_inlines(item)).collect();
-            self.blocks.push(Block::List { ordered: list.ordered, items });
+            self.blocks.push(Block::List { ordered: list.ordered, start: list.start, items });
         }
     }
 
@@ -201,18 +200,19 @@ fn heading(trimmed: &str) -> Option<(u8, &str)> {
     Some((hashes.min(6) as u8, content))
 }
 
-/// Whether a line is a list item (ordered or not) and the item's text.
-fn list_item(line: &str) -> Option<(bool, &str)> {
+/// Whether a line is a list item (ordered or not), its number (1 for bullets) and text.
+fn list_item(line: &str) -> Option<(bool, u32, &str)> {
     let trimmed = line.trim_start();
     if let Some(rest) = trimmed.strip_prefix(['-', '*', '+']) {
-        return rest.strip_prefix([' ', '\t']).map(|text| (false, text.trim()));
+        return rest.strip_prefix([' ', '\t']).map(|text| (false, 1, text.trim()));
     }
     let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
     if !(1..=9).contains(&digits) {
         return None;
     }
+    let number = trimmed[..digits].parse().ok()?;
     let rest = trimmed[digits..].strip_prefix(['.', ')'])?;
-    rest.strip_prefix([' ', '\t']).map(|text| (true, text.trim()))
+    rest.strip_prefix([' ', '\t']).map(|text| (true, number, text.trim()))
 }
 
 /// Nesting limit for emphasis and links; deeper markers stay literal.
@@ -512,7 +512,7 @@ mod tests {
     fn joins_paragraph_lines_and_splits_on_blank_lines() {
         assert_eq!(
             parse("first line\n   second line  \n\n\nnext paragraph"),
-            vec![Block::Paragraph(vec![text("first line second line")]), Block::Paragraph(vec![text("next paragraph")]),]
+            vec![Block::Paragraph(vec![text("first line\nsecond line")]), Block::Paragraph(vec![text("next paragraph")]),]
         );
         assert_eq!(parse(""), vec![]);
         assert_eq!(parse("\n  \n"), vec![]);
@@ -526,17 +526,41 @@ mod tests {
             parse(input),
             vec![
                 Block::Paragraph(vec![text("Intro:")]),
-                Block::List { ordered: false, items: vec![vec![text("first continues here")], vec![text("second")], vec![text("third")],] },
-                Block::List { ordered: true, items: vec![vec![text("one")], vec![text("twelve more text")]] },
+                Block::List {
+                    ordered: false,
+                    start: 1,
+                    items: vec![vec![text("first continues here")], vec![text("second")], vec![text("third")],]
+                },
+                Block::List { ordered: true, start: 1, items: vec![vec![text("one")], vec![text("twelve more text")]] },
                 Block::Paragraph(vec![text("after")]),
             ]
         );
         assert_eq!(
             parse("- a\n  - nested\n-5 is not an item"),
             vec![
-                Block::List { ordered: false, items: vec![vec![text("a")], vec![text("nested")]] },
+                Block::List { ordered: false, start: 1, items: vec![vec![text("a")], vec![text("nested")]] },
                 Block::Paragraph(vec![text("-5 is not an item")]),
             ]
+        );
+    }
+
+    #[test]
+    fn numbered_lists_keep_their_numbers_and_lines_stay_lines() {
+        // A list interrupted by bullets carries on at 2; items 10 and up keep their numbers.
+        let blocks = parse("1. first\n   - detail\n2. second\n\n10. tenth\n11. eleventh");
+        assert_eq!(
+            blocks,
+            vec![
+                Block::List { ordered: true, start: 1, items: vec![vec![text("first")]] },
+                Block::List { ordered: false, start: 1, items: vec![vec![text("detail")]] },
+                Block::List { ordered: true, start: 2, items: vec![vec![text("second")], vec![text("tenth")], vec![text("eleventh")]] },
+            ]
+        );
+        assert_eq!(parse("12. twelfth"), vec![Block::List { ordered: true, start: 12, items: vec![vec![text("twelfth")]] }]);
+        // One fact per line, as small models write them, is not merged into one run-on line.
+        assert_eq!(
+            parse("Runs: 72 [T3]\nFailed: 27 [T2]\nSuccess rate: 62.50% [T1]"),
+            vec![Block::Paragraph(vec![text("Runs: 72 [T3]\nFailed: 27 [T2]\nSuccess rate: 62.50% [T1]")])]
         );
     }
 
@@ -566,7 +590,7 @@ mod tests {
                 Block::Rule,
                 Block::Rule,
                 Block::Paragraph(vec![text("--")]),
-                Block::List { ordered: false, items: vec![vec![text("- -")]] },
+                Block::List { ordered: false, start: 1, items: vec![vec![text("- -")]] },
             ]
         );
     }

@@ -5,7 +5,7 @@
 
 use crate::base::format::{date_ranges, minutes, pct, thousands, usd};
 use crate::base::vocab::{EntityType, Topic};
-use crate::copilot::chips::ChipTemplate;
+use crate::copilot::chips::{ChipTemplate, Cover, CoverSignal};
 use crate::copilot::evidence::{Evidence, Signals};
 use crate::copilot::markdown::escape_text as md;
 use crate::report::display::report_value;
@@ -40,7 +40,59 @@ pub fn narrate(chip: &ChipTemplate, e: &Evidence) -> String {
     if let Some(docs) = docs_section(e) {
         out.push_str(&docs);
     }
+    let missing = missing_covers(chip, e, &out);
+    if !missing.is_empty() {
+        out.push_str("\n**What this chip always covers**\n\n");
+        for line in missing {
+            out.push_str(&format!("- {line}\n"));
+        }
+    }
     crate::copilot::citations::with_sources(out.trim_end(), &e.docs)
+}
+
+/// Sentences for what the chip declares an answer must cover and `text` does not yet.
+fn missing_covers(chip: &ChipTemplate, e: &Evidence, text: &str) -> Vec<String> {
+    let claims = crate::copilot::grounding::scan(text);
+    chip.covers
+        .iter()
+        .filter(|c| crate::copilot::checks::covers(c, e, text, &claims) == Some(false))
+        .filter_map(|c| cover_sentence(c, e))
+        .collect()
+}
+
+/// One cited sentence that states what `cover` asks for.
+fn cover_sentence(cover: &Cover, e: &Evidence) -> Option<String> {
+    let s = &e.signals;
+    let cite = match e.cite(cover.topic) {
+        c if c.is_empty() => e.cite(Topic::Selection),
+        c => c,
+    };
+    let pct_unit = |x: f64| report_value(&Value::Real(x), Unit::Pct);
+    Some(match cover.signal? {
+        CoverSignal::FailedRuns => match s.failed? {
+            0 => format!("No run failed in the range {cite}."),
+            n => format!("{} runs failed {cite}.", thousands(n.max(0) as u64)),
+        },
+        CoverSignal::FailureRate => format!("The failure rate was {} of finished runs {cite}.", pct(s.failure_rate_pct?)),
+        CoverSignal::TopError => format!("The most frequent error was \"{}\" {cite}.", md(&s.top_errors.first()?.0)),
+        CoverSignal::Evictions => match s.evictions? {
+            0 => format!("No spot capacity was lost in the range {cite}."),
+            n => format!("Spot capacity was lost {} times in the range {cite}.", thousands(n.max(0) as u64)),
+        },
+        CoverSignal::SpotShare => format!("Spot workers carried {} of its cost {}.", pct_unit(s.spot_pct?), e.cite(Topic::Selection)),
+        CoverSignal::TotalCost => format!("It cost {} in the range {}.", usd(s.total_cost?), e.cite(Topic::Selection)),
+        CoverSignal::SpendShare => format!("It carried {} of job spend {}.", pct_unit(s.share_pct?), e.cite(Topic::Selection)),
+        CoverSignal::Runs => format!("It ran {} times {cite}.", thousands(s.runs?.max(0) as u64)),
+        CoverSignal::PeakDay => format!("The most expensive day was {} {cite}.", s.peak_day.as_ref()?.0),
+        CoverSignal::CostPerRun => format!("It costs {} per run {cite}.", usd(s.cost_per_run?)),
+        CoverSignal::AnomalyCost | CoverSignal::ExpectedCost => {
+            let (day, actual, expected, ..) = s.anomaly.as_ref()?;
+            format!("On {day} it cost {} against an expected {} {}.", usd(*actual), usd(*expected), e.cite(Topic::Selection))
+        }
+        CoverSignal::TopEntity => format!("The largest contributor is {} {cite}.", md(&s.top_entities.first()?.0)),
+        CoverSignal::MeanMinutes => format!("Successful runs averaged {} {cite}.", minutes(s.mean_minutes?)),
+        CoverSignal::QueryError => format!("The most frequent query failure was \"{}\" {cite}.", md(&s.query_errors.first()?.0)),
+    })
 }
 
 /// What the documentation in the evidence says, quoted with its ids.
@@ -71,7 +123,7 @@ pub fn follow_up(question: &str, e: &Evidence) -> String {
         } else {
             out.push_str(&format!("From the Databricks documentation, for \"{}\":\n\n", md(question)));
             for d in &e.docs {
-                out.push_str(&format!("**{}** [{}]\n\n{}\n\n", d.place(" — "), d.id, d.text));
+                out.push_str(&format!("**{}**\n\n{} [{}]\n\n", d.place(" — "), d.text, d.id));
             }
         }
     }
@@ -80,7 +132,7 @@ pub fn follow_up(question: &str, e: &Evidence) -> String {
             format!("What the data says about {}:", md(&e.label))
         } else {
             format!(
-                "Free-text questions need the LLM, which is not available. The evidence about {} that a model would use for \"{}\":",
+                "Free-text questions need the LLM, which is not available, so this question is not answered here. The evidence about {} that a model would use for \"{}\":",
                 md(&e.label),
                 md(question)
             )
@@ -91,8 +143,10 @@ pub fn follow_up(question: &str, e: &Evidence) -> String {
             out.push_str(&format!("- {}: {} [{}]\n", md(&f.title), md(&f.text), f.id));
         }
         if route.wants_telemetry() {
+            // The summaries describe the subgraph around its first node: cited as it.
+            let cite = e.graph.nodes.first().map(|n| format!(" [{}]", n.ref_id)).unwrap_or_default();
             for line in e.graph.summaries.iter().take(5) {
-                out.push_str(&format!("- {}\n", md(line)));
+                out.push_str(&format!("- {}{cite}\n", md(line)));
             }
         }
     }
@@ -207,7 +261,10 @@ fn section(topic: Topic, e: &Evidence) -> Option<String> {
             let mut parts: Vec<String> = s
                 .upstream_failures
                 .iter()
-                .map(|(job, day, err)| format!("its upstream job {} failed on {day} (\"{}\")", md(job), md(err)))
+                .map(|(job, day, err, how)| {
+                    let how = if how == "skipped" { "was skipped" } else { "failed" };
+                    format!("its upstream job {} {how} on {day} (\"{}\")", md(job), md(err))
+                })
                 .collect();
             parts.extend(s.downstream_skips.iter().map(|(job, day)| format!("its downstream job {} was skipped on {day}", md(job))));
             if parts.is_empty() {
@@ -311,7 +368,7 @@ fn next_steps(e: &Evidence) -> Vec<String> {
     }
     if let Some((job, ..)) = s.upstream_failures.first() {
         steps.push(format!(
-            "Alert on failures of {} and make this job wait and retry instead of being skipped {}.",
+            "Alert on failed or skipped runs of {} and make this job wait and retry instead of being skipped {}.",
             md(job),
             cite(Topic::Dependencies)
         ));

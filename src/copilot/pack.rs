@@ -17,9 +17,13 @@ use crate::copilot::pipeline::Prepared;
 use crate::copilot::prompt::{current_system_prompt, fence_for, Message};
 
 /// The format id written into every pack.
-pub const PACK_FORMAT: &str = "usage-copilot-evidence-pack@1";
+pub const PACK_FORMAT: &str = "usage-copilot-evidence-pack@2";
 
-/// Version 1 of the evidence pack.
+/// Earlier formats this app still reads (their missing fields read as empty).
+pub const READ_FORMATS: &[&str] = &["usage-copilot-evidence-pack@1", PACK_FORMAT];
+
+/// Version 2 of the evidence pack: version 1 plus what was trimmed to fit the budget,
+/// the documentation retrieved but not cited, and the checks of the answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvidencePack {
     pub format: String,
@@ -33,6 +37,12 @@ pub struct EvidencePack {
     /// "offline narrative", or the LLM's model.
     pub answer_source: String,
     pub ungrounded_numbers: Vec<String>,
+    /// The checks of the answer (numbers, citations, coverage), as `copilot ask` prints them.
+    #[serde(default)]
+    pub checks: serde_json::Value,
+    /// Why the model stopped (`stop`, `length`, …), for LLM answers.
+    #[serde(default)]
+    pub finish_reason: Option<String>,
     /// What the Markdown rendering shows beyond the JSON fields (not part of the file).
     #[serde(skip)]
     rendering: Rendering,
@@ -61,6 +71,12 @@ pub struct PackEvidence {
     pub docs_source: String,
     pub routing: PackRouting,
     pub budget: PackBudget,
+    /// Evidence left out to fit the budget, in the order it was cut.
+    #[serde(default)]
+    pub trimmed: Vec<PackTrimmed>,
+    /// Documentation chunks in the prompt that the answer does not cite (ids).
+    #[serde(default)]
+    pub also_retrieved: Vec<String>,
     /// (step, milliseconds).
     pub timings: Vec<(String, f64)>,
 }
@@ -140,6 +156,19 @@ pub struct PackBudget {
     pub max_graph_lines: usize,
     pub max_docs: usize,
     pub max_chars: usize,
+    #[serde(default)]
+    pub max_tokens: usize,
+    /// Estimated tokens of the evidence as sent.
+    #[serde(default)]
+    pub tokens: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PackTrimmed {
+    pub kind: String,
+    pub id: String,
+    pub title: String,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -234,7 +263,15 @@ impl EvidencePack {
                     max_graph_lines: e.budget.max_graph_lines,
                     max_docs: e.budget.max_docs,
                     max_chars: e.budget.max_chars,
+                    max_tokens: e.budget.max_tokens,
+                    tokens: e.tokens(),
                 },
+                trimmed: e
+                    .trimmed
+                    .iter()
+                    .map(|t| PackTrimmed { kind: t.kind.clone(), id: t.id.clone(), title: t.title.clone(), reason: t.reason.clone() })
+                    .collect(),
+                also_retrieved: crate::copilot::citations::also_retrieved(answer, &e.docs).iter().map(|d| d.id.clone()).collect(),
                 timings: e.timings.clone(),
             },
             messages: prepared
@@ -245,6 +282,8 @@ impl EvidencePack {
             answer: answer.to_string(),
             answer_source: answer_source.to_string(),
             ungrounded_numbers,
+            checks: prepared.check(answer).to_json(),
+            finish_reason: None,
             rendering: Rendering {
                 graph_text: e.graph_text(),
                 route_label: e.routing.route.label().to_string(),
@@ -265,8 +304,8 @@ impl EvidencePack {
     /// Reads a pack back; refuses other formats by name.
     pub fn from_json(text: &str) -> Result<EvidencePack, String> {
         let pack: EvidencePack = serde_json::from_str(text).map_err(|e| format!("not an evidence pack: {e}"))?;
-        if pack.format != PACK_FORMAT {
-            return Err(format!("evidence pack format {:?}; this app reads {PACK_FORMAT:?}", pack.format));
+        if !READ_FORMATS.contains(&pack.format.as_str()) {
+            return Err(format!("evidence pack format {:?}; this app reads {PACK_FORMAT:?} (and @1)", pack.format));
         }
         Ok(pack)
     }
@@ -296,6 +335,14 @@ impl EvidencePack {
         let fence = fence_for(&self.rendering.graph_text);
         md.push_str(&format!("## Subgraph\n\n{fence}text\n{}\n{fence}\n\n", self.rendering.graph_text));
         md.push_str(&format!("## Routing\n\n{}: {}\n\n", self.rendering.route_label, esc(&e.routing.reason)));
+        md.push_str(&format!("## Budget\n\n{} estimated tokens of evidence (budget {}).\n\n", e.budget.tokens, e.budget.max_tokens));
+        if !e.trimmed.is_empty() {
+            md.push_str("Trimmed to fit:\n\n");
+            for t in &e.trimmed {
+                md.push_str(&format!("- {} {} {} ({})\n", t.kind, esc(&t.id), esc(&t.title), esc(&t.reason)));
+            }
+            md.push('\n');
+        }
         if !e.docs_source.is_empty() {
             md.push_str(&format!("## Documentation\n\n{}\n\n", esc(&e.docs_source)));
             for (i, d) in e.docs.iter().enumerate() {
@@ -320,6 +367,12 @@ impl EvidencePack {
             "Ungrounded numbers: {}\n",
             if self.ungrounded_numbers.is_empty() { "none".to_string() } else { esc(&self.ungrounded_numbers.join(", ")) }
         ));
+        if let Some(reason) = &self.finish_reason {
+            md.push_str(&format!("\nFinish reason: {}\n", esc(reason)));
+        }
+        if !e.also_retrieved.is_empty() {
+            md.push_str(&format!("\nAlso retrieved (not cited): {}\n", e.also_retrieved.join(", ")));
+        }
         md
     }
 }

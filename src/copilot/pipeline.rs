@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use crate::base::vocab::{DocsSource, EntitySource};
 use crate::copilot::ask::{Action, Ask};
+use crate::copilot::checks::{check_answer, AnswerCheck, EvidenceView};
 use crate::copilot::chips::{catalogue, ChipTemplate};
-use crate::copilot::evidence::{gather, Evidence, EvidenceError, EvidenceRequest};
+use crate::copilot::evidence::{gather, Evidence, EvidenceBudget, EvidenceError, EvidenceRequest};
 use crate::copilot::graph::UsageGraph;
-use crate::copilot::grounding::{self, GroundingReport};
 use crate::copilot::narrative;
 use crate::copilot::prompt::{build_messages, Message};
 use crate::copilot::routing::{route_chip, route_question};
@@ -30,11 +30,23 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Every number of `answer` checked against the text it answers (the user message:
-    /// evidence, selection and question).
-    pub fn check_numbers(&self, answer: &str) -> GroundingReport {
-        let context = self.messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n");
-        grounding::check(answer, &context)
+    /// The chip's template (none for a follow-up).
+    pub fn chip_template(&self) -> Option<&'static ChipTemplate> {
+        match &self.ask {
+            Ask::Chip(id) => catalogue().get(id),
+            Ask::Question(_) => None,
+        }
+    }
+
+    /// The evidence as the checks read it (built once per answer).
+    pub fn evidence_view(&self) -> EvidenceView {
+        EvidenceView::new(&self.evidence, &self.messages)
+    }
+
+    /// Every check of `answer` against this evidence (never the system prompt): numbers
+    /// for what they are said to be, citations, comparisons, coverage, declining.
+    pub fn check(&self, answer: &str) -> AnswerCheck {
+        check_answer(answer, &self.evidence_view(), &self.evidence, self.chip_template())
     }
 }
 
@@ -63,6 +75,8 @@ pub struct Request<'a> {
     pub docs: Option<&'a dyn DocsSource>,
     /// Finds the entities a follow-up names (the telemetry index).
     pub telemetry: Option<&'a dyn EntitySource>,
+    /// Limits on the evidence (`EvidenceBudget::default()` unless configured).
+    pub budget: EvidenceBudget,
 }
 
 /// Whether answering `ask` can use documentation: the browser fetches the docs index only
@@ -107,6 +121,7 @@ pub fn prepare(req: &Request<'_>, ask: &Ask) -> Result<Prepared, CopilotError> {
         action,
         docs: req.docs,
         telemetry: req.telemetry,
+        budget: req.budget.clone(),
     })?;
     let messages = build_messages(action, &evidence);
     let (chip, title, offline_answer) = match action {

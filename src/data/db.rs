@@ -17,6 +17,7 @@ use std::time::Duration;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, MAIN_DB};
 
+use crate::data::aggregates;
 use crate::data::schema::{self, SchemaProblem};
 
 /// Page cache in KiB; bounds how much a sort keeps in memory before spilling.
@@ -293,6 +294,9 @@ impl UsageDb {
         drop_triggers_and_views(&conn).map_err(unreadable)?;
         let warnings = check_numbers(&conn).map_err(unreadable)?;
         schema::complete_optional(&conn).map_err(unreadable)?;
+        // The reports' aggregates: kept when the file has a current set built from these very
+        // rows (after the checks above changed any), otherwise built in the copy.
+        aggregates::refresh(&conn).map_err(unreadable)?;
         Ok(UsageDb { conn, byte_len: len, warnings })
     }
 
@@ -317,6 +321,7 @@ impl UsageDb {
             return Err(LoadError::Schema(problem));
         }
         schema::complete_optional(&conn).map_err(unreadable)?;
+        aggregates::refresh(&conn).map_err(unreadable)?;
         Ok(UsageDb { conn, byte_len, warnings: Vec::new() })
     }
 

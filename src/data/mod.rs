@@ -2,6 +2,7 @@
 //! demo, importing Databricks system-table exports, and the dataset summary. It knows
 //! nothing of reports, the copilot or the page.
 
+pub mod aggregates;
 pub mod db;
 pub mod import;
 pub mod schema;

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use super::dataset::{Dataset, Value};
+use super::dataset::{Column, Dataset, Value};
 use super::expr::Condition;
 use super::spec::{Aggregate, ReportSpec, TransformSpec, Unit};
 use super::transform::{self, ZscoreSettings};
 use crate::base::calendar::Date;
 use crate::base::clock;
+use crate::data::aggregates;
 
 /// One named query of a report's SQL file.
 #[derive(Clone, Debug, PartialEq)]
@@ -164,16 +165,32 @@ pub fn run_query(conn: &Connection, sql: &str, filters: &ReportFilters, params: 
     }
     let columns: Vec<String> = stmt.column_names().map(String::from).collect();
     let width = columns.len();
-    let mut rows = Vec::new();
+    let mut cells: Vec<Vec<Value>> = (0..width).map(|_| Vec::new()).collect();
+    // The bytes of BLOB cells, by column (only for columns that hold one).
+    type Blobs = Vec<Option<Box<[u8]>>>;
+    let mut blobs: Vec<Option<Blobs>> = vec![None; width];
     let mut cursor = stmt.raw_query();
     while let Some(row) = cursor.next()? {
-        let mut values = Vec::with_capacity(width);
-        for i in 0..width {
-            values.push(Value::from(row.get_ref(i)?));
+        for (i, column) in cells.iter_mut().enumerate() {
+            let cell = row.get_ref(i)?;
+            if let rusqlite::types::ValueRef::Blob(b) = cell {
+                let rows = column.len();
+                blobs[i].get_or_insert_with(|| vec![None; rows]).push(Some(b.into()));
+            } else if let Some(bytes) = &mut blobs[i] {
+                bytes.push(None);
+            }
+            column.push(Value::from(cell));
         }
-        rows.push(values);
     }
-    Ok(Dataset { columns, rows })
+    let columns_data = cells
+        .into_iter()
+        .zip(blobs)
+        .map(|(values, bytes)| match bytes {
+            Some(bytes) => Column::Bytes { values, bytes },
+            None => Column::Values(values),
+        })
+        .collect();
+    Ok(Dataset::from_columns(columns, columns_data))
 }
 
 /// Computes a report.
@@ -190,6 +207,18 @@ pub fn run(
     let params = resolve_params(spec, given_params)?;
     let mut datasets = BTreeMap::new();
     let mut timings = Vec::new();
+    // The pre-aggregated tables the report SQL reads (built once per database: at import,
+    // when the seed is written, or here for a connection that has none or an old set).
+    let started = clock::now_ms();
+    let built = aggregates::ensure(conn).map_err(|e| ReportError::Sql {
+        report: spec.key.clone(),
+        query: "aggregates".into(),
+        message: e.to_string(),
+    })?;
+    if built.is_some() {
+        timings.push(("build aggregates".to_string(), clock::now_ms() - started));
+    }
+    let days: Vec<String> = filters.from.through(filters.to).map(|d| d.to_string()).collect();
     for q in queries {
         let started = clock::now_ms();
         let data = run_query(conn, &q.sql, filters, &params).map_err(|e| ReportError::Sql {
@@ -204,12 +233,16 @@ pub fn run(
         let started = clock::now_ms();
         let input = &datasets[t.input()];
         let output = match t {
-            TransformSpec::RollingZscore { partition, order, value, window, warmup, threshold, fill_missing_days, .. } => {
-                let days: Vec<String> = filters.from.through(filters.to).map(|d| d.to_string()).collect();
-                let series = transform::partition_series(input, partition, order, value, fill_missing_days.then_some(&days[..]));
+            TransformSpec::RollingZscore { partition, order, value, window, warmup, threshold, fill_missing_days, packed, .. } => {
+                let series = transform::Series {
+                    partition,
+                    order,
+                    value,
+                    packed: packed.as_ref().map(|p| transform::Packed { from: &p.from, kinds: &p.kinds, values: &p.values }),
+                };
                 let settings =
                     ZscoreSettings { window: params[window] as usize, warmup: params[warmup] as usize, threshold: params[threshold] };
-                transform::rolling_zscore(&series, partition, value, settings)
+                transform::rolling_zscore(input, &series, &days, *fill_missing_days, settings)
             }
             TransformSpec::Filter { filter, .. } => {
                 let cond = Condition::parse(filter).expect("validated when the registry loaded");
@@ -289,14 +322,14 @@ mod tests {
 
     #[test]
     fn aggregates_with_filters() {
-        let data = Dataset {
-            columns: vec!["k".into(), "x".into(), "d".into()],
-            rows: vec![
+        let data = Dataset::from_rows(
+            vec!["k".into(), "x".into(), "d".into()],
+            vec![
                 vec![Value::Text("a".into()), Value::Real(1.0), Value::Int(2)],
                 vec![Value::Text("a".into()), Value::Real(3.0), Value::Int(2)],
                 vec![Value::Text("b".into()), Value::Null, Value::Int(4)],
             ],
-        };
+        );
         let gt1 = Condition::parse("x > 1").unwrap();
         assert_eq!(aggregate(&data, Aggregate::Sum, Some("x"), None, None), Value::Real(4.0));
         assert_eq!(aggregate(&data, Aggregate::Count, None, None, Some(&gt1)), Value::Int(1));

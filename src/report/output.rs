@@ -31,7 +31,7 @@ fn rows_json(spec: &ReportSpec, data: &Dataset) -> Vec<Json> {
         .map(|i| {
             let mut obj = Map::new();
             for (c, name) in data.columns.iter().enumerate() {
-                obj.insert(name.clone(), to_json(&export_value(&data.rows[i][c], spec.unit_of(name))));
+                obj.insert(name.clone(), to_json(&export_value(data.cell(i, c), spec.unit_of(name))));
             }
             Json::Object(obj)
         })

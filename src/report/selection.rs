@@ -102,7 +102,7 @@ pub fn selection_at(spec: &ReportSpec, result: &ReportResult, dataset: &str, row
         label: fill_template(&mapping.label, r),
         dataset: dataset.to_string(),
         row,
-        metrics: data.columns.iter().cloned().zip(data.rows[row].iter().cloned()).collect(),
+        metrics: data.columns.iter().cloned().zip(data.row_values(row)).collect(),
     })
 }
 
@@ -112,11 +112,21 @@ pub fn find_selection(spec: &ReportSpec, result: &ReportResult, entity: &EntityR
     datasets.extend(spec.entities.iter().map(|m| m.dataset.as_str()).filter(|d| *d != spec.rows));
     for dataset in datasets {
         let Some(data) = result.dataset(dataset) else { continue };
+        // The dataset's mappings with their conditions parsed once (a scored series can have
+        // 10^6 rows); a row stands for the first mapping whose condition it meets.
+        let mappings: Vec<(&EntityMapping, Option<Condition>)> = spec
+            .entities
+            .iter()
+            .filter(|m| m.dataset == dataset)
+            .map(|m| (m, m.filter.as_deref().map(|f| Condition::parse(f).expect("validated"))))
+            .collect();
         for row in 0..data.len() {
-            if let Some(sel) = selection_at(spec, result, dataset, row) {
-                if &sel.entity == entity {
-                    return Some(sel);
-                }
+            let r = data.row(row);
+            let meets =
+                |cond: &Option<Condition>| cond.as_ref().is_none_or(|c| c.eval(&|col| r.dataset.column_index(col).map(|_| r.get(col))));
+            let Some((mapping, _)) = mappings.iter().find(|(_, cond)| meets(cond)) else { continue };
+            if mapping.entity_type == entity.entity_type && fill_template(&mapping.id, r) == entity.entity_id {
+                return selection_at(spec, result, dataset, row);
             }
         }
     }
@@ -147,10 +157,10 @@ mod tests {
 
     #[test]
     fn fills_templates_from_rows() {
-        let data = Dataset {
-            columns: vec!["entity_id".into(), "date".into()],
-            rows: vec![vec![Value::Text("J-X".into()), Value::Text("2025-12-05".into())]],
-        };
+        let data = Dataset::from_rows(
+            vec!["entity_id".into(), "date".into()],
+            vec![vec![Value::Text("J-X".into()), Value::Text("2025-12-05".into())]],
+        );
         assert_eq!(fill_template("{entity_id}@{date}", data.row(0)), "J-X@2025-12-05");
         assert_eq!(fill_template("no placeholders", data.row(0)), "no placeholders");
         assert_eq!(fill_template("{missing}!", data.row(0)), "!");

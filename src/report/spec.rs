@@ -129,6 +129,10 @@ pub enum TransformSpec {
         threshold: String,
         #[serde(default)]
         fill_missing_days: bool,
+        /// Columns that hold a whole partition's series in one row (`transform::Packed`);
+        /// rows without them are one day each.
+        #[serde(default)]
+        packed: Option<PackedSpec>,
     },
     /// Keeps the rows for which the condition holds.
     Filter {
@@ -155,6 +159,16 @@ impl TransformSpec {
             }
         }
     }
+}
+
+/// The columns of a packed series row: the date of its first day and two BLOBs (one byte
+/// per day saying what the day holds, eight bytes per day of value).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackedSpec {
+    pub from: String,
+    pub kinds: String,
+    pub values: String,
 }
 
 /// A bar series (or a line/marker series on the secondary axis).

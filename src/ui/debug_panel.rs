@@ -1,6 +1,7 @@
 //! The debug panel of an answer: template id@version and system prompt id, timings, the
 //! exact messages, the routing and documentation used, every fact with the SQL that produced it, the subgraph (picture and
-//! list) and the groundedness check number by number.
+//! list), what was trimmed to fit the budget, the documentation retrieved but not cited, and
+//! the checks: their counts, number by number, and coverage.
 
 use std::rc::Rc;
 
@@ -9,6 +10,8 @@ use leptos::prelude::*;
 use super::chart::EChart;
 use super::copilot_state::Answer;
 use crate::charts::subgraph_chart;
+use crate::copilot::checks::Status;
+use crate::copilot::citations::also_retrieved;
 use crate::copilot::prompt::current_system_prompt;
 
 #[component]
@@ -60,15 +63,64 @@ pub fn DebugPanel(answer: Rc<Answer>) -> impl IntoView {
         .collect_view();
     let mentions = e.routing.mentions.iter().map(|m| format!("{} ({:.3})", m.label, m.score)).collect::<Vec<_>>().join("; ");
     let summaries = e.graph.summaries.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view();
-    let grounding = answer.grounding.clone();
-    let checks = move || {
-        grounding.with(|g| {
-            g.checks
-                .iter()
-                .map(|c| view! { <li class:ungrounded=!c.grounded>{format!("{} {}", c.token.text, if c.grounded { "✓" } else { "not found" })}</li> })
-                .collect_view()
-        })
+    let check = answer.check.clone();
+    let counts = {
+        let check = check.clone();
+        move || {
+            check.with(|c| {
+                format!(
+                    "{} numbers: {} grounded ({} derived), {} ungrounded, {} unsupported by their citation · {} unknown citation(s) · {} sentence(s) with numbers and no citation{} · {} unsupported ranking(s) · coverage {}/{}{}",
+                    c.total(),
+                    c.grounded(),
+                    c.derived(),
+                    c.ungrounded(),
+                    c.unsupported(),
+                    c.unknown().len(),
+                    c.uncited.len(),
+                    if c.no_citations { " (no citation at all)" } else { "" },
+                    c.unsupported_comparisons(),
+                    c.coverage_met(),
+                    c.coverage_declared(),
+                    if c.declined { " · declines" } else { "" },
+                )
+            })
+        }
     };
+    let checks = {
+        let check = check.clone();
+        move || {
+            check.with(|c| {
+                c.numbers
+                    .iter()
+                    .map(|n| {
+                        let bad = !matches!(n.status, Status::Grounded | Status::Derived);
+                        let found = if n.found_in.is_empty() { String::new() } else { format!(" (in {})", n.found_in.join(", ")) };
+                        let note = if n.note.is_empty() { String::new() } else { format!(": {}", n.note) };
+                        view! { <li class:ungrounded=bad>{format!("{} {:?}{found}{note}", n.text, n.status)}</li> }
+                    })
+                    .collect_view()
+            })
+        }
+    };
+    let coverage = {
+        let check = check.clone();
+        move || check.with(|c| c.coverage.iter().map(|i| view! { <li>{format!("{}: {}", i.what, i.status)}</li> }).collect_view())
+    };
+    let also = {
+        let text = answer.text.clone();
+        let docs = e.docs.clone();
+        move || {
+            let ids: Vec<String> = text.with(|t| also_retrieved(t, &docs).iter().map(|d| d.id.clone()).collect());
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(", ")
+            }
+        }
+    };
+    let trimmed = e.trimmed.iter().map(|t| view! { <li>{format!("{} {} {} — {}", t.kind, t.id, t.title, t.reason)}</li> }).collect_view();
+    let budget =
+        format!("Evidence: about {} tokens (budget {}); {} item(s) trimmed to fit", e.tokens(), e.budget.max_tokens, e.trimmed.len());
     view! {
         <section class="debug" data-testid="debug-panel">
             <h4>"Debug"</h4>
@@ -87,6 +139,9 @@ pub fn DebugPanel(answer: Rc<Answer>) -> impl IntoView {
                 {(!mentions.is_empty()).then(|| format!("; names {mentions}"))}
             </p>
             <p data-testid="debug-docs-source">{format!("Documentation: {}", e.docs_source)}</p>
+            <p data-testid="debug-also-retrieved">"Also retrieved (in the prompt, not cited): " {also}</p>
+            <p data-testid="debug-budget">{budget}</p>
+            <p data-testid="debug-checks">{counts}</p>
             <details open>
                 <summary>"Timings"</summary>
                 <table class="data-table"><tbody>{timings}</tbody></table>
@@ -116,8 +171,14 @@ pub fn DebugPanel(answer: Rc<Answer>) -> impl IntoView {
                 </table>
             </details>
             <details>
-                <summary>"Groundedness, number by number"</summary>
+                <summary>"Checks, number by number"</summary>
                 <ul class="checks">{checks}</ul>
+                <h5>"Coverage"</h5>
+                <ul class="checks">{coverage}</ul>
+            </details>
+            <details>
+                <summary>{format!("Trimmed to fit the budget ({})", e.trimmed.len())}</summary>
+                <ul data-testid="debug-trimmed">{trimmed}</ul>
             </details>
         </section>
     }

@@ -44,7 +44,10 @@ impl DocsPhase {
         match self {
             DocsPhase::Idle | DocsPhase::Ready => None,
             DocsPhase::Index(p) => Some(format!("Loading the documentation index… {}", kb(p))),
-            DocsPhase::Model(p) => Some(format!("Documentation search uses keywords (BM25) while the embedding model loads… {}", kb(p))),
+            DocsPhase::Model(p) => Some(format!(
+                "Loading the embedding model, so documentation search is hybrid (BM25 + dense) as in copilot prompt… {}",
+                kb(p)
+            )),
             DocsPhase::IndexFailed(e) => Some(format!("Documentation is not available: {e}")),
             DocsPhase::ModelFailed(e) => {
                 Some(format!("Documentation search uses keywords only (BM25): the embedding model did not load: {e}"))
@@ -88,6 +91,22 @@ impl DocsState {
             load
         });
         loading.await;
+    }
+
+    /// Resolves once retrieval is in its final mode: the index and the model loaded (or
+    /// failed). An ask that retrieves waits for this, so the first click on a fresh page
+    /// builds the prompt `copilot prompt` prints (hybrid), never a BM25-only one.
+    pub async fn ensure_ready(self) {
+        self.ensure_index().await;
+        // After the index, the phase is Model(_) until the model is in or has failed.
+        while matches!(self.phase.get_untracked(), DocsPhase::Model(_)) {
+            super::browser_io::sleep_ms(100).await;
+        }
+    }
+
+    /// Whether retrieval is in its final mode already.
+    pub fn is_ready(&self) -> bool {
+        matches!(self.phase.get_untracked(), DocsPhase::Ready | DocsPhase::IndexFailed(_) | DocsPhase::ModelFailed(_))
     }
 
     async fn load_index(self) {

@@ -1,5 +1,6 @@
 //! Talking to `copilot-proxy` from the browser: whether an LLM is available (its
-//! `/healthz`), and a streamed chat completion read chunk by chunk, cancellable.
+//! `/healthz`), and a streamed chat completion read chunk by chunk, cancellable, decoded by
+//! the library's `ChatStream` (every SSE variant real servers send).
 
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -8,7 +9,7 @@ use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Re
 
 use super::browser_io::js_error_text;
 use crate::app::llm_policy::StreamFailure;
-use crate::copilot::llm_stream::{interpret, ChatEvent, SseDecoder};
+use crate::copilot::llm_stream::{request_body, ChatEvent, ChatStream, RequestOptions, StreamEnd};
 use crate::copilot::prompt::Message;
 
 /// What the page knows about the LLM.
@@ -58,15 +59,24 @@ async fn error_message(response: &Response) -> String {
         .unwrap_or_else(|| response.status_text())
 }
 
-/// Streams a chat completion, calling `on_text` with each piece of text as it arrives.
+/// How a stream that completed ended.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StreamEnded {
+    pub finish_reason: Option<String>,
+}
+
+/// Streams a chat completion with `options` (the low temperature), calling `on_event` with
+/// each text or reasoning piece as it arrives. Decoding is the library's `ChatStream`, the
+/// same as `copilot ask`'s.
 pub async fn stream_chat(
     base: &str,
     messages: &[Message],
+    options: &RequestOptions,
     signal: &AbortSignal,
-    mut on_text: impl FnMut(&str),
-) -> Result<(), StreamFailure> {
+    mut on_event: impl FnMut(&ChatEvent),
+) -> Result<StreamEnded, StreamFailure> {
     let aborted = |e: &JsValue| if signal.aborted() { StreamFailure::Stopped } else { StreamFailure::Network(js_error_text(e)) };
-    let body = serde_json::json!({ "model": "app", "stream": true, "messages": messages }).to_string();
+    let body = request_body(messages, options).to_string();
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(&body));
@@ -90,34 +100,31 @@ pub async fn stream_chat(
         .get_reader()
         .dyn_into()
         .map_err(|_| StreamFailure::Broken("cannot read the response".into()))?;
-    let mut decoder = SseDecoder::default();
-    let handle = |data: String, on_text: &mut dyn FnMut(&str)| -> Option<Result<(), StreamFailure>> {
-        match interpret(&data) {
-            ChatEvent::Delta(t) => {
-                on_text(&t);
-                None
-            }
-            ChatEvent::Done => Some(Ok(())),
-            ChatEvent::Error(m) => Some(Err(StreamFailure::Broken(m))),
-            ChatEvent::Other => None,
-        }
-    };
+    let mut stream = ChatStream::default();
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(|e| match aborted(&e) {
             StreamFailure::Network(m) => StreamFailure::Broken(m),
             other => other,
         })?;
         let done = Reflect::get(&chunk, &"done".into()).ok().and_then(|v| v.as_bool()).unwrap_or(true);
-        if done {
-            let end = decoder.finish().and_then(|d| handle(d, &mut on_text));
-            return end.unwrap_or_else(|| Err(StreamFailure::Broken("the stream ended before the answer was complete".into())));
+        let events = if done {
+            stream.close()
+        } else {
+            let value = Reflect::get(&chunk, &"value".into()).map_err(|e| StreamFailure::Broken(js_error_text(&e)))?;
+            stream.feed(&Uint8Array::new(&value).to_vec())
+        };
+        for e in &events {
+            on_event(e);
         }
-        let value = Reflect::get(&chunk, &"value".into()).map_err(|e| StreamFailure::Broken(js_error_text(&e)))?;
-        for data in decoder.feed(&Uint8Array::new(&value).to_vec()) {
-            if let Some(end) = handle(data, &mut on_text) {
+        if done || stream.is_over() {
+            if !done {
                 let _ = reader.cancel();
-                return end;
             }
+            return match stream.end(true) {
+                StreamEnd::Failed(m) => Err(StreamFailure::Broken(m)),
+                StreamEnd::Broken => Err(StreamFailure::Broken("the stream ended before the answer was complete".into())),
+                _ => Ok(StreamEnded { finish_reason: stream.finish_reason.clone() }),
+            };
         }
     }
 }

@@ -137,7 +137,7 @@ pub fn SelectionPane() -> impl IntoView {
             <div class="answers" data-testid="answers">
                 // Keyed by sequence number: a new answer adds one card, the others stay.
                 <For each=seqs key=|seq| *seq let:seq>
-                    {copilot.by_seq(seq).map(|answer| view! { <AnswerCard answer/> })}
+                    {copilot.by_seq(seq).map(|answer| view! { <AnswerCard answer first_token_secs=app.host().llm_first_token_secs/> })}
                 </For>
             </div>
             {move || app.debug.get().then(|| answers().first().cloned()).flatten().map(|a| view! { <DebugPanel answer=a/> })}

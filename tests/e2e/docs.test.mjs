@@ -1,7 +1,8 @@
 // Documentation in the browser: nothing is fetched for telemetry-only chips (and their
-// answers carry no Sources); the first docs question loads the docs index, answers with
-// the spot page in its Sources, and — once the model is in — builds exactly the CLI's
-// hybrid prompt. An LLM answer to a docs chip gets the Sources of the page it cited.
+// answers carry no Sources); the first ask that retrieves (a docs chip or a follow-up)
+// loads the docs index and waits for the embedding model, so even the first click on a
+// fresh page builds exactly the CLI's hybrid prompt. An LLM answer to a docs chip gets the
+// Sources of the page it cited, and only that.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, openPage, copilot, SEEDED_DB } from './harness.mjs';
@@ -36,9 +37,9 @@ test('docs load only for the first docs question; its answer lists the spot page
   await telemetryAnswer.waitFor();
   assert.match(await telemetryAnswer.getByTestId('answer-text').textContent(), /runs failed/);
   assert.doesNotMatch(await telemetryAnswer.textContent(), /Sources/);
+  assert.deepEqual(fetched.filter((p) => p.includes('/docs/')), [], 'no docs file for a telemetry chip');
   const followUp = await ask(page, 'Why did it fail on Dec 6?');
   assert.doesNotMatch(await followUp.textContent(), /Sources/);
-  assert.deepEqual(fetched.filter((p) => p.includes('/docs/')), [], 'no docs file before the first docs question');
 
   const answer = await ask(page, QUESTION);
   const text = await answer.getByTestId('answer-text').textContent();
@@ -49,16 +50,33 @@ test('docs load only for the first docs question; its answer lists the spot page
 
   await page.getByTestId('debug-toggle').check();
   assert.equal(await page.getByTestId('debug-routing').textContent(), 'Routing: docs — asks how the product works ("how does")');
-  assert.match(await page.getByTestId('debug-docs-source').textContent(), /^Documentation: 201 chunks from 37 pages, (BM25|hybrid \(BM25 \+ dense, RRF\))$/);
-
-  // Once the model is in, retrieval is hybrid and the prompt is byte-for-byte the CLI's.
-  await page.waitForFunction(() => !document.querySelector('[data-testid=docs-status]'), null, { timeout: 60000 });
+  // The ask waited for the model: retrieval is hybrid and the prompt is byte-for-byte the CLI's.
   assert.ok(fetched.includes('/docs/static-model.bin'));
-  await ask(page, QUESTION);
   assert.equal(await page.getByTestId('debug-docs-source').textContent(), 'Documentation: 201 chunks from 37 pages, hybrid (BM25 + dense, RRF)');
   const cli = JSON.parse(copilot('prompt', '--db', SEEDED_DB, '--report', 'job_cost', '--entity', 'job:J-FIN-DAILY', '--question', QUESTION));
   assert.equal(await page.getByTestId('debug-message-user').textContent(), cli.messages[1].content);
   assert.deepEqual(errors, []);
+});
+
+test('the first docs chip on a fresh page sends exactly what copilot prompt prints, naming the retrieval mode', async () => {
+  const llm = await startScriptedLlm({ delayMs: 5 });
+  const proxy = await startServer({ LLM_BASE_URL: llm.url, LLM_API_KEY: 'sk-e2e-docs', LLM_MODEL: 'scripted-model' });
+  try {
+    const errors = [];
+    const page = await openPage(browser, `${proxy.url}/#/report/job_cost?sel=job%3AJ-ROUTE-OPT`, errors);
+    await page.locator('[data-testid=llm-status][data-state=available]').waitFor({ timeout: 30000 });
+    llm.queue('docs');
+    await page.locator('[data-chip-id="job.spot_risk"]').click();
+    await page.locator('[data-testid=answer][data-state=llm]').first().waitFor({ timeout: 60000 });
+    const sent = llm.requests.at(-1).body.messages;
+    const cli = JSON.parse(copilot('prompt', '--db', SEEDED_DB, '--report', 'job_cost', '--entity', 'job:J-ROUTE-OPT', '--chip', 'job.spot_risk'));
+    assert.equal(JSON.stringify(sent), JSON.stringify(cli.messages), 'byte for byte');
+    assert.match(sent[1].content, /EVIDENCE, Databricks documentation, found by hybrid \(BM25 \+ dense, RRF\) search/);
+    assert.deepEqual(errors, []);
+  } finally {
+    proxy.stop();
+    await llm.close();
+  }
 });
 
 test('a docs chip answered by the LLM ends with the Sources of the page it cited', async () => {

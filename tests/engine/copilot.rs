@@ -146,9 +146,18 @@ fn every_offered_chip_of_every_selectable_entity_answers_offline_within_budget()
                 assert!(e.facts.len() <= e.budget.max_facts && e.graph.nodes.len() <= 40, "{what}");
                 assert!(e.facts.iter().all(|f| f.text.chars().count() <= e.budget.max_fact_chars), "{what}");
                 assert!(e.facts.iter().all(|f| !f.sql.trim().is_empty()), "{what}: a fact without SQL");
-                let report = p.check_numbers(&p.offline_answer);
+                let report = p.check(&p.offline_answer);
                 assert!(report.total() > 0, "{what}: no numbers at all");
                 assert_eq!(report.ungrounded_texts(), Vec::<&str>::new(), "{what}:\n{}", p.offline_answer);
+                assert_eq!(report.unsupported_texts(), Vec::<&str>::new(), "{what}:\n{}", p.offline_answer);
+                assert!(
+                    report.clean() && report.uncited.is_empty(),
+                    "{what}: {} {:?} {:?}",
+                    report.summary(),
+                    report.uncited,
+                    report.comparisons
+                );
+                assert_eq!(report.coverage_missing(), Vec::<&str>::new(), "{what}: the offline answer must cover what its chip declares");
                 count += 1;
             }
         }
@@ -159,12 +168,12 @@ fn every_offered_chip_of_every_selectable_entity_answers_offline_within_budget()
 #[test]
 fn a_changed_number_in_an_answer_is_flagged() {
     let p = Fixture::new().chip("job_cost", "job:J-LEGACY-ETL", "job.why_failing");
-    assert_eq!(p.check_numbers(&p.offline_answer).ungrounded(), 0);
+    assert_eq!(p.check(&p.offline_answer).ungrounded(), 0);
     let tampered = p.offline_answer.replacen("27 runs failed", "28 runs failed", 1);
     assert_ne!(tampered, p.offline_answer);
-    assert_eq!(p.check_numbers(&tampered).ungrounded_texts(), ["28"]);
+    assert_eq!(p.check(&tampered).ungrounded_texts(), ["28"]);
     let llm_like = "LEGACY failed 27 times [T2] and cost $135,626.77 [T1], about $136k; Inference: it will reach 300 min by January.";
-    assert_eq!(p.check_numbers(llm_like).ungrounded_texts(), ["300"]);
+    assert_eq!(p.check(llm_like).ungrounded_texts(), ["300"]);
 }
 
 #[test]
@@ -282,14 +291,17 @@ fn the_evidence_pack_file_format_is_pinned_by_a_snapshot() {
     assert!(committed == text, "the evidence pack format changed (a new PACK_FORMAT, then UPDATE_GOLDEN=1, if intended)");
     // A kept file reads back; another format is refused by name.
     let back = EvidencePack::from_json(&committed).unwrap();
-    assert_eq!(back.format, "usage-copilot-evidence-pack@1");
+    assert_eq!(back.format, "usage-copilot-evidence-pack@2");
     assert_eq!(back.chip.as_deref(), Some("job.why_failing@1"));
     assert_eq!(back.evidence.facts, pack.evidence.facts);
-    let other = committed.replace("usage-copilot-evidence-pack@1", "usage-copilot-evidence-pack@9");
+    let other = committed.replace("usage-copilot-evidence-pack@2", "usage-copilot-evidence-pack@9");
     assert_eq!(
         EvidencePack::from_json(&other).unwrap_err(),
-        "evidence pack format \"usage-copilot-evidence-pack@9\"; this app reads \"usage-copilot-evidence-pack@1\""
+        "evidence pack format \"usage-copilot-evidence-pack@9\"; this app reads \"usage-copilot-evidence-pack@2\" (and @1)"
     );
+    // A version-1 file (no checks, trimmed or also-retrieved fields) still reads.
+    let v1 = std::fs::read_to_string(path.with_file_name("job_cost__job_J-LEGACY-ETL__job.why_failing.pack-v1.json")).unwrap();
+    assert_eq!(EvidencePack::from_json(&v1).unwrap().evidence.trimmed, Vec::new());
     let md = pack.to_markdown();
     assert!(md.starts_with("# Evidence pack: Legacy Customer Data ETL (job)\n"), "{md}");
     assert!(

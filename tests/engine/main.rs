@@ -3,8 +3,10 @@
 //! copilot pipeline (golden prompts, narratives, evidence packs), imports of system-table
 //! exports, the report page's presenter, and the layering of the code itself.
 
+mod aggregate_paths;
 mod architecture;
 mod charts;
+mod checks;
 mod common;
 mod copilot;
 mod datasets;
@@ -21,3 +23,4 @@ mod reports;
 mod seed_consistency;
 mod seed_determinism;
 mod seed_scenarios;
+mod stream_import;

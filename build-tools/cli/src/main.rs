@@ -1,10 +1,12 @@
 //! `copilot`: the command-line side of Databricks Usage Copilot. Every subcommand calls
 //! the same library code the browser runs.
 
+mod ask;
 mod corpus;
 mod crawl;
 mod databricks;
 mod docs;
+mod eval;
 mod graph_export;
 mod pull;
 
@@ -18,6 +20,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use usage_copilot::app::session::{DocsAssets, Session};
 use usage_copilot::base::calendar::Date;
 use usage_copilot::base::format::{thousands, usd};
+use usage_copilot::copilot::evidence::EvidenceBudget;
 use usage_copilot::copilot::pack::EvidencePack;
 use usage_copilot::copilot::{offered_chips, Ask, Prepared};
 use usage_copilot::data::db::UsageDb;
@@ -71,6 +74,79 @@ struct TargetArgs {
     docs_index: PathBuf,
     #[arg(long, default_value = docs::DEFAULT_MODEL)]
     model: PathBuf,
+}
+
+/// A selection for `ask` and `eval`: like [`TargetArgs`], where `--model` names the LLM.
+#[derive(clap::Args)]
+struct AskTargetArgs {
+    #[arg(long)]
+    db: PathBuf,
+    #[arg(long)]
+    report: String,
+    /// The selected entity as TYPE:ID.
+    #[arg(long)]
+    entity: String,
+    #[command(flatten)]
+    filters: FilterArgs,
+    #[arg(long, default_value = docs::DEFAULT_INDEX)]
+    docs_index: PathBuf,
+    /// The static embedding model (the page's; `--model` is the LLM's here).
+    #[arg(long, default_value = docs::DEFAULT_MODEL)]
+    embedding_model: PathBuf,
+}
+
+impl AskTargetArgs {
+    fn target(&self) -> TargetArgs {
+        TargetArgs {
+            db: self.db.clone(),
+            report: self.report.clone(),
+            entity: self.entity.clone(),
+            filters: FilterArgs {
+                from: self.filters.from.clone(),
+                to: self.filters.to.clone(),
+                workspace: self.filters.workspace.clone(),
+                params: self.filters.params.clone(),
+            },
+            docs_index: self.docs_index.clone(),
+            model: self.embedding_model.clone(),
+        }
+    }
+}
+
+/// Where the LLM is and how it is asked (`ask`, `eval`).
+#[derive(clap::Args)]
+struct LlmArgs {
+    /// copilot-proxy, e.g. http://127.0.0.1:8080 (it holds the key and the model).
+    #[arg(long, conflicts_with = "llm_base_url")]
+    proxy: Option<String>,
+    /// An OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (Ollama); the key comes
+    /// from LLM_API_KEY when the server needs one.
+    #[arg(long)]
+    llm_base_url: Option<String>,
+    /// The model a --llm-base-url server runs (default: LLM_MODEL, else gpt-4.1-mini).
+    #[arg(long)]
+    model: Option<String>,
+    #[arg(long, default_value_t = usage_copilot::copilot::llm_stream::DEFAULT_TEMPERATURE)]
+    temperature: f64,
+    /// Longest answer in tokens (sent to a --llm-base-url server; the proxy has LLM_MAX_TOKENS).
+    #[arg(long, default_value_t = 1200)]
+    max_tokens: u32,
+    /// Seconds to wait for the first token (local models read long prompts slowly).
+    #[arg(long, default_value_t = eval::FIRST_TOKEN_SECS)]
+    first_token_timeout: f64,
+    /// Estimated tokens the evidence may take (smaller for small context windows).
+    #[arg(long, default_value_t = usage_copilot::copilot::evidence::DEFAULT_EVIDENCE_TOKENS)]
+    evidence_tokens: usize,
+}
+
+impl LlmArgs {
+    fn endpoint(&self) -> Result<ask::Endpoint> {
+        ask::Endpoint::from_args(self.proxy.as_deref(), self.llm_base_url.as_deref(), self.model.as_deref())
+    }
+
+    fn options(&self) -> ask::CallOptions {
+        eval::call_options(self.temperature, self.max_tokens, self.first_token_timeout)
+    }
 }
 
 /// A chip click or a follow-up question.
@@ -133,8 +209,12 @@ impl TargetArgs {
 
 impl Target {
     fn prepare(&self, action: &ActionArgs) -> Result<Prepared> {
+        self.prepare_within(action, &EvidenceBudget::default())
+    }
+
+    fn prepare_within(&self, action: &ActionArgs, budget: &EvidenceBudget) -> Result<Prepared> {
         let docs = DocsAssets { index: self.docs.as_ref(), model: self.model.as_ref() };
-        let answered = self.session.prepare(&self.report.spec, &self.result, &self.selection, &action.ask(), docs)?;
+        let answered = self.session.prepare_within(&self.report.spec, &self.result, &self.selection, &action.ask(), docs, budget)?;
         Ok(answered.prepared)
     }
 }
@@ -194,9 +274,10 @@ enum Command {
         #[arg(long, default_value_t = SeedConfig::default().seed)]
         seed: u64,
     },
-    /// Import Databricks system-table exports (CSV / JSON Lines, recognised by their columns)
-    /// into a database the app opens; prints what was imported, malformed lines, report
-    /// coverage and attribution gaps.
+    /// Import Databricks system-table exports (CSV, JSON Lines or Parquet, gzip'd or not,
+    /// recognised by their content) into a database the app opens; prints what was imported,
+    /// malformed lines, report coverage and attribution gaps. Files are streamed: large inputs
+    /// are staged in a temporary database on disk, so memory stays bounded.
     Import {
         /// Exported files of system.billing.usage, list_prices, lakeflow.*, compute.*, query.history.
         #[arg(required = true)]
@@ -205,6 +286,16 @@ enum Command {
         out: PathBuf,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Where to stage rows on disk (default: the system's temporary directory, when the
+        /// inputs are larger than 64 MiB).
+        #[arg(long)]
+        temp_dir: Option<PathBuf>,
+        /// Stage rows in memory whatever the input size (as the browser does).
+        #[arg(long, conflicts_with = "temp_dir")]
+        in_memory: bool,
+        /// Print progress (phase, bytes, rows) to stderr.
+        #[arg(long)]
+        progress: bool,
     },
     /// Print the dataset summary the page shows after loading a database.
     Summary {
@@ -256,6 +347,46 @@ enum Command {
         action: ActionArgs,
         #[arg(long, value_enum, default_value = "json")]
         format: PackFormat,
+    },
+    /// Ask a real model: the browser's exact messages, through copilot-proxy or to an
+    /// OpenAI-compatible server; streams the answer, then prints the checks the page shows.
+    Ask {
+        #[command(flatten)]
+        target: AskTargetArgs,
+        #[command(flatten)]
+        action: ActionArgs,
+        #[command(flatten)]
+        llm: LlmArgs,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Run an evaluation suite (default: eval/default.toml) offline or against a model and
+    /// write a scorecard (JSON and Markdown), with a diff against a previous one.
+    Eval {
+        /// The suite (TOML); default: the built-in eval/default.toml.
+        #[arg(long)]
+        suite: Option<PathBuf>,
+        /// The database; default: public/data/usage_rag_data.db, else the seeded DB in memory.
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Answer with the offline narratives (no LLM).
+        #[arg(long, conflicts_with_all = ["proxy", "llm_base_url"])]
+        offline: bool,
+        #[command(flatten)]
+        llm: LlmArgs,
+        #[arg(long, default_value = docs::DEFAULT_INDEX)]
+        docs_index: PathBuf,
+        #[arg(long, default_value = docs::DEFAULT_MODEL)]
+        embedding_model: PathBuf,
+        /// Where scorecard.json and scorecard.md are written; default: print the JSON.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A previous scorecard.json to diff against (model A vs B, prompt v1 vs v2).
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Fail (exit 1) when an answer misses an expectation.
+        #[arg(long)]
+        check: bool,
     },
     /// Time loading a database and running every report (native baseline of `make bench`).
     BenchReports {
@@ -349,15 +480,51 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Import { files, out, format } => {
+        Command::Import { files, out, format, temp_dir, in_memory, progress } => {
+            use usage_copilot::data::import::{CancelFlag, ImportOptions, Importer, StagingStore};
             let started = Instant::now();
-            let mut inputs = Vec::new();
+            let mut input_bytes = 0u64;
             for path in &files {
-                let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-                inputs.push((name, bytes));
+                input_bytes += std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?.len();
             }
-            let imported = usage_copilot::data::import::import_files(&inputs)?;
+            let staging = match (temp_dir, in_memory) {
+                (_, true) => StagingStore::Memory,
+                (Some(dir), false) => StagingStore::Directory(dir),
+                (None, false) if input_bytes > 64 << 20 => StagingStore::Directory(std::env::temp_dir()),
+                (None, false) => StagingStore::Memory,
+            };
+            // Ctrl-C stops the import at the next chunk; its staging file is removed.
+            let cancel = CancelFlag::default();
+            let on_signal = cancel.clone();
+            std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+                        on_signal.cancel();
+                    }
+                }
+            });
+            let mut last = (Instant::now(), None);
+            let on_progress: Option<usage_copilot::data::import::ProgressFn> = progress.then(|| {
+                Box::new(move |p: &usage_copilot::data::import::Progress| {
+                    if last.1 != Some(p.phase) || last.0.elapsed().as_secs_f64() >= 2.0 {
+                        last = (Instant::now(), Some(p.phase));
+                        eprintln!(
+                            "{:>7.1} s  {:?}: {} of {} MB, {} rows{}",
+                            started.elapsed().as_secs_f64(),
+                            p.phase,
+                            p.bytes / 1_000_000,
+                            p.total_bytes / 1_000_000,
+                            thousands(p.rows),
+                            if p.of > 0 { format!(", {} of {}", thousands(p.done), thousands(p.of)) } else { String::new() }
+                        );
+                    }
+                }) as usage_copilot::data::import::ProgressFn
+            });
+            let mut importer = Importer::new(ImportOptions { staging, cancel: Some(cancel), on_progress })?;
+            for path in &files {
+                importer.add_path(path)?;
+            }
+            let imported = importer.finish()?;
             create_parent(&out)?;
             std::fs::write(&out, &imported.bytes).with_context(|| format!("cannot write {}", out.display()))?;
             let session = Session::open(out.display().to_string(), imported.db)?;
@@ -445,6 +612,42 @@ fn run(cli: Cli) -> Result<()> {
             match format {
                 PackFormat::Json => println!("{}", pack.to_json()),
                 PackFormat::Markdown => print!("{}", pack.to_markdown()),
+            }
+            Ok(())
+        }
+        Command::Ask { target, action, llm, format } => {
+            let endpoint = llm.endpoint()?;
+            let prepared = target.target().load()?.prepare_within(&action, &EvidenceBudget::with_tokens(llm.evidence_tokens))?;
+            ask::run(&prepared, &endpoint, &llm.options(), matches!(format, Format::Json))
+        }
+        Command::Eval { suite, db, offline, llm, docs_index, embedding_model, out, baseline, check } => {
+            let suite_text = match &suite {
+                Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+                None => eval::DEFAULT_SUITE.to_string(),
+            };
+            let answerer = if offline { eval::Answerer::Offline } else { eval::Answerer::Llm(llm.endpoint()?, llm.options()) };
+            let input =
+                eval::EvalInput { suite_text, db, docs_index, embedding_model, budget: EvidenceBudget::with_tokens(llm.evidence_tokens) };
+            let card = eval::run(&input, &answerer)?;
+            let diff = match &baseline {
+                Some(p) => Some(eval::diff(&eval::read(p)?, &card)),
+                None => None,
+            };
+            match &out {
+                Some(dir) => {
+                    eval::write(dir, &card, diff.as_ref())?;
+                    eprintln!("wrote {} and {}", dir.join("scorecard.json").display(), dir.join("scorecard.md").display());
+                }
+                None => println!("{}", serde_json::to_string_pretty(&card)?),
+            }
+            let t = &card["totals"];
+            eprintln!(
+                "{} answers: {} passed, {} failed; {} numbers, {} ungrounded, {} unsupported, {} unknown citations; coverage {}/{}; declined {}/{} unanswerable",
+                t["cases"], t["passed"], t["failed"], t["numbers"], t["ungrounded"], t["unsupported"], t["unknown_citations"],
+                t["coverage_met"], t["coverage_declared"], t["declined_when_unanswerable"], t["unanswerable"]
+            );
+            if check && t["failed"].as_u64() != Some(0) {
+                bail!("{} answers missed their expectations (see the scorecard)", t["failed"]);
             }
             Ok(())
         }

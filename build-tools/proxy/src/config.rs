@@ -39,9 +39,13 @@ pub struct ProxyConfig {
     /// Characters in one user or assistant message.
     pub max_message_chars: usize,
     pub connect_timeout: Duration,
-    /// Until the upstream's response headers arrive.
+    /// Until the upstream's response headers arrive (at least `first_token_timeout`, since
+    /// some servers send no headers before the first token).
     pub response_timeout: Duration,
-    /// Longest silence inside a streamed answer.
+    /// Until the first piece of a streamed answer arrives, counted from the request: local
+    /// models read a 3,000-token prompt for minutes on a CPU before the first token.
+    pub first_token_timeout: Duration,
+    /// Longest silence inside a streamed answer, once it has started.
     pub idle_timeout: Duration,
     /// Longest whole answer.
     pub total_timeout: Duration,
@@ -203,8 +207,9 @@ impl ProxyConfig {
             max_message_chars: count("PROXY_MAX_MESSAGE_CHARS", 32_000)?,
             connect_timeout: seconds("LLM_CONNECT_TIMEOUT_SECS", 10.0)?,
             response_timeout: seconds("LLM_RESPONSE_TIMEOUT_SECS", 60.0)?,
+            first_token_timeout: seconds("LLM_FIRST_TOKEN_TIMEOUT_SECS", 300.0)?,
             idle_timeout: seconds("LLM_IDLE_TIMEOUT_SECS", 30.0)?,
-            total_timeout: seconds("LLM_TOTAL_TIMEOUT_SECS", 180.0)?,
+            total_timeout: seconds("LLM_TOTAL_TIMEOUT_SECS", 600.0)?,
             header_timeout: seconds("PROXY_HEADER_TIMEOUT_SECS", 10.0)?.max(Duration::from_millis(100)),
             body_timeout: seconds("PROXY_BODY_TIMEOUT_SECS", 10.0)?,
             max_connections: count("PROXY_MAX_CONNECTIONS", 256)?.max(1),
@@ -279,6 +284,11 @@ mod tests {
         assert_eq!((c.max_messages, c.max_message_chars, c.max_connections, c.trusted_proxy_depth), (16, 32_000, 256, 0));
         assert_eq!(c.max_answer_bytes(), 1200 * 512);
         assert_eq!(c.frame_ancestors, "'none'");
+        assert_eq!(
+            (c.response_timeout.as_secs(), c.first_token_timeout.as_secs(), c.idle_timeout.as_secs(), c.total_timeout.as_secs()),
+            (60, 300, 30, 600),
+            "a local model may take minutes before its first token"
+        );
         let azure = |k: &str| match k {
             "LLM_BASE_URL" => Some("https://x.openai.azure.com/".into()),
             "LLM_AZURE_DEPLOYMENT" => Some("gpt4".into()),

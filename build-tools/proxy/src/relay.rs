@@ -251,12 +251,15 @@ async fn relay(state: &AppState, client: IpAddr, request: Request, log: &mut Req
         upstream = upstream.header(name, value);
     }
     let started = Instant::now();
-    let response = match tokio::time::timeout(config.response_timeout, upstream.send()).await {
+    // Servers that hold their headers until the first token get the first-token time too.
+    let (header_wait, setting) = if config.first_token_timeout > config.response_timeout {
+        (config.first_token_timeout, "LLM_FIRST_TOKEN_TIMEOUT_SECS")
+    } else {
+        (config.response_timeout, "LLM_RESPONSE_TIMEOUT_SECS")
+    };
+    let response = match tokio::time::timeout(header_wait, upstream.send()).await {
         Err(_) => {
-            return Err(ApiError::timeout(format!(
-                "The LLM service did not answer within {} s (LLM_RESPONSE_TIMEOUT_SECS).",
-                config.response_timeout.as_secs_f64()
-            )))
+            return Err(ApiError::timeout(format!("The LLM service did not answer within {} s ({setting}).", header_wait.as_secs_f64())))
         }
         Ok(Err(e)) => {
             log.note = Some(e.to_string());
@@ -307,6 +310,9 @@ async fn relay(state: &AppState, client: IpAddr, request: Request, log: &mut Req
     let relay = Relay {
         upstream: Box::pin(response.bytes_stream()),
         deadline,
+        first_token_by: started + config.first_token_timeout,
+        first_token_timeout: config.first_token_timeout,
+        started: false,
         idle: config.idle_timeout,
         cap,
         saw_done: false,
@@ -385,6 +391,11 @@ type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 struct Relay {
     upstream: ByteStream,
     deadline: Instant,
+    /// Until the first bytes of the answer, the wait is this long from the request, not `idle`.
+    first_token_by: Instant,
+    first_token_timeout: Duration,
+    /// Whether any bytes of the answer arrived.
+    started: bool,
     idle: Duration,
     /// The most bytes relayed.
     cap: usize,
@@ -432,10 +443,13 @@ impl Relay {
             self.log.finish(200, detail);
             return None;
         }
-        let remaining = self.deadline.saturating_duration_since(Instant::now());
-        let wait = self.idle.min(remaining);
+        let now = Instant::now();
+        let remaining = self.deadline.saturating_duration_since(now);
+        let quiet = if self.started { self.idle } else { self.first_token_by.saturating_duration_since(now) };
+        let wait = quiet.min(remaining);
         match tokio::time::timeout(wait, self.upstream.next()).await {
             Ok(Some(Ok(bytes))) => {
+                self.started = true;
                 if self.bytes + bytes.len() > self.cap {
                     let message = format!("The answer exceeded the proxy's limit of {} bytes and was cut off.", self.cap);
                     let out = self.fail(&message);
@@ -474,8 +488,13 @@ impl Relay {
                 }
             }
             Err(_) => {
-                let message = if remaining <= self.idle {
+                let message = if remaining <= quiet {
                     "The answer took longer than the proxy allows and was cut off.".to_string()
+                } else if !self.started {
+                    format!(
+                        "The LLM sent no answer within {} s (LLM_FIRST_TOKEN_TIMEOUT_SECS); raise it for slow local models.",
+                        self.first_token_timeout.as_secs_f64()
+                    )
                 } else {
                     format!("The LLM sent nothing for {} s; the answer was cut off.", self.idle.as_secs_f64())
                 };

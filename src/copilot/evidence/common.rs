@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use rusqlite::{Connection, ToSql};
 
-use super::{Evidence, EvidenceBudget, Fact, Topic};
+use super::{Evidence, EvidenceBudget, Fact, Topic, Trimmed};
 use crate::report::display::report_value;
 use crate::report::engine::parse_sql_file;
 use crate::report::registry::registry;
@@ -204,8 +204,9 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 /// The selected row first, then the chip's focus topics in order, then the rest; at most
-/// `max_facts`, each cut to `max_fact_chars`, numbered T1, T2 … in the final order.
-pub fn order_and_trim(facts: Vec<Fact>, focus: &[Topic], budget: &EvidenceBudget) -> Vec<Fact> {
+/// `max_facts` (the others are returned as trimmed), each cut to `max_fact_chars`,
+/// numbered T1, T2 … in the final order.
+pub fn order_and_trim(facts: Vec<Fact>, focus: &[Topic], budget: &EvidenceBudget) -> (Vec<Fact>, Vec<Trimmed>) {
     let rank = |f: &Fact| -> usize {
         if f.topic == Topic::Selection {
             0
@@ -215,16 +216,18 @@ pub fn order_and_trim(facts: Vec<Fact>, focus: &[Topic], budget: &EvidenceBudget
     };
     let mut indexed: Vec<(usize, usize, Fact)> = facts.into_iter().enumerate().map(|(i, f)| (rank(&f), i, f)).collect();
     indexed.sort_by_key(|(r, i, _)| (*r, *i));
-    indexed
-        .into_iter()
-        .take(budget.max_facts)
-        .enumerate()
-        .map(|(n, (_, _, mut f))| {
+    let mut kept = Vec::new();
+    let mut trimmed = Vec::new();
+    for (n, (_, _, mut f)) in indexed.into_iter().enumerate() {
+        if n < budget.max_facts {
             f.id = format!("T{}", n + 1);
             f.text = truncate(&f.text, budget.max_fact_chars);
-            f
-        })
-        .collect()
+            kept.push(f);
+        } else {
+            trimmed.push(Trimmed::fact(&f, format!("more than {} facts", budget.max_facts)));
+        }
+    }
+    (kept, trimmed)
 }
 
 /// Numbers facts `T1`, `T2`, … in their order (after some were dropped).
@@ -234,19 +237,34 @@ pub fn renumber(facts: &mut [Fact]) {
     }
 }
 
-/// Trims graph lines, then trailing facts, then docs until the evidence fits `max_chars`.
+/// Trims listed graph nodes (last first), then the lowest-priority facts (the last; the
+/// selected row stays), then docs (the last) until the evidence fits both `max_chars` and
+/// `max_tokens`. Deterministic; every cut is recorded in `e.trimmed`.
 pub fn fit_budget(e: &mut Evidence) {
     e.graph.summaries.truncate(e.budget.max_graph_lines);
-    let size = |e: &Evidence| e.all_text().chars().count();
-    while size(e) > e.budget.max_chars && !e.graph.nodes.is_empty() {
-        e.graph.nodes.pop();
+    let over = |e: &Evidence| e.all_text().chars().count() > e.budget.max_chars || e.tokens() > e.budget.max_tokens;
+    let why = |e: &Evidence| {
+        if e.all_text().chars().count() > e.budget.max_chars {
+            format!("evidence over {} characters", e.budget.max_chars)
+        } else {
+            format!("evidence over {} tokens", e.budget.max_tokens)
+        }
+    };
+    while over(e) && !e.graph.nodes.is_empty() {
+        let reason = why(e);
+        let node = e.graph.nodes.pop().expect("not empty");
+        e.trimmed.push(Trimmed { kind: "graph node".into(), id: node.ref_id.clone(), title: format!("{} {}", node.kind, node.id), reason });
         let listed: Vec<String> = e.graph.nodes.iter().map(|n| n.ref_id.clone()).collect();
         e.graph.edges.retain(|x| listed.contains(&x.to));
     }
-    while size(e) > e.budget.max_chars && e.facts.len() > 1 {
-        e.facts.pop();
+    while over(e) && e.facts.len() > 1 {
+        let reason = why(e);
+        let fact = e.facts.pop().expect("more than one");
+        e.trimmed.push(Trimmed::fact(&fact, reason));
     }
-    while size(e) > e.budget.max_chars && !e.docs.is_empty() {
-        e.docs.pop();
+    while over(e) && !e.docs.is_empty() {
+        let reason = why(e);
+        let doc = e.docs.pop().expect("not empty");
+        e.trimmed.push(Trimmed { kind: "doc".into(), id: doc.id.clone(), title: doc.place(" › "), reason });
     }
 }

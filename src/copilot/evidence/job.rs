@@ -247,7 +247,7 @@ pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fa
                 .iter()
                 .filter(|r| !r.is_null("day"))
                 .map(|r| {
-                    s.upstream_failures.push((upstream.clone(), r.text("day"), r.text("error")));
+                    s.upstream_failures.push((upstream.clone(), r.text("day"), r.text("error"), r.text("run_status").to_lowercase()));
                     format!("{} on {} (\"{}\")", r.text("run_status").to_lowercase(), r.text("day"), r.text("error"))
                 })
                 .collect();

@@ -40,11 +40,51 @@ pub struct EvidenceBudget {
     pub max_docs: usize,
     /// Total characters of facts, graph and docs text.
     pub max_chars: usize,
+    /// Estimated tokens of facts, graph and docs text (`copilot::tokens`), so that a prompt
+    /// fits a small model's context window with room for the answer.
+    pub max_tokens: usize,
 }
+
+/// The evidence token budget unless configured otherwise. With the system prompt and the
+/// question a prompt stays under about 3,300 tokens; for a 4,096-token context window and
+/// an 800-token answer, configure 2,000 (`evidence_tokens` in config.json,
+/// `--evidence-tokens` in the CLI).
+pub const DEFAULT_EVIDENCE_TOKENS: usize = 3000;
 
 impl Default for EvidenceBudget {
     fn default() -> Self {
-        EvidenceBudget { max_facts: 10, max_fact_chars: 700, max_graph_lines: 24, max_docs: 4, max_chars: 9000 }
+        EvidenceBudget {
+            max_facts: 10,
+            max_fact_chars: 700,
+            max_graph_lines: 24,
+            max_docs: 4,
+            max_chars: 9000,
+            max_tokens: DEFAULT_EVIDENCE_TOKENS,
+        }
+    }
+}
+
+impl EvidenceBudget {
+    /// The default budget with another token limit.
+    pub fn with_tokens(max_tokens: usize) -> EvidenceBudget {
+        EvidenceBudget { max_tokens, ..EvidenceBudget::default() }
+    }
+}
+
+/// Evidence left out of the prompt to fit the budget, lowest priority first out.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Trimmed {
+    /// "fact", "graph node" or "doc".
+    pub kind: String,
+    /// Its id before it was cut (facts beyond `max_facts` never got one: empty).
+    pub id: String,
+    pub title: String,
+    pub reason: String,
+}
+
+impl Trimmed {
+    fn fact(f: &Fact, reason: String) -> Trimmed {
+        Trimmed { kind: "fact".into(), id: f.id.clone(), title: f.title.clone(), reason }
     }
 }
 
@@ -75,7 +115,8 @@ pub struct Signals {
     pub mean_daily_cost: Option<f64>,
     /// (date, from, to) of a change of the configured spot share.
     pub spot_change: Option<(String, f64, f64)>,
-    pub upstream_failures: Vec<(String, String, String)>,
+    /// (upstream job, day, error, how its run ended in words: "failed" or "skipped").
+    pub upstream_failures: Vec<(String, String, String, String)>,
     pub downstream_skips: Vec<(String, String)>,
     pub autoscaling: Option<bool>,
     pub pool: Option<String>,
@@ -113,9 +154,13 @@ pub struct Evidence {
     pub docs_source: String,
     /// Which corpus answered and why.
     pub routing: Routing,
-    #[serde(skip)]
+    /// Crosses to the page with the rest (the checks' coverage reads it).
+    #[serde(default)]
     pub signals: Signals,
     pub budget: EvidenceBudget,
+    /// What was left out to fit the budget.
+    #[serde(default)]
+    pub trimmed: Vec<Trimmed>,
     /// (step, milliseconds).
     pub timings: Vec<(String, f64)>,
 }
@@ -138,11 +183,12 @@ pub struct EvidenceRequest<'a> {
     pub docs: Option<&'a dyn DocsSource>,
     /// Finds the entities a follow-up names, to anchor the subgraph on them.
     pub telemetry: Option<&'a dyn EntitySource>,
+    pub budget: EvidenceBudget,
 }
 
 /// Gathers the evidence for a selection.
 pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
-    let budget = EvidenceBudget::default();
+    let budget = req.budget.clone();
     let filters = req.result.filters.clone();
     let mut timings = Vec::new();
     let started = crate::base::clock::now_ms();
@@ -201,7 +247,7 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
         Action::Chip(chip) => &chip.focus,
         Action::Question(_) => &[Topic::Mentions],
     };
-    let mut facts = common::order_and_trim(facts, focus, &budget);
+    let (mut facts, trimmed) = common::order_and_trim(facts, focus, &budget);
     if !routing.route.wants_telemetry() {
         // A documentation question keeps only what says which entity it is about.
         facts.retain(|f| matches!(f.topic, Topic::Selection | Topic::Configuration | Topic::Mentions));
@@ -244,6 +290,7 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
         routing,
         signals,
         budget,
+        trimmed,
         timings,
     };
     common::fit_budget(&mut evidence);
@@ -320,11 +367,39 @@ impl Evidence {
         self.facts.iter().map(|f| format!("[{}] {}: {}", f.id, f.title, f.text)).collect::<Vec<_>>().join("\n")
     }
 
-    /// The subgraph as prompt lines: summaries, then listed nodes and their links.
+    /// The subgraph as prompt lines: summaries, then listed nodes and their links, runs of
+    /// near-duplicate nodes (same kind and link, notes differing only in ids and times)
+    /// aggregated into one line.
     pub fn graph_text(&self) -> String {
-        let mut lines: Vec<String> = self.graph.summaries.iter().map(|s| format!("- {s}")).collect();
-        for n in &self.graph.nodes {
-            let via = self.graph.edges.iter().find(|e| e.to == n.ref_id).map(|e| format!(" ({} {})", e.from, e.kind.name()));
+        self.graph_lines().into_iter().map(|(_, line)| line).collect::<Vec<_>>().join("\n")
+    }
+
+    /// The subgraph's prompt lines with the node ids each stands for (none for the
+    /// summaries, which describe the whole neighbourhood): what `[G…]` citations point at.
+    pub fn graph_lines(&self) -> Vec<(Vec<String>, String)> {
+        let mut lines: Vec<(Vec<String>, String)> = self.graph.summaries.iter().map(|s| (Vec::new(), format!("- {s}"))).collect();
+        let via = |n: &crate::copilot::graph::SubNode| self.graph.edges.iter().find(|e| e.to == n.ref_id);
+        let nodes = &self.graph.nodes;
+        let mut i = 0;
+        while i < nodes.len() {
+            let n = &nodes[i];
+            let fields = |note: &str| note.split(", ").count();
+            let mut j = i + 1;
+            while j < nodes.len()
+                && nodes[j].kind == n.kind
+                && nodes[j].label == nodes[j].id
+                && n.label == n.id
+                && !n.note.is_empty()
+                && fields(&nodes[j].note) == fields(&n.note)
+                && via(&nodes[j]).map(|e| e.kind) == via(n).map(|e| e.kind)
+            {
+                j += 1;
+            }
+            if j - i >= 3 {
+                lines.push(group_line(&nodes[i..j], &via));
+                i = j;
+                continue;
+            }
             let mut line = format!("[{}] {} {}", n.ref_id, n.kind, n.id);
             if n.label != n.id {
                 line.push_str(&format!(" \"{}\"", n.label));
@@ -332,14 +407,17 @@ impl Evidence {
             if !n.note.is_empty() {
                 line.push_str(&format!(": {}", n.note));
             }
-            line.push_str(&via.unwrap_or_default());
-            lines.push(line);
+            if let Some(e) = via(n) {
+                line.push_str(&format!(" ({} {})", e.from, e.kind.name()));
+            }
+            lines.push((vec![n.ref_id.clone()], line));
+            i += 1;
         }
         if !self.graph.omitted.is_empty() {
             let omitted: Vec<String> = self.graph.omitted.iter().map(|(k, n)| format!("{n} {k}")).collect();
-            lines.push(format!("(not listed: {})", omitted.join(", ")));
+            lines.push((Vec::new(), format!("(not listed: {})", omitted.join(", "))));
         }
-        lines.join("\n")
+        lines
     }
 
     /// The docs chunks as prompt lines: `[D1] Title (URL): text`.
@@ -352,7 +430,83 @@ impl Evidence {
         [self.facts_text(), self.graph_text(), self.docs_text()].join("\n")
     }
 
+    /// The retrieval mode that found the documentation ("BM25", "hybrid (BM25 + dense,
+    /// RRF)"), when documentation was searched.
+    pub fn retrieval_mode(&self) -> Option<&str> {
+        self.docs_source.split_once(" pages, ").map(|(_, mode)| mode)
+    }
+
+    /// Estimated tokens of the evidence sections (see `copilot::tokens`).
+    pub fn tokens(&self) -> usize {
+        crate::copilot::tokens::estimate(&self.all_text())
+    }
+
     pub fn window_days(&self) -> (Date, Date) {
         (self.filters.from, self.filters.to)
     }
+}
+
+/// One line for a run of near-duplicate nodes: what they share once, then each node's
+/// id (citable) with what differs. Fields are the note's comma-separated parts; a part
+/// that differs only after its first word (`FAILED 2025-12-11 10:28:26`) shares the word.
+fn group_line<'a>(
+    group: &'a [crate::copilot::graph::SubNode],
+    via: &dyn Fn(&'a crate::copilot::graph::SubNode) -> Option<&'a crate::copilot::graph::SubEdge>,
+) -> (Vec<String>, String) {
+    let notes: Vec<Vec<&str>> = group.iter().map(|n| n.note.split(", ").collect()).collect();
+    let width = notes[0].len();
+    let mut common: Vec<String> = Vec::new();
+    // Per field: None = the same in all; Some(skip) = differs after `skip` bytes.
+    let mut varying: Vec<Option<usize>> = Vec::new();
+    for f in 0..width {
+        let first = notes[0][f];
+        if notes.iter().all(|n| n[f] == first) {
+            common.push(first.to_string());
+            varying.push(None);
+            continue;
+        }
+        let word = first.split(' ').next().unwrap_or_default();
+        let shared = !word.is_empty() && word.len() < first.len() && notes.iter().all(|n| n[f].starts_with(&format!("{word} ")));
+        if shared {
+            common.push(word.to_string());
+            varying.push(Some(word.len() + 1));
+        } else {
+            varying.push(Some(0));
+        }
+    }
+    let froms: Vec<Option<&str>> = group.iter().map(|n| via(n).map(|e| e.from.as_str())).collect();
+    let one_from = froms.iter().all(|f| *f == froms[0]);
+    let refs: Vec<u32> = group.iter().filter_map(|n| n.ref_id.strip_prefix('G').and_then(|d| d.parse().ok())).collect();
+    let consecutive = refs.len() == group.len() && refs.windows(2).all(|w| w[1] == w[0] + 1);
+    let head = if consecutive {
+        format!("[{}–{}]", group[0].ref_id, group[group.len() - 1].ref_id)
+    } else {
+        format!("[{}]", group.iter().map(|n| n.ref_id.as_str()).collect::<Vec<_>>().join(", "))
+    };
+    let mut line = format!("{head} {}", group[0].kind);
+    if let (true, Some(e)) = (one_from, via(&group[0])) {
+        line.push_str(&format!(" ({} {})", e.from, e.kind.name()));
+    }
+    if !common.is_empty() {
+        line.push_str(&format!(", each {}", common.join(", ")));
+    }
+    let items: Vec<String> = group
+        .iter()
+        .zip(&notes)
+        .zip(&froms)
+        .map(|((n, fields), from)| {
+            let mut item = format!("{} {}", n.ref_id, n.id);
+            for (f, v) in varying.iter().enumerate() {
+                if let Some(skip) = v {
+                    item.push_str(&format!(" {}", &fields[f][*skip..]));
+                }
+            }
+            if let (false, Some(from)) = (one_from, from) {
+                item.push_str(&format!(" (from {from})"));
+            }
+            item
+        })
+        .collect();
+    line.push_str(&format!(": {}", items.join("; ")));
+    (group.iter().map(|n| n.ref_id.clone()).collect(), line)
 }

@@ -1,5 +1,11 @@
 //! A small RFC 4180 CSV reader that keeps physical line numbers, so a malformed row can be
 //! reported as "file, line N". Quoted fields may hold commas, doubled quotes and newlines.
+//!
+//! The reader is pushed bytes in chunks of any size ([`Parser::push`], then
+//! [`Parser::finish`]): a chunk may end inside a field, a quoted field, a doubled quote, a
+//! `\r\n` or a UTF-8 sequence (the delimiters are ASCII bytes, which never occur inside a
+//! multi-byte UTF-8 sequence). The bytes must be valid UTF-8 (the caller checks; see
+//! `text::Utf8Lines`), so every field is. Rows are the same whatever the chunk boundaries.
 
 /// One data row: its fields and the physical line it starts on (1-based; the header is 1).
 #[derive(Debug, PartialEq)]
@@ -8,93 +14,191 @@ pub struct Row {
     pub fields: Vec<String>,
 }
 
-/// A row the reader could not split (an unterminated quote), with the line where the
-/// quoted field that is never closed starts (which may be after the line the row starts on).
+/// A row the reader could not split, with the line it concerns: an unterminated quote (the
+/// line where the quoted field that is never closed opens, which may be after the line the
+/// row starts on), or a row longer than [`MAX_RECORD_BYTES`] (the line it starts on).
 #[derive(Debug, PartialEq)]
 pub struct Broken {
     pub line: usize,
-    pub message: String,
+    pub kind: BrokenKind,
 }
 
-/// Rows of `text` one at a time. The first row is the header. A leading UTF-8 BOM is
-/// ignored, `\r\n` and `\n` both end a row, and blank lines are skipped.
-pub struct Records<'a> {
-    chars: std::iter::Peekable<std::str::Chars<'a>>,
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum BrokenKind {
+    UnclosedQuote,
+    TooLong,
+}
+
+/// The longest record kept: a longer one is scanned to its end (so the rows after it are
+/// read as usual) but its fields are not kept. Bounds memory on a file whose quote never
+/// closes.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// The incremental reader. A leading UTF-8 BOM must already be removed; `\r\n` and `\n`
+/// both end a row, and blank lines are skipped.
+#[derive(Debug)]
+pub struct Parser {
+    /// The current record's bytes, fields end at `ends`.
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+    /// Bytes of the current record seen (kept or not), and of its current field.
+    seen: usize,
+    field_len: usize,
+    in_quotes: bool,
+    /// The current field opened with a quote.
+    quoted: bool,
+    /// Inside quotes, a `"` was the chunk's last byte (it closes the quote or starts `""`).
+    pending_quote: bool,
+    /// Outside quotes, a `\r` was the chunk's last byte (dropped when `\n` follows).
+    pending_cr: bool,
+    row_has_content: bool,
     line: usize,
-    done: bool,
+    row_line: usize,
+    quote_line: usize,
 }
 
-pub fn records(text: &str) -> Records<'_> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    Records { chars: text.chars().peekable(), line: 1, done: false }
-}
-
-impl Iterator for Records<'_> {
-    type Item = Result<Row, Broken>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
+impl Default for Parser {
+    fn default() -> Parser {
+        Parser {
+            buf: Vec::new(),
+            ends: Vec::new(),
+            seen: 0,
+            field_len: 0,
+            in_quotes: false,
+            quoted: false,
+            pending_quote: false,
+            pending_cr: false,
+            row_has_content: false,
+            line: 1,
+            row_line: 1,
+            quote_line: 1,
         }
-        let mut fields: Vec<String> = Vec::new();
-        let mut field = String::new();
-        let mut in_quotes = false;
-        let mut quoted = false;
-        let mut quote_line = self.line;
-        let mut row_has_content = false;
-        let mut row_line = self.line;
-        while let Some(c) = self.chars.next() {
-            if in_quotes {
-                match c {
-                    '"' if self.chars.peek() == Some(&'"') => {
-                        self.chars.next();
-                        field.push('"');
-                    }
-                    '"' => in_quotes = false,
-                    '\n' => {
+    }
+}
+
+impl Parser {
+    fn field_is_empty(&self) -> bool {
+        self.field_len == 0
+    }
+
+    fn push_byte(&mut self, b: u8) {
+        self.seen += 1;
+        self.field_len += 1;
+        if self.seen <= MAX_RECORD_BYTES {
+            self.buf.push(b);
+        }
+    }
+
+    fn end_field(&mut self) {
+        self.ends.push(self.buf.len());
+        self.field_len = 0;
+    }
+
+    fn take_row(&mut self) -> Result<Row, Broken> {
+        self.end_field();
+        let too_long = self.seen > MAX_RECORD_BYTES;
+        let mut fields = Vec::with_capacity(self.ends.len());
+        let mut start = 0;
+        if !too_long {
+            for &end in &self.ends {
+                // The input is valid UTF-8 and fields end at ASCII bytes.
+                fields.push(String::from_utf8_lossy(&self.buf[start..end]).into_owned());
+                start = end;
+            }
+        }
+        self.buf.clear();
+        self.ends.clear();
+        self.seen = 0;
+        self.quoted = false;
+        self.row_has_content = false;
+        let line = self.row_line;
+        self.row_line = self.line;
+        if too_long {
+            Err(Broken { line, kind: BrokenKind::TooLong })
+        } else {
+            Ok(Row { line, fields })
+        }
+    }
+
+    /// Reads `bytes`, calling `emit` with every record completed in them (the header first).
+    pub fn push(&mut self, bytes: &[u8], emit: &mut impl FnMut(Result<Row, Broken>)) {
+        for &b in bytes {
+            if self.pending_quote {
+                self.pending_quote = false;
+                if b == b'"' {
+                    self.push_byte(b'"');
+                    continue;
+                }
+                self.in_quotes = false;
+            }
+            if self.pending_cr {
+                self.pending_cr = false;
+                if b != b'\n' {
+                    self.push_byte(b'\r');
+                    self.row_has_content = true;
+                }
+            }
+            if self.in_quotes {
+                match b {
+                    b'"' => self.pending_quote = true,
+                    b'\n' => {
                         self.line += 1;
-                        field.push('\n');
+                        self.push_byte(b'\n');
                     }
-                    _ => field.push(c),
+                    _ => self.push_byte(b),
                 }
                 continue;
             }
-            match c {
-                '"' if field.is_empty() && !quoted => {
-                    in_quotes = true;
-                    quoted = true;
-                    quote_line = self.line;
-                    row_has_content = true;
+            match b {
+                b'"' if self.field_is_empty() && !self.quoted => {
+                    self.in_quotes = true;
+                    self.quoted = true;
+                    self.quote_line = self.line;
+                    self.row_has_content = true;
+                    self.seen += 1;
                 }
-                ',' => {
-                    fields.push(std::mem::take(&mut field));
-                    quoted = false;
-                    row_has_content = true;
+                b',' => {
+                    self.seen += 1;
+                    self.end_field();
+                    self.quoted = false;
+                    self.row_has_content = true;
                 }
-                '\r' if self.chars.peek() == Some(&'\n') => {}
-                '\n' => {
+                b'\r' => self.pending_cr = true,
+                b'\n' => {
                     self.line += 1;
-                    if row_has_content || !field.is_empty() {
-                        fields.push(field);
-                        return Some(Ok(Row { line: row_line, fields }));
+                    if self.row_has_content || !self.field_is_empty() {
+                        emit(self.take_row());
+                    } else {
+                        self.row_line = self.line;
                     }
-                    row_line = self.line;
                 }
                 _ => {
-                    field.push(c);
-                    row_has_content = true;
+                    self.push_byte(b);
+                    self.row_has_content = true;
                 }
             }
         }
-        self.done = true;
-        if in_quotes {
-            return Some(Err(Broken { line: quote_line, message: "a quoted field is never closed".to_string() }));
+    }
+
+    /// The end of the input: the last record, if it does not end with a newline, or the
+    /// quoted field that is never closed.
+    pub fn finish(&mut self, emit: &mut impl FnMut(Result<Row, Broken>)) {
+        if self.pending_quote {
+            self.pending_quote = false;
+            self.in_quotes = false;
         }
-        if row_has_content || !field.is_empty() {
-            fields.push(field);
-            return Some(Ok(Row { line: row_line, fields }));
+        if self.pending_cr {
+            self.pending_cr = false;
+            self.push_byte(b'\r');
+            self.row_has_content = true;
         }
-        None
+        if self.in_quotes {
+            emit(Err(Broken { line: self.quote_line, kind: BrokenKind::UnclosedQuote }));
+            return;
+        }
+        if self.row_has_content || !self.field_is_empty() {
+            emit(self.take_row());
+        }
     }
 }
 
@@ -102,13 +206,16 @@ impl Iterator for Records<'_> {
 #[cfg(test)]
 pub fn parse(text: &str) -> (Vec<Row>, Option<Broken>) {
     let mut rows = Vec::new();
-    for r in records(text) {
-        match r {
-            Ok(row) => rows.push(row),
-            Err(b) => return (rows, Some(b)),
-        }
-    }
-    (rows, None)
+    let mut broken = None;
+    let mut parser = Parser::default();
+    let mut emit = |r: Result<Row, Broken>| match r {
+        Ok(row) if broken.is_none() => rows.push(row),
+        Ok(_) => {}
+        Err(b) => broken = broken.take().or(Some(b)),
+    };
+    parser.push(text.as_bytes(), &mut emit);
+    parser.finish(&mut emit);
+    (rows, broken)
 }
 
 #[cfg(test)]
@@ -132,7 +239,7 @@ mod tests {
         assert_eq!(rows[1].fields, ["", ""]);
         let (rows, broken) = parse("a,b\n1,2\n3,\"open\n");
         assert_eq!(rows.len(), 2);
-        assert_eq!(broken, Some(Broken { line: 3, message: "a quoted field is never closed".into() }));
+        assert_eq!(broken, Some(Broken { line: 3, kind: BrokenKind::UnclosedQuote }));
     }
 
     #[test]
@@ -140,5 +247,30 @@ mod tests {
         // The row starts on line 2; its second quoted field opens on line 3.
         let (_, broken) = parse("a,b\n\"x\ny\",\"open\nmore\n");
         assert_eq!(broken.map(|b| b.line), Some(3));
+    }
+
+    #[test]
+    fn any_chunk_boundaries_give_the_same_rows() {
+        let text = "a,b,c\r\n1,\"x, \"\"y\"\"\",3\r\n\n2,\"multi\r\nline\",é€😀\r\n5,\"\"\"\",x\"y\r\nlone\rcr,\"\"z,\r";
+        let whole = format!("{:?}", parse(text));
+        for size in 1..8 {
+            let mut out = Vec::new();
+            let mut parser = Parser::default();
+            let mut emit = |r: Result<Row, Broken>| out.push(r);
+            for chunk in text.as_bytes().chunks(size) {
+                parser.push(chunk, &mut emit);
+            }
+            parser.finish(&mut emit);
+            let rows: Vec<Row> = out.into_iter().map(|r| r.unwrap()).collect();
+            assert_eq!(format!("{:?}", (rows, None::<Broken>)), whole, "chunks of {size}");
+        }
+    }
+
+    #[test]
+    fn quotes_and_carriage_returns_as_the_char_reader_had_them() {
+        let (rows, _) = parse("\"\"\"\",\"\"z,a\"b\"\nx\ry\n\"q\"\"\"\n");
+        assert_eq!(rows[0].fields, ["\"", "z", "a\"b\""]);
+        assert_eq!(rows[1].fields, ["x\ry"]);
+        assert_eq!(rows[2].fields, ["q\""]);
     }
 }

@@ -16,6 +16,14 @@ pub enum FileError {
     DuplicateColumn { name: String, first: usize, second: usize },
     #[error("the header has a quoted field that opens on line {quote_line} and is never closed")]
     UnclosedHeaderQuote { quote_line: usize },
+    #[error("the header is longer than {} MiB", max >> 20)]
+    HeaderTooLong { max: usize },
+    #[error("the file starts as gzip but does not decompress ({detail})")]
+    Gzip { detail: String },
+    #[error("the file is Parquet but cannot be read ({detail})")]
+    Parquet { detail: String },
+    #[error("the file is Parquet, which this build of the importer does not read (export CSV or JSON Lines, or use `copilot import`)")]
+    ParquetNotBuilt,
 }
 
 /// Why one row was skipped. Every variant that concerns one column names it.
@@ -43,6 +51,8 @@ pub enum RowError {
     FieldCount { found: usize, expected: usize },
     #[error("a quoted field opens on line {quote_line} and is never closed")]
     UnclosedQuote { quote_line: usize },
+    #[error("the row is longer than {} MiB", max >> 20)]
+    TooLong { max: usize },
     #[error("the line is not valid JSON ({detail})")]
     InvalidJson { detail: String },
     #[error("the line is JSON but not an object")]

@@ -11,7 +11,7 @@ use super::kind::ExtractKind;
 use super::load::Origin;
 use super::map::round6;
 use super::report::{AttributionGaps, JobAttribution, TableDates};
-use super::source::{Malformed, Row, SourceFile};
+use super::source::{Columns, Row};
 use super::tables::{ComputeRow, EvictionRow, JobRow, PriceRow, QueryRow, RunRow, Tables, UsageRow};
 use crate::base::vocab::SystemTable;
 
@@ -88,7 +88,7 @@ pub struct Finished {
     pub duplicates: BTreeMap<usize, usize>,
 }
 
-fn one_of(file: &SourceFile<'_>, row: &Row, column: &str, allowed: &[&str]) -> Result<String, RowError> {
+fn one_of(file: &Columns, row: &Row, column: &str, allowed: &[&str]) -> Result<String, RowError> {
     let value = required(file.verbatim(row, column), column)?;
     if allowed.contains(&value.as_str()) {
         Ok(value)
@@ -97,7 +97,7 @@ fn one_of(file: &SourceFile<'_>, row: &Row, column: &str, allowed: &[&str]) -> R
     }
 }
 
-fn flag(file: &SourceFile<'_>, row: &Row, column: &str) -> Result<bool, RowError> {
+fn flag(file: &Columns, row: &Row, column: &str) -> Result<bool, RowError> {
     match file.verbatim(row, column).as_deref() {
         None | Some("0") | Some("false") => Ok(false),
         Some("1") | Some("true") => Ok(true),
@@ -105,7 +105,7 @@ fn flag(file: &SourceFile<'_>, row: &Row, column: &str) -> Result<bool, RowError
     }
 }
 
-fn date(file: &SourceFile<'_>, row: &Row, column: &str) -> Result<Option<String>, RowError> {
+fn date(file: &Columns, row: &Row, column: &str) -> Result<Option<String>, RowError> {
     match file.verbatim(row, column) {
         None => Ok(None),
         Some(d) if d.len() >= 10 && crate::base::calendar::Date::parse(&d[..10]).is_some() => Ok(Some(d[..10].to_string())),
@@ -113,11 +113,11 @@ fn date(file: &SourceFile<'_>, row: &Row, column: &str) -> Result<Option<String>
     }
 }
 
-fn number(file: &SourceFile<'_>, row: &Row, column: &str) -> Result<f64, RowError> {
+fn number(file: &Columns, row: &Row, column: &str) -> Result<f64, RowError> {
     required(file.number(row, column)?, column)
 }
 
-fn read_row(kind: ExtractKind, file: &SourceFile<'_>, row: &Row) -> Result<Item, RowError> {
+fn read_row(kind: ExtractKind, file: &Columns, row: &Row) -> Result<Item, RowError> {
     let text = |column: &str| file.verbatim(row, column);
     let id = |column: &str| required(file.verbatim(row, column), column);
     let instant = |column: &str| -> Result<i64, RowError> { required(file.instant(row, column)?, column) };
@@ -251,27 +251,37 @@ fn read_row(kind: ExtractKind, file: &SourceFile<'_>, row: &Row) -> Result<Item,
 }
 
 impl Staging {
-    /// Reads the rows of `file` (recognised as `kind`, file index `index`); returns (rows,
-    /// rows read, malformed).
-    pub fn add(&mut self, index: usize, kind: ExtractKind, file: &SourceFile<'_>) -> (usize, usize, Vec<Malformed>) {
+    /// A file (its id) was recognised as `kind`.
+    pub fn recognised(&mut self, kind: ExtractKind) {
         self.kinds.push(kind);
-        let mut read = 0;
-        let (rows, malformed) = file.for_each_row(|line, row| {
-            let item = read_row(kind, file, row)?;
-            self.items.push((Origin { file: index, line }, item));
-            read += 1;
-            Ok(())
-        });
-        (rows, read, malformed)
+    }
+
+    /// Reads one row of file `index` (recognised as `kind`) at `line`.
+    pub fn add(&mut self, index: usize, kind: ExtractKind, file: &Columns, line: usize, row: &Row) -> Result<(), RowError> {
+        let item = read_row(kind, file, row)?;
+        self.items.push((Origin { file: index, line }, item));
+        Ok(())
+    }
+
+    /// Forgets file `index` (recognised as `kind`, found unreadable after some of its rows).
+    pub fn forget_file(&mut self, index: usize, kind: ExtractKind) {
+        self.items.retain(|(o, _)| o.file != index);
+        if let Some(i) = self.kinds.iter().position(|k| *k == kind) {
+            self.kinds.remove(i);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.kinds.is_empty()
     }
 
-    /// Keeps one row per key (the smallest by content, then the first file and line) and
-    /// assembles the tables and the report's figures.
-    pub fn finish(mut self) -> Finished {
+    /// Keeps one row per key (the smallest by content, then the first file and line; `rank`
+    /// gives each file id its index among the files) and assembles the tables and the
+    /// report's figures.
+    pub fn finish(mut self, rank: &[usize]) -> Finished {
+        for (origin, _) in &mut self.items {
+            origin.file = rank[origin.file];
+        }
         self.items.sort_by(|(oa, a), (ob, b)| a.key().cmp(&b.key()).then_with(|| a.content().cmp(&b.content())).then_with(|| oa.cmp(ob)));
         let mut duplicates: BTreeMap<usize, usize> = BTreeMap::new();
         let mut kept: Vec<Item> = Vec::new();

@@ -1,16 +1,17 @@
-//! Reading one exported file: CSV or JSON Lines into rows of JSON values (nested struct,
-//! map and array columns parsed once), recognising which system table or pre-aggregated
+//! The columns and rows of one exported file: rows of JSON values (CSV cells, JSON Lines
+//! objects or Parquet records; nested struct, map and array columns parsed once; see `text`
+//! and `parquet` for the readers), recognising which system table or pre-aggregated
 //! extract it is by its columns, and reading fields whether nested (`usage_metadata` as an
 //! object or JSON text) or flattened (`usage_metadata.job_id` or `usage_metadata_job_id`
 //! columns). Numbers must be finite; problems are typed ([`RowError`], [`FileError`]) and
 //! located by physical line, never by byte offset.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde_json::Value;
 
-use super::csv;
-use super::error::{json_error, FileError, RowError};
+use super::error::{FileError, RowError};
 use super::kind::{ExtractKind, Source};
 use crate::base::vocab::SystemTable;
 
@@ -30,18 +31,68 @@ impl Malformed {
     }
 }
 
-/// One exported file: its format and columns, read row by row (a large export is never
-/// held in memory as parsed rows).
-pub struct SourceFile<'a> {
+/// A fast hash for short keys (column names, interned strings): FxHash's multiply-rotate, not
+/// SipHash (nothing here is chosen by an adversary who could gain from collisions but time).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+pub type FastHash = BuildHasherDefault<FxHasher>;
+
+/// An exported file's format and columns, which its rows are read by.
+#[derive(Debug)]
+pub struct Columns {
     pub format: &'static str,
     pub columns: Vec<String>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, FastHash>,
+    /// Struct columns some column flattens with `_` (`usage_metadata_job_id`).
+    underscored: Vec<&'static str>,
     /// Per column: whether its cells are JSON text to parse (struct, map and array columns).
     nested: Vec<bool>,
-    text: &'a str,
 }
 
 /// One row: CSV cells aligned to the columns, or a JSON object.
+#[derive(Clone, Debug)]
 pub enum Row {
     Cells(Vec<Value>),
     Object(serde_json::Map<String, Value>),
@@ -72,106 +123,43 @@ fn cell(text: String) -> Value {
     Value::String(text)
 }
 
-/// How many JSON Lines rows are read to learn the columns.
-const JSON_SAMPLE_LINES: usize = 1000;
-
-impl<'a> SourceFile<'a> {
-    /// Reads the columns of `bytes`: JSON Lines when the first non-blank character is `{`
-    /// (columns = keys of the first rows), else CSV (columns = the header, each name once).
-    pub fn read(bytes: &'a [u8]) -> Result<SourceFile<'a>, FileError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-            FileError::NotUtf8 { line }
-        })?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let (format, columns) = match text.trim_start().chars().next() {
-            None => return Err(FileError::Empty),
-            Some('{') => {
-                let mut columns: Vec<String> = Vec::new();
-                for line in text.lines().filter(|l| !l.trim().is_empty()).take(JSON_SAMPLE_LINES) {
-                    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(line) {
-                        for key in map.keys() {
-                            if !columns.contains(key) {
-                                columns.push(key.clone());
-                            }
-                        }
-                    }
-                }
-                ("jsonl", columns)
-            }
-            Some(_) => match csv::records(text).next() {
-                Some(Ok(header)) => ("csv", header.fields.into_iter().map(|f| f.trim().to_string()).collect()),
-                Some(Err(b)) => return Err(FileError::UnclosedHeaderQuote { quote_line: b.line }),
-                None => return Err(FileError::Empty),
-            },
-        };
-        let mut index: HashMap<String, usize> = HashMap::new();
-        // An unnamed column (a trailing comma) is never read, so several of them are no clash.
+impl Columns {
+    /// The columns of a file in `format` (`csv`, `jsonl`, `parquet`): each name once (an
+    /// unnamed column, a trailing comma, is never read, so several of them are no clash).
+    pub fn new(format: &'static str, columns: Vec<String>) -> Result<Columns, FileError> {
+        let mut index: HashMap<String, usize, FastHash> = HashMap::default();
         for (i, c) in columns.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
             if let Some(first) = index.insert(c.clone(), i) {
                 return Err(FileError::DuplicateColumn { name: c.clone(), first: first + 1, second: i + 1 });
             }
         }
         let nested = columns.iter().map(|c| NESTED_COLUMNS.contains(&c.as_str())).collect();
-        Ok(SourceFile { format, columns, index, nested, text })
+        let underscored = STRUCT_COLUMNS
+            .iter()
+            .copied()
+            .filter(|s| columns.iter().any(|c| c.len() > s.len() + 1 && c.starts_with(s) && c.as_bytes()[s.len()] == b'_'))
+            .collect();
+        Ok(Columns { format, columns, index, underscored, nested })
     }
 
-    /// Calls `f` with every row and its physical line; returns the number of rows and those
-    /// that could not be read. `f` returns the problem of a row it rejects.
-    pub fn for_each_row(&self, mut f: impl FnMut(usize, &Row) -> Result<(), RowError>) -> (usize, Vec<Malformed>) {
-        let mut malformed = Vec::new();
-        let mut rows = 0;
-        let mut check = |line: usize, row: Row, malformed: &mut Vec<Malformed>| {
-            if let Err(e) = f(line, &row) {
-                malformed.push(Malformed::new(line, &e));
-            }
-        };
-        if self.format == "jsonl" {
-            for (i, line) in self.text.lines().enumerate() {
-                let line_no = i + 1;
-                let line = line.trim();
-                if line.is_empty() {
-                    continue;
-                }
-                rows += 1;
-                match serde_json::from_str::<Value>(line) {
-                    Ok(Value::Object(map)) => {
-                        let map = map
-                            .into_iter()
-                            .map(|(k, v)| {
-                                let v = match v {
-                                    Value::String(s) if NESTED_COLUMNS.contains(&k.as_str()) => cell(s),
-                                    v => v,
-                                };
-                                (k, v)
-                            })
-                            .collect();
-                        check(line_no, Row::Object(map), &mut malformed);
-                    }
-                    Ok(_) => malformed.push(Malformed::new(line_no, &RowError::NotAnObject)),
-                    Err(e) => malformed.push(Malformed::new(line_no, &json_error(line, &e))),
-                }
-            }
-        } else {
-            for record in csv::records(self.text).skip(1) {
-                rows += 1;
-                match record {
-                    Ok(r) if r.fields.len() != self.columns.len() => malformed
-                        .push(Malformed::new(r.line, &RowError::FieldCount { found: r.fields.len(), expected: self.columns.len() })),
-                    Ok(r) => {
-                        let cells = r
-                            .fields
-                            .into_iter()
-                            .zip(&self.nested)
-                            .map(|(f, nested)| if *nested { cell(f) } else { Value::String(f) })
-                            .collect();
-                        check(r.line, Row::Cells(cells), &mut malformed)
-                    }
-                    Err(b) => malformed.push(Malformed::new(b.line, &RowError::UnclosedQuote { quote_line: b.line })),
-                }
-            }
-        }
-        (rows, malformed)
+    /// A CSV record (as many fields as columns) as a row: nested columns parsed.
+    pub fn cells(&self, fields: Vec<String>) -> Row {
+        Row::Cells(fields.into_iter().zip(&self.nested).map(|(f, nested)| if *nested { cell(f) } else { Value::String(f) }).collect())
+    }
+
+    /// A JSON object as a row: nested columns given as JSON text parsed.
+    pub fn object(&self, map: serde_json::Map<String, Value>) -> Row {
+        Row::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) if NESTED_COLUMNS.contains(&k.as_str()) => cell(s),
+                        v => v,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        )
     }
 
     /// Whether the file has `column`, directly or, for a struct column, flattened
@@ -198,9 +186,13 @@ impl<'a> SourceFile<'a> {
         if let Some(v) = self.column(row, path) {
             return non_null(v);
         }
-        if path.contains('.') {
-            if let Some(v) = self.column(row, &path.replace('.', "_")) {
-                return non_null(v);
+        if let Some((first, _)) = path.split_once('.') {
+            // CSV cells have only the header's columns; a JSON object may have any key.
+            let may_be_flat = matches!(row, Row::Object(_)) || self.underscored.contains(&first);
+            if may_be_flat {
+                if let Some(v) = self.column(row, &path.replace('.', "_")) {
+                    return non_null(v);
+                }
             }
         }
         let mut parts = path.split('.');
@@ -471,7 +463,7 @@ pub const EXTRACT_SIGNATURES: &[Signature] = &[
 
 /// Which raw export a file is: `Ok(table)`, or `Err((closest table, its missing columns))`.
 /// A pre-aggregated extract is never a raw export ([`identify`] recognises both).
-pub fn recognise(file: &SourceFile<'_>) -> Result<SystemTable, (SystemTable, Vec<String>)> {
+pub fn recognise(file: &Columns) -> Result<SystemTable, (SystemTable, Vec<String>)> {
     let table = |s: Source| match s {
         Source::Table(t) => t,
         Source::Extract(_) => unreachable!("raw signatures name tables"),
@@ -482,7 +474,7 @@ pub fn recognise(file: &SourceFile<'_>) -> Result<SystemTable, (SystemTable, Vec
 /// Which source a file is: `Ok(source)`, or `Err((closest source, its missing columns))`.
 /// A file with `extract_kind` is compared with the extracts only, any other with the raw
 /// exports only.
-pub fn identify(file: &SourceFile<'_>) -> Result<Source, (Source, Vec<String>)> {
+pub fn identify(file: &Columns) -> Result<Source, (Source, Vec<String>)> {
     if file.has("extract_kind") {
         best_match(file, EXTRACT_SIGNATURES)
     } else {
@@ -490,7 +482,7 @@ pub fn identify(file: &SourceFile<'_>) -> Result<Source, (Source, Vec<String>)> 
     }
 }
 
-fn best_match(file: &SourceFile<'_>, candidates: &[Signature]) -> Result<Source, (Source, Vec<String>)> {
+fn best_match(file: &Columns, candidates: &[Signature]) -> Result<Source, (Source, Vec<String>)> {
     let mut best: Option<&Signature> = None;
     let mut closest: Option<(&Signature, usize)> = None;
     for sig in candidates {
@@ -523,62 +515,5 @@ mod tests {
         assert_eq!(parse_instant("2025-11-03T02:30:00+01:30"), Some(utc));
         assert_eq!(parse_instant("2025-11-03"), Some(utc - 3600));
         assert_eq!(parse_instant("yesterday"), None);
-    }
-
-    fn first_text(file: &SourceFile<'_>, path: &str) -> Option<String> {
-        let mut out = None;
-        file.for_each_row(|_, row| {
-            out = out.take().or_else(|| file.text(row, path));
-            Ok(())
-        });
-        out
-    }
-
-    #[test]
-    fn nested_or_flattened_fields_and_recognition() {
-        let nested = SourceFile::read(b"sku_name,usage_quantity,usage_start_time,usage_end_time,usage_metadata\nJOBS,2.5,2025-11-03 01:00:00,2025-11-03 02:00:00,\"{\"\"job_id\"\":\"\"42\"\"}\"\n").unwrap();
-        assert_eq!(recognise(&nested), Ok(SystemTable::BillingUsage));
-        assert_eq!(first_text(&nested, "usage_metadata.job_id").as_deref(), Some("42"));
-        let flat = SourceFile::read(b"sku_name,usage_quantity,usage_start_time,usage_end_time,usage_metadata.job_id\nJOBS,2.5,2025-11-03 01:00:00,2025-11-03 02:00:00,42\n").unwrap();
-        assert_eq!(recognise(&flat), Ok(SystemTable::BillingUsage));
-        assert_eq!(first_text(&flat, "usage_metadata.job_id").as_deref(), Some("42"));
-        let renamed = SourceFile::read(b"sku_name,quantity,usage_start_time,usage_end_time,usage_metadata\n").unwrap();
-        assert_eq!(recognise(&renamed), Err((SystemTable::BillingUsage, vec!["usage_quantity".to_string()])));
-        let jsonl = SourceFile::read(b"{\"job_id\":\"1\",\"run_id\":\"9\",\"job_run_id\":\"5\",\"task_key\":\"t\",\"period_start_time\":\"2025-11-03T01:00:00Z\",\"period_end_time\":\"2025-11-03T01:10:00Z\",\"compute_ids\":[\"c1\"],\"result_state\":null}\nnot json\n").unwrap();
-        assert_eq!(recognise(&jsonl), Ok(SystemTable::JobTaskRunTimeline));
-        let mut ids = Vec::new();
-        let (rows, malformed) = jsonl.for_each_row(|_, row| {
-            ids = jsonl.list(row, "compute_ids");
-            Ok(())
-        });
-        assert_eq!(ids, ["c1"]);
-        assert_eq!((rows, malformed[0].line), (2, 2));
-    }
-
-    #[test]
-    fn only_nested_columns_are_parsed_as_json_and_numbers_must_be_finite() {
-        let file =
-            SourceFile::read(b"job_id,name,description,tags,n\n1,[draft] x,\"{\"\"a\"\": 1}\",\"{\"\"b\"\":\"\"2\"\"}\",inf\n").unwrap();
-        let mut seen = Vec::new();
-        file.for_each_row(|_, row| {
-            seen.push((file.text(row, "name"), file.text(row, "description"), file.tags(row, "tags"), file.number(row, "n")));
-            Ok(())
-        });
-        let (name, description, tags, n) = seen.remove(0);
-        assert_eq!(name.as_deref(), Some("[draft] x"));
-        assert_eq!(description.as_deref(), Some("{\"a\": 1}"), "a description is text even when it looks like JSON");
-        assert_eq!(tags, ["b=2"]);
-        assert_eq!(n, Err(RowError::NotFinite { column: "n".into(), value: "inf".into() }));
-    }
-
-    #[test]
-    fn a_duplicate_header_is_refused_and_extracts_are_identified() {
-        let err = SourceFile::read(b"a,b,a\n1,2,3\n").err().unwrap();
-        assert_eq!(err, FileError::DuplicateColumn { name: "a".into(), first: 1, second: 3 });
-        assert_eq!(err.to_string(), "the header names a twice, in columns 1 and 3");
-        assert!(SourceFile::read(b"a,b,,\n1,2,,\n").is_ok(), "unnamed columns do not clash");
-        let users = SourceFile::read(b"extract_kind,user_id,user_workspace_id\nusers,u,w\n").unwrap();
-        assert_eq!(identify(&users), Ok(Source::Extract(ExtractKind::Users)));
-        assert!(recognise(&users).is_err(), "an extract is never a raw export");
     }
 }

@@ -15,6 +15,7 @@ use super::cast::{self, JobSpec, Nodes, Schedule, StartWindow, JOBS, NON_JOB_COM
 use super::prng::Prng;
 use super::scenarios::{self, FailedDuration};
 use crate::base::calendar::{Date, Timestamp, Weekday};
+use crate::data::aggregates;
 use crate::data::schema::SCHEMA_SQL;
 
 /// What to generate. `SeedConfig::default()` is the seeded demo database.
@@ -81,7 +82,8 @@ pub fn write_database(path: &Path, config: &SeedConfig) -> Result<SeedStats, See
     Ok(stats)
 }
 
-/// Creates the schema in `conn` and fills it.
+/// Creates the schema in `conn`, fills it, and builds the aggregates the reports read
+/// (`data::aggregates`), so the seeded database ships them.
 pub fn generate(conn: &Connection, config: &SeedConfig) -> Result<SeedStats, SeedError> {
     if config.jobs == 0 || config.days == 0 {
         return Err(SeedError::Config("--jobs and --days must both be at least 1".into()));
@@ -92,6 +94,7 @@ pub fn generate(conn: &Connection, config: &SeedConfig) -> Result<SeedStats, See
     let result = writer.write_all();
     match result {
         Ok(()) => {
+            aggregates::build(conn)?;
             conn.execute_batch("COMMIT")?;
             Ok(writer.stats)
         }

@@ -1,6 +1,7 @@
 //! The `copilot` binary end to end: summary of an original-project database, errors that
 //! name the problem, and `db` writing identical files twice.
 
+mod ask;
 mod databricks_job;
 mod docs;
 mod graph_export;

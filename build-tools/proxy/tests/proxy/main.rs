@@ -8,4 +8,5 @@ mod greedy;
 mod key;
 mod relay;
 mod shape;
+mod slow;
 mod statics;

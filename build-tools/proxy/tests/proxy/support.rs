@@ -92,6 +92,13 @@ async fn scripted(State(seen): State<Shared>, headers: HeaderMap, Json(body): Js
             Json(json!({ "choices": [] })).into_response()
         }
         "idle" => sse(vec![(0, chunk("Started")), (1500, chunk(" late")), (0, "data: [DONE]\n\n".into())]),
+        // A local model reading a long prompt: headers at once, the first token 1.5 s later.
+        "first-slow" => sse(vec![(1500, chunk("Late")), (0, chunk(" but whole.")), (0, "data: [DONE]\n\n".into())]),
+        // The same from a server that sends no headers before its first token.
+        "headers-slow" => {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            sse(vec![(0, chunk("Late")), (0, chunk(" but whole.")), (0, "data: [DONE]\n\n".into())])
+        }
         "error500" => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": { "message": format!("boom; your key {KEY} is wrong") } }))).into_response(),
         // Not JSON: the key straddles the 200th character, where error details are cut.
         "error-long" => (StatusCode::INTERNAL_SERVER_ERROR, format!("{}{KEY}{}", "x".repeat(190), "y".repeat(100))).into_response(),
@@ -157,6 +164,7 @@ pub fn relay_vars<'a>(upstream: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&
         ("LLM_MODEL", "pinned-model"),
         ("LLM_MAX_TOKENS", "500"),
         ("LLM_RESPONSE_TIMEOUT_SECS", "1"),
+        ("LLM_FIRST_TOKEN_TIMEOUT_SECS", "1"),
         ("LLM_IDLE_TIMEOUT_SECS", "1"),
         ("PROXY_RATE_PER_MINUTE", "600"),
         ("PROXY_RATE_BURST", "100"),
