@@ -7,6 +7,7 @@
 use std::cell::{OnceCell, Ref, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::time::Duration;
 
 use crate::app::url_state::ViewState;
 use crate::app::view::{run_view, ReportRun};
@@ -18,13 +19,17 @@ use crate::copilot::evidence::EvidenceBudget;
 use crate::copilot::graph::{build as build_graph, UsageGraph};
 use crate::copilot::pipeline::{prepare, Prepared, Request};
 use crate::copilot::telemetry::{TelemetryIndex, TelemetryRetriever};
-use crate::data::db::UsageDb;
+use crate::data::db::{QueryError, UsageDb};
 use crate::data::import::{data_facts, stored_report, ImportReport};
 use crate::data::summary::{dataset_summary, DatasetSummary};
 use crate::report::coverage::{coverage, ReportCoverage};
 use crate::report::{registry, ReportError, ReportFilters, ReportResult, ReportSpec, Selection};
 use crate::retrieval::embed::StaticModel;
 use crate::retrieval::index::{DocsIndex, DocsRetriever};
+
+/// How long one report's SQL may run before it is stopped (a 10^6-row account's reports
+/// take milliseconds over the aggregates; this bounds a pathological filter or a crafted file).
+pub const REPORT_TIME_LIMIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SessionError {
@@ -67,6 +72,8 @@ pub struct Session {
     pub data_range: ReportFilters,
     /// (id, name) of every workspace, for the filter.
     pub workspaces: Vec<(String, String)>,
+    /// How long one report's SQL may run ([`REPORT_TIME_LIMIT`] unless set).
+    pub report_time_limit: Duration,
     graph: OnceCell<Result<Rc<UsageGraph>, SessionError>>,
     telemetry: RefCell<Option<TelemetryIndex>>,
 }
@@ -82,7 +89,16 @@ impl Session {
             .prepare("SELECT workspace_id, workspace_name FROM workspace ORDER BY workspace_id")
             .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>())
             .map_err(failed)?;
-        Ok(Session { source: source.into(), db, summary, data_range, workspaces, graph: OnceCell::new(), telemetry: RefCell::new(None) })
+        Ok(Session {
+            source: source.into(),
+            db,
+            summary,
+            data_range,
+            workspaces,
+            report_time_limit: REPORT_TIME_LIMIT,
+            graph: OnceCell::new(),
+            telemetry: RefCell::new(None),
+        })
     }
 
     /// "usage.db, 1,234 KB"
@@ -142,8 +158,14 @@ impl Session {
     }
 
     /// The report page's run for a view (see `app::view`).
+    /// Its SQL is bounded by `report_time_limit`: a report stopped there says so and how to
+    /// narrow it, and the data stays usable.
     pub fn run_view(&self, view: &ViewState) -> Option<ReportRun> {
-        run_view(self.db.conn(), &self.data_range, view)
+        let (mut run, late) = self.db.bounded(self.report_time_limit, |conn| run_view(conn, &self.data_range, view));
+        if let Some(run) = run.as_mut().filter(|r| late && r.outcome.is_err()) {
+            run.outcome = Err(QueryError::<String>::Deadline { limit: self.report_time_limit }.to_string());
+        }
+        run
     }
 
     /// Runs the report `key` with `filters` (`None`: the data's range) and `params`.
@@ -157,9 +179,9 @@ impl Session {
             key: key.to_string(),
             known: registry().reports.iter().map(|r| r.spec.key.as_str()).collect::<Vec<_>>().join(", "),
         })?;
-        report
-            .run(self.db.conn(), filters.unwrap_or(&self.data_range), params)
-            .map_err(|e: ReportError| SessionError::Report(e.to_string()))
+        self.db
+            .with_deadline(self.report_time_limit, |conn| report.run(conn, filters.unwrap_or(&self.data_range), params))
+            .map_err(|e: QueryError<ReportError>| SessionError::Report(e.to_string()))
     }
 
     /// Answers `ask` about `selection` in `result` of `report`, without an LLM, within the

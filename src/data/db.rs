@@ -14,9 +14,13 @@
 use std::io::Read;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, MAIN_DB};
 
+use crate::base::clock::now_ms;
 use crate::data::aggregates;
 use crate::data::schema::{self, SchemaProblem};
 
@@ -112,6 +116,38 @@ pub struct UsageDb {
     conn: Connection,
     byte_len: usize,
     warnings: Vec<LoadWarning>,
+    deadline: Deadline,
+}
+
+/// When the running SQL must stop: milliseconds on `base::clock`'s clock (as `f64` bits;
+/// infinity when nothing is bounded), shared with the connection's progress handler, which
+/// SQLite calls every [`DEADLINE_CHECK_OPS`] virtual-machine steps of any statement.
+#[derive(Clone, Debug)]
+struct Deadline {
+    at_ms: Arc<AtomicU64>,
+    fired: Arc<AtomicBool>,
+}
+
+/// Virtual-machine steps between two looks at the clock (tens of microseconds of work).
+const DEADLINE_CHECK_OPS: i32 = 4_000;
+
+impl Deadline {
+    /// Installs the progress handler on `conn`.
+    fn install(conn: &mut Connection) -> rusqlite::Result<Deadline> {
+        let deadline = Deadline { at_ms: Arc::new(AtomicU64::new(f64::INFINITY.to_bits())), fired: Arc::new(AtomicBool::new(false)) };
+        let (at_ms, fired) = (Arc::clone(&deadline.at_ms), Arc::clone(&deadline.fired));
+        conn.progress_handler(
+            DEADLINE_CHECK_OPS,
+            Some(move || {
+                let late = now_ms() > f64::from_bits(at_ms.load(Ordering::Relaxed));
+                if late {
+                    fired.store(true, Ordering::Relaxed);
+                }
+                late
+            }),
+        )?;
+        Ok(deadline)
+    }
 }
 
 impl std::fmt::Debug for UsageDb {
@@ -297,7 +333,9 @@ impl UsageDb {
         // The reports' aggregates: kept when the file has a current set built from these very
         // rows (after the checks above changed any), otherwise built in the copy.
         aggregates::refresh(&conn).map_err(unreadable)?;
-        Ok(UsageDb { conn, byte_len: len, warnings })
+        let mut conn = conn;
+        let deadline = Deadline::install(&mut conn).map_err(unreadable)?;
+        Ok(UsageDb { conn, byte_len: len, warnings, deadline })
     }
 
     /// Reopens a copy that [`UsageDb::from_copy`] (or an import) checked before: its values
@@ -322,7 +360,9 @@ impl UsageDb {
         }
         schema::complete_optional(&conn).map_err(unreadable)?;
         aggregates::refresh(&conn).map_err(unreadable)?;
-        Ok(UsageDb { conn, byte_len, warnings: Vec::new() })
+        let mut conn = conn;
+        let deadline = Deadline::install(&mut conn).map_err(unreadable)?;
+        Ok(UsageDb { conn, byte_len, warnings: Vec::new(), deadline })
     }
 
     /// Reads a database file from disk (native tools and tests).
@@ -350,41 +390,27 @@ impl UsageDb {
     /// Runs `f` on the connection, stopping its SQL once it has run for `limit`: the running
     /// statement then fails (SQLITE_INTERRUPT), and an `f` that fails after the limit is
     /// reported as [`QueryError::Deadline`]; any other failure is `f`'s own, as
-    /// [`QueryError::Failed`]. Natively a watchdog thread interrupts the connection
-    /// (`sqlite3_interrupt` only sets a flag that SQLite checks between steps, so nothing runs
-    /// while the query does); it is joined before this returns, so an interrupt never reaches
-    /// a later query. In the browser (wasm32: no threads, and rusqlite's progress handler needs
-    /// its `hooks` feature, which the build does not enable) `f` runs unbounded.
+    /// [`QueryError::Failed`]. The connection's progress handler looks at the clock between
+    /// SQLite's steps, natively and in the browser alike (where no other thread could stop
+    /// the worker's query); once `f` returns nothing is bounded, so a limit never reaches a
+    /// later query.
     pub fn with_deadline<T, E>(&self, limit: Duration, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, QueryError<E>> {
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            use std::sync::atomic::{AtomicBool, Ordering};
-            use std::sync::{mpsc, Arc};
-            let handle = self.conn.get_interrupt_handle();
-            let fired = Arc::new(AtomicBool::new(false));
-            let (done, wait) = mpsc::channel::<()>();
-            let watchdog = {
-                let fired = Arc::clone(&fired);
-                std::thread::spawn(move || {
-                    if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
-                        fired.store(true, Ordering::SeqCst);
-                        handle.interrupt();
-                    }
-                })
-            };
-            let result = f(&self.conn);
-            let _ = done.send(());
-            let _ = watchdog.join();
-            match result {
-                Err(_) if fired.load(Ordering::SeqCst) => Err(QueryError::Deadline { limit }),
-                other => other.map_err(QueryError::Failed),
-            }
+        let (result, late) = self.bounded(limit, f);
+        match result {
+            Err(_) if late => Err(QueryError::Deadline { limit }),
+            other => other.map_err(QueryError::Failed),
         }
-        #[cfg(target_arch = "wasm32")]
-        {
-            let _ = limit;
-            f(&self.conn).map_err(QueryError::Failed)
-        }
+    }
+
+    /// Runs `f` with its SQL bounded to `limit` (see [`UsageDb::with_deadline`]); returns
+    /// what `f` returned and whether the limit stopped a statement.
+    pub fn bounded<T>(&self, limit: Duration, f: impl FnOnce(&Connection) -> T) -> (T, bool) {
+        let at = now_ms() + limit.as_secs_f64() * 1000.0;
+        self.deadline.fired.store(false, Ordering::Relaxed);
+        let before = self.deadline.at_ms.swap(at.to_bits(), Ordering::Relaxed);
+        let result = f(&self.conn);
+        self.deadline.at_ms.store(before, Ordering::Relaxed);
+        (result, self.deadline.fired.swap(false, Ordering::Relaxed))
     }
 }
 

@@ -187,3 +187,30 @@ fn a_long_query_stops_at_the_deadline_with_a_message() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(crate::common::int(db.conn(), "SELECT COUNT(*) FROM jobs"), 1);
 }
+
+#[test]
+fn a_report_that_runs_past_its_time_limit_says_so_and_the_next_run_works() {
+    use usage_copilot::app::session::{Session, REPORT_TIME_LIMIT};
+    use usage_copilot::app::url_state::ViewState;
+    use usage_copilot::app::view::param_names;
+    // An account of 90 jobs: enough rows that each report's SQL takes thousands of steps.
+    let config = usage_copilot::data::seed::SeedConfig { jobs: 90, ..Default::default() };
+    let db = UsageDb::from_bytes(&bytes_of(crate::common::generated(&config))).unwrap();
+    let mut session = Session::open("generated", db).unwrap();
+    assert_eq!(session.report_time_limit, REPORT_TIME_LIMIT);
+    let view = ViewState::from_hash("#/report/anomaly_detection", &param_names);
+    // No time at all: the first look at the clock stops the report's SQL.
+    session.report_time_limit = std::time::Duration::ZERO;
+    let run = session.run_view(&view).unwrap();
+    assert_eq!(
+        run.outcome.err().as_deref(),
+        Some("The query was stopped after 0 s: it ran longer than the 0 s the app allows. Narrow the date range or the filters and try again.")
+    );
+    let err = session.run_report("job_cost", None, &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("The query was stopped after 0 s"), "{err}");
+    // The limit is lifted once the run returns: the same report then runs in full.
+    session.report_time_limit = REPORT_TIME_LIMIT;
+    let run = session.run_view(&view).unwrap();
+    assert!(run.outcome.is_ok(), "{:?}", run.outcome.err());
+    assert!(session.run_report("job_cost", None, &Default::default()).is_ok());
+}
