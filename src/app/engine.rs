@@ -14,7 +14,7 @@ use crate::app::view::{run_inputs, ReportRun, SelectionState};
 use crate::base::calendar::Date;
 use crate::charts::{build as build_chart, facets};
 use crate::copilot::chips::{catalogue, Lane};
-use crate::data::import::ImportReport;
+use crate::data::import::{ImportReport, Phase as ImportPhase, Progress as ImportProgress};
 use crate::data::summary::DatasetSummary;
 use crate::report::coverage::ReportCoverage;
 use crate::report::display::report_value;
@@ -136,6 +136,25 @@ pub struct Progress {
     pub phase: String,
     pub done: u64,
     pub total: Option<u64>,
+}
+
+impl Progress {
+    /// An import's progress in words: bytes while files are read (`file` is the one being
+    /// read), then keys of each finishing phase.
+    pub fn of_import(p: &ImportProgress, file: &str) -> Progress {
+        let count = |n: u64| crate::base::format::thousands(n);
+        let (phase, done, total) = match p.phase {
+            ImportPhase::Reading => (format!("Reading {file}: {} rows", count(p.rows)), p.bytes, Some(p.total_bytes)),
+            ImportPhase::Deduplicating => {
+                (format!("Dropping duplicate rows of {} rows read", count(p.rows)), p.done, (p.of > 0).then_some(p.of))
+            }
+            ImportPhase::Billing => ("Pricing and summing billing rows".to_string(), p.done, (p.of > 0).then_some(p.of)),
+            ImportPhase::Mapping => ("Linking runs, spot shares and evictions".to_string(), p.done, (p.of > 0).then_some(p.of)),
+            ImportPhase::Writing => ("Writing the imported database".to_string(), p.done, (p.of > 0).then_some(p.of)),
+            ImportPhase::Done => ("Imported".to_string(), p.total_bytes, Some(p.total_bytes)),
+        };
+        Progress { phase, done, total }
+    }
 }
 
 /// The two files of the documentation side.

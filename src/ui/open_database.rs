@@ -19,12 +19,12 @@ pub fn OpenDatabase() -> impl IntoView {
         input.set_value("");
     };
     view! {
-        <label class="button open-db" title="Open a usage database (.db), or import Databricks system-table exports (CSV / JSON Lines of system.billing.usage, list_prices, lakeflow, compute, query history); or drop them anywhere on the page. Nothing leaves this browser.">
+        <label class="button open-db" title="Open a usage database (.db), or import Databricks system-table exports (CSV / JSON Lines, gzip'd or not, or Parquet, of system.billing.usage, list_prices, lakeflow, compute, query history); or drop them anywhere on the page. Nothing leaves this browser.">
             {move || if app.opening.get() { "Opening…" } else { "Open your data" }}
             <input
                 type="file"
                 multiple
-                accept=".db,.sqlite,.sqlite3,.csv,.json,.jsonl,.ndjson"
+                accept=".db,.sqlite,.sqlite3,.csv,.json,.jsonl,.ndjson,.gz,.parquet"
                 data-testid="open-db-input"
                 on:change=on_change
             />

@@ -27,7 +27,9 @@ use crate::app::open::{classify, DropKind};
 use crate::app::session::DocsAssets;
 use crate::app::session::Session;
 use crate::data::db::{LoadError, UsageDb};
-use crate::data::import::import_files;
+use crate::data::import::{
+    CancelFlag, FileId, ImportError, ImportOptions, Imported, Importer, Progress as ImportProgress, ProgressFn, StagingStore,
+};
 use crate::retrieval::{DocsIndex, StaticModel};
 use crate::web::io::{fetch_bytes, js_error_text, read_file, read_stream};
 use crate::web::saved;
@@ -476,6 +478,78 @@ fn keep_import(store: &Store, name: &str, bytes: &[u8]) -> Result<(Session, Stor
     }
 }
 
+/// Imports `files` as system-table exports, each read as a stream of chunks (never whole):
+/// CSV and JSON Lines, gzip'd or not, fed as they arrive; Parquet read by the ranges its
+/// reader asks for (`File.slice`). Progress is posted after every chunk and while the import
+/// finishes; a Cancel is seen between chunks.
+async fn import_streams(id: u32, files: &[web_sys::File], heads: &[(String, Vec<u8>)]) -> Result<Imported, Stop> {
+    let cancel = CancelFlag::default();
+    let reading = Rc::new(RefCell::new(String::new()));
+    let on_progress: ProgressFn = {
+        let reading = Rc::clone(&reading);
+        Box::new(move |p: &ImportProgress| {
+            let update = Progress::of_import(p, &reading.borrow());
+            post(id, "progress", serde_json::to_string(&update).expect("progress serialises"));
+        })
+    };
+    let options = ImportOptions { staging: StagingStore::Memory, cancel: Some(cancel.clone()), on_progress: Some(on_progress) };
+    let mut importer = Importer::new(options).map_err(|e| Stop::Failed(e.to_string()))?;
+    let stopped =
+        |e: ImportError| if cancelled(id) || matches!(e, ImportError::Cancelled) { Stop::Cancelled } else { Stop::Failed(e.to_string()) };
+    // Every file is added first, so progress counts the bytes of all of them from the start.
+    let ids: Vec<(FileId, bool)> = files
+        .iter()
+        .zip(heads)
+        .map(|(file, (name, head))| {
+            let size = file.size() as u64;
+            let parquet = head.starts_with(b"PAR1");
+            (if parquet { importer.add_parquet(name, size) } else { importer.add_file(name, Some(size)) }, parquet)
+        })
+        .collect();
+    for ((file, (name, _)), (fid, parquet)) in files.iter().zip(heads).zip(ids) {
+        if cancelled(id) {
+            return Err(Stop::Cancelled);
+        }
+        *reading.borrow_mut() = name.clone();
+        if parquet {
+            while let Some((offset, len)) = importer.parquet_need(fid) {
+                let part =
+                    file.slice_with_f64_and_f64(offset as f64, (offset + len) as f64).map_err(|e| Stop::Failed(js_error_text(&e)))?;
+                let bytes = read_file(&part).await.map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+                if cancelled(id) {
+                    cancel.cancel();
+                }
+                importer.parquet_give(fid, bytes).map_err(stopped)?;
+            }
+        } else {
+            let mut failure = None;
+            let read = read_stream(file.stream(), |chunk| {
+                if cancelled(id) {
+                    cancel.cancel();
+                }
+                importer.feed(fid, &chunk.to_vec()).map(|_| ()).map_err(|e| {
+                    let text = e.to_string();
+                    failure = Some(e);
+                    text
+                })
+            })
+            .await;
+            if let Err(e) = read {
+                return Err(match failure {
+                    Some(failure) => stopped(failure),
+                    None if cancelled(id) => Stop::Cancelled,
+                    None => Stop::Failed(format!("{name}: {e}")),
+                });
+            }
+        }
+        importer.end_file(fid).map_err(stopped)?;
+    }
+    if cancelled(id) {
+        return Err(Stop::Cancelled);
+    }
+    importer.finish().map_err(stopped)
+}
+
 /// One SQLite file opens as it is; anything else is imported as system-table exports.
 async fn open_files(id: u32, files: &[web_sys::File]) -> Reply {
     let mut heads: Vec<(String, Vec<u8>)> = Vec::new();
@@ -507,32 +581,12 @@ async fn open_files(id: u32, files: &[web_sys::File]) -> Reply {
             Err(e) => Reply::Failed(format!("{}: {e}", file.name())),
         };
     }
-    let total: u64 = files.iter().map(|f| f.size() as u64).sum();
-    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut done = 0u64;
-    for file in files {
-        if cancelled(id) {
-            return Reply::Cancelled;
-        }
-        progress(id, &format!("Reading {}", file.name()), done, Some(total));
-        match read_file(file).await {
-            Ok(bytes) => {
-                done += bytes.len() as u64;
-                inputs.push((file.name(), bytes));
-            }
-            Err(e) => return Reply::Failed(format!("{}: {e}", file.name())),
-        }
-    }
-    if cancelled(id) {
-        return Reply::Cancelled;
-    }
-    progress(id, &format!("Importing {} file(s)", inputs.len()), done, Some(total));
-    let imported = match import_files(&inputs) {
+    let imported = match import_streams(id, files, &heads).await {
         Ok(imported) => imported,
-        Err(e) => return Reply::Failed(e.to_string()),
+        Err(Stop::Cancelled) => return Reply::Cancelled,
+        Err(Stop::Failed(e)) => return Reply::Failed(e),
     };
-    let name = format!("Imported system tables ({} files)", inputs.len());
-    drop(inputs);
+    let name = format!("Imported system tables ({} files)", files.len());
     if let Ok(store) = &kept {
         if let Err(e) = store.reserve().await {
             web_sys::console::warn_1(&format!("no room to keep the import in this browser: {e}").into());

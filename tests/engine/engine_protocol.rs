@@ -121,3 +121,67 @@ fn a_faceted_chart_follows_the_url_then_the_selection() {
     assert_eq!(page.charts.iter().find(|c| !c.facets.is_empty()).unwrap().facet.as_deref(), Some(other.as_str()));
     assert_eq!(e.runs(), 1);
 }
+
+#[test]
+fn an_import_reports_its_progress_in_words_phase_by_phase() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use usage_copilot::app::engine::Progress;
+    use usage_copilot::data::import::{ImportOptions, Importer, Progress as ImportProgress};
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/system-tables");
+    let mut files: Vec<_> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv" || x == "jsonl"))
+        .collect();
+    files.sort();
+    let seen: Rc<RefCell<Vec<Progress>>> = Rc::default();
+    let reading: Rc<RefCell<String>> = Rc::default();
+    let on_progress = {
+        let (seen, reading) = (Rc::clone(&seen), Rc::clone(&reading));
+        Box::new(move |p: &ImportProgress| seen.borrow_mut().push(Progress::of_import(p, &reading.borrow())))
+    };
+    let mut importer = Importer::new(ImportOptions { on_progress: Some(on_progress), ..Default::default() }).unwrap();
+    let total: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    // Every file is added first (as the worker does), so the total is known from the start.
+    let names: Vec<String> = files.iter().map(|p| p.file_name().unwrap().to_string_lossy().to_string()).collect();
+    let ids: Vec<_> = files.iter().zip(&names).map(|(p, n)| importer.add_file(n, Some(std::fs::metadata(p).unwrap().len()))).collect();
+    for ((path, name), id) in files.iter().zip(&names).zip(ids) {
+        *reading.borrow_mut() = name.clone();
+        let bytes = std::fs::read(path).unwrap();
+        // Chunks of 100 bytes: a chunk may end anywhere.
+        for chunk in bytes.chunks(100) {
+            importer.feed(id, chunk).unwrap();
+        }
+        importer.end_file(id).unwrap();
+    }
+    importer.finish().unwrap();
+    let seen = seen.borrow();
+    // While reading, bytes only grow, to the total; each line names the file being read.
+    let reads: Vec<&Progress> = seen.iter().filter(|p| p.phase.starts_with("Reading ")).collect();
+    assert!(reads.windows(2).all(|w| w[0].done <= w[1].done), "bytes never go back");
+    assert!(reads.iter().all(|p| p.total == Some(total)));
+    assert_eq!(reads.last().unwrap().done, total);
+    assert!(
+        reads.iter().any(|p| p.phase.starts_with("Reading export_01.csv: ")),
+        "{:?}",
+        reads.iter().map(|p| &p.phase).collect::<Vec<_>>()
+    );
+    // Then the finishing phases, in order, ending with "Imported".
+    let mut phases: Vec<&str> = seen
+        .iter()
+        .map(|p| p.phase.split(':').next().unwrap().trim_end_matches(|c: char| c.is_ascii_digit() || c == ',' || c == ' '))
+        .collect();
+    phases.dedup();
+    let finishing: Vec<&str> = phases.iter().copied().filter(|p| !p.starts_with("Reading ")).collect();
+    assert_eq!(
+        finishing.iter().map(|p| p.split(" of ").next().unwrap()).collect::<Vec<_>>(),
+        [
+            "Dropping duplicate rows",
+            "Pricing and summing billing rows",
+            "Linking runs, spot shares and evictions",
+            "Writing the imported database",
+            "Imported"
+        ]
+    );
+}
