@@ -17,7 +17,7 @@ CEILING := target/docs/minilm-ceiling.json
 # The build id shown in the page, in version.json and in the service worker's cache name.
 export COPILOT_BUILD_ID ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 
-.PHONY: all setup tools model-tools db docs index dist app test lint test-rust test-docs test-spark test-e2e bench clean
+.PHONY: all setup tools model-tools db docs index dist app test lint test-rust test-docs test-spark test-e2e bench eval clean
 
 ## all: everything the app serves (tools, seeded DB, wasm build), without serving it
 all: dist
@@ -103,6 +103,10 @@ bench: dist tools
 	node bench/docs.mjs
 	node bench/import.mjs
 	node bench/proxy.mjs
+
+## eval: the default evaluation suite answered offline, scored into target/eval/ (fails on a miss)
+eval: db docs
+	$(BIN)/copilot eval --offline --db public/data/usage_rag_data.db --out target/eval --baseline eval/scorecards/offline/scorecard.json --check
 
 ## clean: remove build output and generated data
 clean:
