@@ -14,6 +14,8 @@ DISTILL_CODE := $(wildcard build-tools/model/src/*.rs) src/retrieval/embed.rs sr
 INDEX_CODE := $(wildcard src/retrieval/*.rs build-tools/cli/src/*.rs)
 EVAL_QUESTIONS := $(wildcard $(CORPUS)/eval/*.toml)
 CEILING := target/docs/minilm-ceiling.json
+# The page's ECharts: only the chart types and components src/charts/ uses (index.html loads it).
+ECHARTS := target/echarts/echarts.custom.min.js
 # The build id shown in the page, in version.json and in the service worker's cache name.
 export COPILOT_BUILD_ID ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 
@@ -61,9 +63,13 @@ index: db docs
 ## dist: the static site in dist/ (hashed wasm/JS/CSS, ECharts, seeded DB, docs index and
 ## model, config.json, version.json, service worker, gzip + brotli copies), relative URLs so it
 ## can be hosted under any path
-dist: setup db docs
+dist: setup db docs $(ECHARTS)
 	trunk build --release --public-url ./
 	node build-tools/web/postbuild.mjs dist $(COPILOT_BUILD_ID)
+
+# ECharts bundled by esbuild from the npm package's ES modules (see build-tools/web/echarts-entry.mjs).
+$(ECHARTS): build-tools/web/echarts-entry.mjs build-tools/web/echarts-bundle.mjs package-lock.json | setup
+	node build-tools/web/echarts-bundle.mjs $@
 
 ## app: build everything and serve it at http://localhost:$(PORT)
 app: dist tools

@@ -51,7 +51,7 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VER
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-# 4. npm packages (ECharts, playwright-core, binaryen) exactly as locked.
+# 4. npm packages (ECharts, esbuild, playwright-core, binaryen) exactly as locked.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
     say "installing npm packages"
     npm ci --no-audit --no-fund --loglevel=error

@@ -44,9 +44,11 @@ export async function launchBrowser() {
   });
 }
 
-/** Opens a page that fails the test on any uncaught page error. */
-export async function openPage(browser, url, errors = []) {
+/** Opens a page that fails the test on any uncaught page error; `initScript` (a function)
+ * runs in the page before its own scripts. */
+export async function openPage(browser, url, errors = [], initScript = undefined) {
   const page = await browser.newPage();
+  if (initScript) await page.addInitScript(initScript);
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(url);
