@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 use serde::Serialize;
 
+use super::change_point;
 use super::dataset::{Column, Dataset, Value};
 use super::expr::Condition;
 use super::spec::{Aggregate, ReportSpec, TransformSpec, Unit};
@@ -249,6 +250,17 @@ pub fn run(
                 transform::filter(input, &cond)
             }
             TransformSpec::Sort { by, .. } => transform::sort(input, by),
+            TransformSpec::ChangePoint { partition, order, value, min_side, .. } => {
+                let series = change_point::ChangeSeries { partition, order, value, min_side: params[min_side] as usize };
+                change_point::change_points(input, &series)
+            }
+            TransformSpec::Classify { column, cases, default, .. } => {
+                let cases: Vec<(Condition, &str)> = cases
+                    .iter()
+                    .map(|c| (Condition::parse(&c.condition).expect("validated when the registry loaded"), c.value.as_str()))
+                    .collect();
+                transform::classify(input, column, &cases, default)
+            }
         };
         timings.push((format!("transform {}", t.output()), clock::now_ms() - started));
         datasets.insert(t.output().to_string(), output);

@@ -3,6 +3,7 @@
 //! in the browser: filters and params → SQL datasets → transforms → KPIs, with entity
 //! mappings that make rows selectable and JSON/CSV output.
 
+pub mod change_point;
 pub mod coverage;
 pub mod dataset;
 pub mod display;

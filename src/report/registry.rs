@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn built_in_reports_load_in_navigation_order() {
         let keys: Vec<&str> = registry().reports.iter().map(|r| r.spec.key.as_str()).collect();
-        assert_eq!(keys, ["job_cost", "compute_type_cost", "job_cost_pareto", "spot_risk_by_job", "anomaly_detection"]);
+        assert_eq!(
+            keys,
+            ["job_cost", "compute_type_cost", "job_cost_pareto", "spot_risk_by_job", "anomaly_detection", "runtime_regression"]
+        );
         let pillars: Vec<&str> = registry().pillars.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(pillars, ["cost", "reliability", "change"]);
         assert_eq!(registry().first().spec.key, "job_cost");

@@ -143,20 +143,42 @@ pub enum TransformSpec {
     },
     /// Stable sort by keys.
     Sort { input: String, output: String, by: Vec<SortKey> },
+    /// One summary row per partition of a dated series (`report::change_point`): its
+    /// median, the day its median shifts most with the medians before and after, and its
+    /// slope per day. `min_side` names the param giving the points each side of a split needs.
+    ChangePoint { input: String, output: String, partition: Vec<String>, order: String, value: String, min_side: String },
+    /// Sets `column` to the value of the first case whose condition holds on the row, or
+    /// to `default`.
+    Classify { input: String, output: String, column: String, cases: Vec<ClassCase>, default: String },
+}
+
+/// One case of a `classify` transform.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassCase {
+    #[serde(rename = "when")]
+    pub condition: String,
+    pub value: String,
 }
 
 impl TransformSpec {
     pub fn input(&self) -> &str {
         match self {
-            TransformSpec::RollingZscore { input, .. } | TransformSpec::Filter { input, .. } | TransformSpec::Sort { input, .. } => input,
+            TransformSpec::RollingZscore { input, .. }
+            | TransformSpec::Filter { input, .. }
+            | TransformSpec::Sort { input, .. }
+            | TransformSpec::ChangePoint { input, .. }
+            | TransformSpec::Classify { input, .. } => input,
         }
     }
 
     pub fn output(&self) -> &str {
         match self {
-            TransformSpec::RollingZscore { output, .. } | TransformSpec::Filter { output, .. } | TransformSpec::Sort { output, .. } => {
-                output
-            }
+            TransformSpec::RollingZscore { output, .. }
+            | TransformSpec::Filter { output, .. }
+            | TransformSpec::Sort { output, .. }
+            | TransformSpec::ChangePoint { output, .. }
+            | TransformSpec::Classify { output, .. } => output,
         }
     }
 }
@@ -402,6 +424,18 @@ impl ReportSpec {
             }
             if let TransformSpec::Filter { filter, .. } = t {
                 Condition::parse(filter).map_err(|e| e.to_string())?;
+            }
+            if let TransformSpec::ChangePoint { min_side, .. } = t {
+                match self.param(min_side) {
+                    Some(p) if p.integer && p.min >= 1.0 => {}
+                    Some(_) => return Err(format!("transform param {min_side:?} must be a whole number of at least 1")),
+                    None => return Err(format!("transform names unknown param {min_side:?}")),
+                }
+            }
+            if let TransformSpec::Classify { cases, .. } = t {
+                for case in cases {
+                    Condition::parse(&case.condition).map_err(|e| e.to_string())?;
+                }
             }
             datasets.push(t.output());
         }

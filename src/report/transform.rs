@@ -482,6 +482,20 @@ pub fn sort(data: &Dataset, keys: &[SortKey]) -> Dataset {
     data.take(&order)
 }
 
+/// A copy of `data` with `column` set on every row to the value of the first case whose
+/// condition holds there, or to `default` (replacing the column if it exists).
+pub fn classify(data: &Dataset, column: &str, cases: &[(Condition, &str)], default: &str) -> Dataset {
+    let labels: Vec<&str> = (0..data.len())
+        .map(|i| {
+            let cell = |name: &str| data.column_index(name).map(|at| data.cell(i, at));
+            cases.iter().find(|(condition, _)| condition.eval(&cell)).map_or(default, |(_, value)| value)
+        })
+        .collect();
+    let mut out = data.clone();
+    out.set_column(column, |i| Value::Text(labels[i].to_string()));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,6 +626,16 @@ mod tests {
         assert_eq!(severity(4.0, 3.0), ("high", 2));
         assert_eq!(severity(5.0, 3.0), ("critical", 3));
         assert_eq!(severity(2.6, 2.5), ("medium", 1));
+    }
+
+    #[test]
+    fn classify_takes_the_first_case_that_holds() {
+        let data = Dataset::from_columns(vec!["x".into()], vec![Column::reals(vec![5.0, 1.0, f64::NAN, 12.0])]);
+        let cases = [(Condition::parse("x > 10").unwrap(), "big"), (Condition::parse("x > 2").unwrap(), "some")];
+        let out = classify(&data, "size", &cases, "none");
+        let labels: Vec<String> = (0..4).map(|i| out.get(i, "size").to_string()).collect();
+        assert_eq!(labels, ["some", "none", "none", "big"]);
+        assert_eq!(out.get(3, "x"), &Value::Real(12.0));
     }
 
     #[test]

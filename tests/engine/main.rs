@@ -12,6 +12,7 @@ mod copilot;
 mod datasets;
 mod engine_protocol;
 mod extract;
+mod finops_reports;
 mod graph;
 mod hardening_db;
 mod hardening_import;

@@ -4,6 +4,7 @@
 mod ask;
 mod databricks_job;
 mod docs;
+mod finops;
 mod graph_export;
 mod pull;
 

@@ -1,0 +1,40 @@
+//! `copilot report KEY --format json` for the FinOps reports: the same document shape as
+//! every report (`report`, `filters`, `params`, `kpis`, `rows`), and exactly the figures the
+//! engine computes for the same file, rounded by unit.
+
+use std::collections::BTreeMap;
+
+use usage_copilot::report::output::report_json;
+use usage_copilot::report::{registry, ReportFilters};
+
+use super::{copilot, seeded_db};
+
+/// The FinOps reports and a field every row of each has.
+const REPORTS: &[(&str, &[&str])] = &[(
+    "runtime_regression",
+    &["job_id", "job_name", "pattern", "points", "median_value", "change_date", "median_before", "median_after", "slope_per_day"],
+)];
+
+#[test]
+fn finops_reports_print_json_like_every_report() {
+    let db = seeded_db("finops-json");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    for (key, fields) in REPORTS {
+        let (ok, stdout, stderr) = copilot(&["report", key, "--db", db.to_str().unwrap(), "--format", "json"]);
+        assert!(ok, "{key}: {stderr}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{key}: {e}: {stdout}"));
+        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["filters", "kpis", "params", "report", "rows"], "{key}");
+        assert_eq!(json["report"], *key);
+        assert_eq!((json["filters"]["from"].as_str(), json["filters"]["to"].as_str()), (Some("2025-11-01"), Some("2025-12-15")));
+        let rows = json["rows"].as_array().unwrap();
+        assert!(!rows.is_empty(), "{key}");
+        for field in *fields {
+            assert!(rows.iter().all(|r| r.get(field).is_some()), "{key} rows lack {field}");
+        }
+        let report = registry().get(key).unwrap();
+        let filters = ReportFilters::data_range(&conn).unwrap();
+        let expected = report_json(&report.spec, &report.run(&conn, &filters, &BTreeMap::new()).unwrap());
+        assert_eq!(json, expected, "{key}: the CLI prints what the engine computes");
+    }
+}
