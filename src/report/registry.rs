@@ -93,7 +93,15 @@ mod tests {
         let keys: Vec<&str> = registry().reports.iter().map(|r| r.spec.key.as_str()).collect();
         assert_eq!(
             keys,
-            ["job_cost", "compute_type_cost", "job_cost_pareto", "spot_risk_by_job", "anomaly_detection", "runtime_regression"]
+            [
+                "job_cost",
+                "compute_type_cost",
+                "job_cost_pareto",
+                "spot_risk_by_job",
+                "reliability_scorecard",
+                "anomaly_detection",
+                "runtime_regression"
+            ]
         );
         let pillars: Vec<&str> = registry().pillars.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(pillars, ["cost", "reliability", "change"]);

@@ -186,3 +186,168 @@ fn runtime_regression_matches_the_oracle_and_flags_the_planted_changes() {
     check_runtime(&conn, "2025-11-15", "2025-12-10", 3);
     check_runtime(&conn, "2025-12-01", "2025-12-15", 2);
 }
+
+/// One finished run as the reliability oracle reads it.
+struct FinishedRun {
+    start: String,
+    id: String,
+    failed: bool,
+    duration_ms: Option<i64>,
+    cost: f64,
+}
+
+#[derive(Debug, Default)]
+struct Reliability {
+    name: String,
+    finished: usize,
+    succeeded: usize,
+    failed: usize,
+    total_cost: f64,
+    failed_cost: f64,
+    incidents: usize,
+    retries: usize,
+    recovered: usize,
+    mttr_minutes: Option<f64>,
+    longest: usize,
+    p95_minutes: Option<f64>,
+    over_p95: usize,
+    score: f64,
+}
+
+/// Recomputes the scorecard from raw rows: runs and their usage, walked run by run.
+fn expected_reliability(conn: &Connection, from: &str, to: &str) -> BTreeMap<String, Reliability> {
+    use usage_copilot::base::calendar::Timestamp;
+    let mut cost: BTreeMap<String, f64> = BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT parent_id, parent_type, total_cost FROM compute_usage").unwrap();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<f64>>(2)?))).unwrap() {
+        let (parent, kind, c) = row.unwrap();
+        if kind == "JOB_RUN" {
+            *cost.entry(parent).or_default() += c.unwrap_or(0.0);
+        }
+    }
+    let names: BTreeMap<String, String> = {
+        let mut stmt = conn.prepare("SELECT job_id, job_name FROM jobs").unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
+        rows.map(|r| r.unwrap()).collect()
+    };
+    let mut runs: BTreeMap<String, Vec<FinishedRun>> = BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT job_id, job_run_id, start_time, run_status, duration_ms FROM job_runs").unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get(4)?)))
+        .unwrap();
+    for row in rows {
+        let (job, id, start, status, duration_ms): (String, String, String, String, Option<i64>) = row.unwrap();
+        let day = &start[..10];
+        if day < from || day > to || !(status == "SUCCESS" || status == "FAILED") {
+            continue;
+        }
+        let c = cost.get(&id).copied().unwrap_or(0.0);
+        runs.entry(job).or_default().push(FinishedRun { start, id, failed: status == "FAILED", duration_ms, cost: c });
+    }
+    let seconds = |t: &str| Timestamp::parse(t).unwrap().unix_seconds() as f64;
+    let mut out = BTreeMap::new();
+    for (job, mut list) in runs {
+        list.sort_by(|a, b| (&a.start, &a.id).cmp(&(&b.start, &b.id)));
+        let mut r = Reliability { name: names[&job].clone(), ..Reliability::default() };
+        let (mut streak, mut first_failure): (usize, Option<f64>) = (0, None);
+        let mut recoveries: Vec<f64> = Vec::new();
+        for (i, run) in list.iter().enumerate() {
+            r.finished += 1;
+            r.total_cost += run.cost;
+            let after_failure = i > 0 && list[i - 1].failed;
+            if after_failure {
+                r.retries += 1;
+            }
+            if run.failed {
+                r.failed += 1;
+                r.failed_cost += run.cost;
+                if !after_failure {
+                    r.incidents += 1;
+                    first_failure = Some(seconds(&run.start));
+                    streak = 0;
+                }
+                streak += 1;
+                r.longest = r.longest.max(streak);
+            } else {
+                r.succeeded += 1;
+                if let (true, Some(began), Some(ms)) = (after_failure, first_failure, run.duration_ms) {
+                    recoveries.push((seconds(&run.start) + ms as f64 / 1000.0 - began) / 60.0);
+                }
+            }
+        }
+        r.recovered = recoveries.len();
+        r.mttr_minutes = (!recoveries.is_empty()).then(|| recoveries.iter().sum::<f64>() / recoveries.len() as f64);
+        let mut ok: Vec<i64> = list.iter().filter(|x| !x.failed).filter_map(|x| x.duration_ms).collect();
+        ok.sort();
+        if !ok.is_empty() {
+            // Nearest rank: the ⌈0.95 n⌉-th smallest.
+            let rank = (95 * ok.len()).div_ceil(100);
+            let p95 = ok[rank - 1];
+            r.p95_minutes = Some(p95 as f64 / 60000.0);
+            r.over_p95 = list.iter().filter(|x| x.duration_ms.is_some_and(|d| d > p95)).count();
+        }
+        let success = r.succeeded as f64 / r.finished as f64;
+        let wasted = if r.total_cost > 0.0 { r.failed_cost / r.total_cost } else { 0.0 };
+        r.score = 60.0 * success + 20.0 * (1.0 - (r.longest as f64 / 5.0).min(1.0)) + 20.0 * (1.0 - wasted);
+        out.insert(job, r);
+    }
+    out
+}
+
+fn check_reliability(conn: &Connection, from: &str, to: &str) -> BTreeMap<String, Reliability> {
+    let result = run(conn, "reliability_scorecard", &filters(from, to), &[]);
+    let oracle = expected_reliability(conn, from, to);
+    let rows = result.rows();
+    assert_eq!(rows.len(), oracle.len());
+    let mut previous = f64::NEG_INFINITY;
+    for i in 0..rows.len() {
+        let row = rows.row(i);
+        let id = row.text("job_id");
+        let o = &oracle[&id];
+        let what = |c: &str| format!("{id} {c}");
+        assert_eq!(row.text("job_name"), o.name);
+        let score = row.get("score").as_f64().unwrap();
+        assert!(score >= previous, "worst first");
+        previous = score;
+        close(row.get("score"), Some(o.score), &what("score"));
+        assert!((0.0..=100.0).contains(&score), "{id} {score}");
+        let int = |c: &str| row.get(c).as_f64().map(|x| x as usize);
+        assert_eq!(int("finished_runs"), Some(o.finished), "{id}");
+        assert_eq!(int("succeeded_runs"), Some(o.succeeded), "{id}");
+        assert_eq!(int("failed_runs"), Some(o.failed), "{id}");
+        close(row.get("success_rate_pct"), Some(100.0 * o.succeeded as f64 / o.finished as f64), &what("success"));
+        close(row.get("total_cost_usd"), Some(o.total_cost), &what("cost"));
+        close(row.get("failed_cost_usd"), Some(o.failed_cost), &what("failed cost"));
+        assert_eq!(int("incidents"), Some(o.incidents), "{id}");
+        assert_eq!(int("retries"), Some(o.retries), "{id}");
+        close(row.get("retries_per_incident"), (o.incidents > 0).then(|| o.retries as f64 / o.incidents as f64), &what("retries"));
+        assert_eq!(int("recovered_incidents"), Some(o.recovered), "{id}");
+        // julianday() keeps about a millisecond: MTTR to within a second.
+        match (row.get("mttr_minutes").as_f64(), o.mttr_minutes) {
+            (Some(a), Some(e)) => assert!((a - e).abs() < 1.0 / 60.0, "{id} MTTR {a} vs {e}"),
+            (a, e) => assert_eq!(a, e, "{id} MTTR"),
+        }
+        assert_eq!(int("longest_streak"), Some(o.longest), "{id}");
+        close(row.get("p95_minutes"), o.p95_minutes, &what("p95"));
+        assert_eq!(int("runs_over_p95"), Some(o.over_p95), "{id}");
+    }
+    close(result.kpi("failed_cost_usd").unwrap(), Some(oracle.values().map(|o| o.failed_cost).sum()), "KPI failed cost");
+    let below = oracle.values().filter(|o| o.score < 80.0).count();
+    assert_eq!(result.kpi("below_80"), Some(&Value::Int(below as i64)));
+    oracle
+}
+
+#[test]
+fn reliability_scorecard_matches_the_oracle_and_ranks_the_planted_failures() {
+    let conn = common::seeded();
+    let full = check_reliability(&conn, "2025-11-01", "2025-12-15");
+    // The retry storm of Dec 5–7: three incidents of three failures, each retried three times.
+    let fin = &full["J-FIN-DAILY"];
+    assert_eq!((fin.incidents, fin.retries, fin.longest, fin.recovered), (3, 9, 3, 3));
+    // The legacy ETL's timeouts make it the least reliable; a job that never failed scores 100.
+    let worst = full.iter().min_by(|a, b| a.1.score.total_cmp(&b.1.score)).unwrap().0;
+    assert_eq!(worst, "J-LEGACY-ETL");
+    assert_eq!(full["J-HR-WEEKLY"].score, 100.0);
+    check_reliability(&conn, "2025-12-01", "2025-12-15");
+    check_reliability(&conn, "2025-11-15", "2025-11-15");
+}

@@ -10,10 +10,26 @@ use usage_copilot::report::{registry, ReportFilters};
 use super::{copilot, seeded_db};
 
 /// The FinOps reports and a field every row of each has.
-const REPORTS: &[(&str, &[&str])] = &[(
-    "runtime_regression",
-    &["job_id", "job_name", "pattern", "points", "median_value", "change_date", "median_before", "median_after", "slope_per_day"],
-)];
+const REPORTS: &[(&str, &[&str])] = &[
+    (
+        "runtime_regression",
+        &["job_id", "job_name", "pattern", "points", "median_value", "change_date", "median_before", "median_after", "slope_per_day"],
+    ),
+    (
+        "reliability_scorecard",
+        &[
+            "job_id",
+            "job_name",
+            "score",
+            "success_rate_pct",
+            "failed_cost_usd",
+            "retries_per_incident",
+            "mttr_minutes",
+            "longest_streak",
+            "runs_over_p95",
+        ],
+    ),
+];
 
 #[test]
 fn finops_reports_print_json_like_every_report() {

@@ -1,0 +1,67 @@
+// The FinOps reports in the browser: each renders with the CLI's KPIs, a click on its
+// chart's top bar selects that row's entity, and every chip offered for it gets an offline
+// answer whose numbers are all grounded in the evidence.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, openPage, copilot, SEEDED_DB } from './harness.mjs';
+
+let server; let browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); server?.stop(); });
+
+// Each report, the horizontal bar chart to click and the entity its top bar stands for
+// (the first row of the CLI's output).
+const REPORTS = [
+  { key: 'runtime_regression', chart: 'medians', entity: (row) => `job:${row.job_id}` },
+  { key: 'reliability_scorecard', chart: 'scores', entity: (row) => `job:${row.job_id}` },
+];
+
+function cli(key) {
+  return JSON.parse(copilot('report', key, '--db', SEEDED_DB, '--format', 'json'));
+}
+
+async function clickTopBar(page, chartId) {
+  const chart = page.locator(`[data-chart=${chartId}] .chart`);
+  await chart.locator('canvas').first().waitFor();
+  const point = await chart.evaluate((el) => {
+    const inst = echarts.getInstanceByDom(el);
+    const option = inst.getOption();
+    const top = option.yAxis[0].data.length - 1;
+    const series = option.series.findIndex((s) => Number(s.data[top].value) > 0);
+    return inst.convertToPixel({ seriesIndex: series }, [option.series[series].data[top].value / 2, top]);
+  });
+  const box = await chart.boundingBox();
+  await page.mouse.click(box.x + point[0], box.y + point[1]);
+}
+
+for (const { key, chart, entity } of REPORTS) {
+  test(`${key}: renders, a bar click selects its row, every chip answers offline, grounded`, async () => {
+    const errors = [];
+    const page = await openPage(browser, `${server.url}/#/report/${key}`, errors);
+    await page.locator('[data-testid=report-kpis]').waitFor({ timeout: 30000 });
+    const expected = cli(key);
+    for (const [name, value] of Object.entries(expected.kpis)) {
+      if (value !== null) assert.equal(Number(await page.locator(`[data-kpi="${name}"]`).getAttribute('data-value')), value, `${key} KPI ${name}`);
+    }
+    assert.ok(await page.locator('[data-table] tbody tr').count() >= 1, key);
+
+    const wanted = entity(expected.rows[0]);
+    await clickTopBar(page, chart);
+    await page.locator(`[data-testid=selection-banner][data-entity="${wanted}"]`).waitFor();
+    const lanes = await page.locator('[data-lane]').evaluateAll((ls) => ls.map((l) => l.dataset.lane));
+    assert.deepEqual(lanes, ['Understand', 'Diagnose', 'Optimize', 'Monitor']);
+    const chips = await page.locator('[data-chip-id]').evaluateAll((cs) => cs.map((c) => c.dataset.chipId));
+    const own = chips.filter((c) => c.startsWith(`${key.split('_')[0]}.`));
+    assert.ok(own.length >= 4, `${key} offers its own chips: ${chips.join()}`);
+    for (const [i, chip] of chips.entries()) {
+      await page.locator(`[data-chip-id="${chip}"]`).click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=answer]').length === n, i + 1);
+      const answer = page.getByTestId('answer').first();
+      assert.match(await answer.getAttribute('data-chip'), new RegExp(`^${chip.replace('.', '\\.')}@\\d+$`));
+      assert.equal(await answer.getByTestId('answer-source').textContent(), 'Offline answer', chip);
+      assert.equal(await answer.getByTestId('grounding').getAttribute('data-ungrounded'), '0', `${key} ${chip}`);
+    }
+    assert.deepEqual(errors, [], key);
+    await page.close();
+  });
+}
