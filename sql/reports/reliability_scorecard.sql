@@ -16,17 +16,20 @@ WITH runs AS MATERIALIZED (
       AND r.start_time >= :from AND r.start_time < date(:to, '+1 day')
       AND r.run_status IN ('SUCCESS', 'FAILED')
 ),
-run_cost AS (
-    SELECT x.job_run_id, (SELECT SUM(u.total_cost) FROM compute_usage u
-                          WHERE u.parent_id = x.job_run_id AND u.parent_type = 'JOB_RUN') AS cost
-    FROM runs x
+-- The cost of every job run, from one pass over the covering usage index (cheaper than a
+-- lookup per run on a large file).
+run_cost AS MATERIALIZED (
+    SELECT u.parent_id AS job_run_id, SUM(u.total_cost) AS cost
+    FROM compute_usage u INDEXED BY idx_compute_usage_day
+    WHERE u.parent_type = 'JOB_RUN'
+    GROUP BY u.parent_id
 ),
--- Runs in start order per job, each with the status of the run before it.
+-- Runs in start order per job, each with its cost and the status of the run before it.
 ordered AS (
     SELECT x.*, COALESCE(c.cost, 0) AS cost,
            LAG(x.status) OVER (PARTITION BY x.job_id ORDER BY x.start_time, x.job_run_id) AS previous
     FROM runs x
-    JOIN run_cost c ON c.job_run_id = x.job_run_id
+    LEFT JOIN run_cost c ON c.job_run_id = x.job_run_id
 ),
 -- An incident starts at a failure after a success (or at the first run); a retry is any
 -- run right after a failure.
