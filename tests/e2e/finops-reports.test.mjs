@@ -23,12 +23,15 @@ function cli(key) {
 async function clickTopBar(page, chartId) {
   const chart = page.locator(`[data-chart=${chartId}] .chart`);
   await chart.locator('canvas').first().waitFor();
+  // The middle of the top category's first non-empty bar, from the laid-out bar itself
+  // (bars of several series sit side by side in a category).
   const point = await chart.evaluate((el) => {
     const inst = echarts.getInstanceByDom(el);
     const option = inst.getOption();
     const top = option.yAxis[0].data.length - 1;
-    const series = option.series.findIndex((s) => Number(s.data[top].value) > 0);
-    return inst.convertToPixel({ seriesIndex: series }, [option.series[series].data[top].value / 2, top]);
+    const series = option.series.findIndex((s) => s.type === 'bar' && Number(s.data[top].value) > 0);
+    const rect = inst.getModel().getSeriesByIndex(series).getData().getItemLayout(top);
+    return [rect.x + rect.width / 2, rect.y + rect.height / 2];
   });
   const box = await chart.boundingBox();
   await page.mouse.click(box.x + point[0], box.y + point[1]);
