@@ -159,6 +159,12 @@ CREATE INDEX IF NOT EXISTS idx_compute_usage_day ON compute_usage(usage_date, pa
 CREATE INDEX IF NOT EXISTS idx_job_runs_cover ON job_runs(job_run_id, job_id, spot_ratio, run_status);
 CREATE INDEX IF NOT EXISTS idx_events_usage ON events(compute_usage_id);
 CREATE INDEX IF NOT EXISTS idx_query_parent ON sql_query_history(parent_id);
+-- The reverse links the copilot follows when it reads a selection's neighbourhood of the
+-- usage graph (copilot::graph::neighbourhood): events by user and by eviction, and the jobs
+-- that depend on a job.
+CREATE INDEX IF NOT EXISTS idx_events_user ON events(user_id, event_time);
+CREATE INDEX IF NOT EXISTS idx_events_eviction ON events(eviction_id);
+CREATE INDEX IF NOT EXISTS idx_job_dependencies_upstream ON job_dependencies(depends_on_job_id);
 
 -- How each job run's spot_ratio was found, when it was imported from system tables:
 -- 'observed' (instance events), 'configured' (the cluster's aws_attributes) or 'unknown'.

@@ -1,12 +1,12 @@
 //! One loaded database and everything derived from it, shared by the page, the CLI and the
 //! tests: the validated database, its summary, the default filters (the data's range, all
-//! workspaces), its workspaces, the usage graph and the telemetry index (both built on
-//! first use and kept), and the one way to answer an ask about a selection with the
-//! timings the debug panel shows.
+//! workspaces), its workspaces, the telemetry index (built on first use and kept), and the
+//! one way to answer an ask about a selection with the timings the debug panel shows. The
+//! usage graph is never built whole here: each answer reads its selection's neighbourhood
+//! (`copilot::graph::neighbourhood`).
 
-use std::cell::{OnceCell, Ref, RefCell};
+use std::cell::{Ref, RefCell};
 use std::collections::BTreeMap;
-use std::rc::Rc;
 use std::time::Duration;
 
 use crate::app::url_state::ViewState;
@@ -16,7 +16,7 @@ use crate::base::format::thousands;
 use crate::base::vocab::{DocsSource, EntitySource};
 use crate::copilot::ask::Ask;
 use crate::copilot::evidence::EvidenceBudget;
-use crate::copilot::graph::{build as build_graph, UsageGraph};
+use crate::copilot::graph::GraphSource;
 use crate::copilot::pipeline::{prepare, Prepared, Request};
 use crate::copilot::telemetry::{TelemetryIndex, TelemetryRetriever};
 use crate::data::db::{QueryError, UsageDb};
@@ -35,8 +35,6 @@ pub const REPORT_TIME_LIMIT: Duration = Duration::from_secs(60);
 pub enum SessionError {
     #[error("Reading the database failed: {0}")]
     Read(String),
-    #[error("Building the usage graph failed: {0}")]
-    Graph(String),
     #[error("Building the telemetry index failed: {0}")]
     Telemetry(String),
     #[error("There is no report {key:?}; reports: {known}.")]
@@ -58,7 +56,8 @@ pub struct DocsAssets<'a> {
 /// An answer prepared without an LLM, and how long each step took.
 pub struct Answered {
     pub prepared: Prepared,
-    /// (step, ms): the report's steps, the graph build, the telemetry index, evidence steps.
+    /// (step, ms): the report's steps, the graph neighbourhood read, the telemetry index,
+    /// evidence steps.
     pub timings: Vec<(String, f64)>,
 }
 
@@ -74,7 +73,6 @@ pub struct Session {
     pub workspaces: Vec<(String, String)>,
     /// How long one report's SQL may run ([`REPORT_TIME_LIMIT`] unless set).
     pub report_time_limit: Duration,
-    graph: OnceCell<Result<Rc<UsageGraph>, SessionError>>,
     telemetry: RefCell<Option<TelemetryIndex>>,
 }
 
@@ -96,7 +94,6 @@ impl Session {
             data_range,
             workspaces,
             report_time_limit: REPORT_TIME_LIMIT,
-            graph: OnceCell::new(),
             telemetry: RefCell::new(None),
         })
     }
@@ -104,15 +101,6 @@ impl Session {
     /// "usage.db, 1,234 KB"
     pub fn describe(&self) -> String {
         format!("{}, {} KB", self.source, thousands(self.db.byte_len().div_ceil(1024) as u64))
-    }
-
-    /// The usage graph of this database, built on first use, and the milliseconds this call
-    /// spent building it (0 once built).
-    pub fn graph(&self) -> Result<(Rc<UsageGraph>, f64), SessionError> {
-        let started = now_ms();
-        let graph =
-            self.graph.get_or_init(|| build_graph(self.db.conn()).map(Rc::new).map_err(|e| SessionError::Graph(e.to_string()))).clone()?;
-        Ok((graph, now_ms() - started))
     }
 
     /// The telemetry index of this database, built on first use (lexical only until a
@@ -209,7 +197,6 @@ impl Session {
         docs: DocsAssets<'_>,
         budget: &EvidenceBudget,
     ) -> Result<Answered, SessionError> {
-        let (graph, graph_ms) = self.graph()?;
         let telemetry = match ask {
             Ask::Question(_) => Some(self.telemetry(docs.model)?),
             Ask::Chip(_) => None,
@@ -218,7 +205,7 @@ impl Session {
         let telemetry_retriever = telemetry.as_ref().map(|(index, _)| TelemetryRetriever { index, model: docs.model });
         let request = Request {
             conn: self.db.conn(),
-            graph: &graph,
+            graph: GraphSource::Database(self.db.conn()),
             report,
             result,
             selection,
@@ -228,7 +215,11 @@ impl Session {
         };
         let prepared = prepare(&request, ask).map_err(|e| SessionError::Copilot(e.to_string()))?;
         let mut timings: Vec<(String, f64)> = result.timings.iter().map(|(s, ms)| (format!("report {s}"), *ms)).collect();
-        timings.push(("usage graph (first use builds it)".into(), graph_ms.max(graph.stats.build_ms)));
+        if let Some(read) = &prepared.evidence.graph_read {
+            let step =
+                format!("usage graph neighbourhood ({} nodes, {} edges read)", thousands(read.nodes as u64), thousands(read.edges as u64));
+            timings.push((step, read.read_ms));
+        }
         if let Some((_, ms)) = &telemetry {
             timings.push(("telemetry index (first use builds it)".into(), *ms));
         }

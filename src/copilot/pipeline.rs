@@ -9,7 +9,7 @@ use crate::copilot::ask::{Action, Ask};
 use crate::copilot::checks::{check_answer, AnswerCheck, EvidenceView};
 use crate::copilot::chips::{catalogue, ChipTemplate};
 use crate::copilot::evidence::{gather, Evidence, EvidenceBudget, EvidenceError, EvidenceRequest};
-use crate::copilot::graph::UsageGraph;
+use crate::copilot::graph::GraphSource;
 use crate::copilot::narrative;
 use crate::copilot::prompt::{build_messages, Message};
 use crate::copilot::routing::{route_chip, route_question};
@@ -68,7 +68,9 @@ pub fn offered_chips<'a>(report: &ReportSpec, selection: &Selection) -> Vec<&'a 
 /// Everything needed to answer an ask about a selection.
 pub struct Request<'a> {
     pub conn: &'a rusqlite::Connection,
-    pub graph: &'a UsageGraph,
+    /// Where the subgraph is cut from (`GraphSource::Database(conn)` reads the selection's
+    /// neighbourhood for each answer).
+    pub graph: GraphSource<'a>,
     pub report: &'a ReportSpec,
     pub result: &'a ReportResult,
     pub selection: &'a Selection,

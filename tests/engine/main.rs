@@ -14,6 +14,7 @@ mod engine_protocol;
 mod extract;
 mod finops_reports;
 mod graph;
+mod graph_neighbourhood;
 mod hardening_db;
 mod hardening_import;
 mod import;

@@ -16,7 +16,7 @@ use crate::base::calendar::Date;
 use crate::base::vocab::EntityType;
 pub use crate::base::vocab::{DocChunk, DocsSource, EntitySource, Mention, Topic, NAMED_SCORE};
 use crate::copilot::ask::Action;
-use crate::copilot::graph::{traverse, Budget, NodeKind, Subgraph, UsageGraph};
+use crate::copilot::graph::{Budget, GraphSource, NeighbourhoodStats, NodeKind, Subgraph};
 use crate::copilot::routing::{route_chip, route_question, Routing};
 use crate::report::{ReportFilters, ReportResult, ReportSpec, Selection};
 
@@ -149,6 +149,10 @@ pub struct Evidence {
     pub filters: ReportFilters,
     pub facts: Vec<Fact>,
     pub graph: Subgraph,
+    /// What was read from the database to cut the subgraph (`None` when it was cut from a
+    /// whole graph or not wanted); for the timings, not part of an evidence pack.
+    #[serde(skip)]
+    pub graph_read: Option<NeighbourhoodStats>,
     pub docs: Vec<DocChunk>,
     /// What answered the docs lookup (corpus size, retrieval mode), for the debug panel.
     pub docs_source: String,
@@ -174,7 +178,9 @@ pub enum EvidenceError {
 /// What the evidence is gathered for.
 pub struct EvidenceRequest<'a> {
     pub conn: &'a Connection,
-    pub graph: &'a UsageGraph,
+    /// Where the subgraph is cut from: the selection's neighbourhood read from `conn`, or
+    /// a whole graph built beforehand.
+    pub graph: GraphSource<'a>,
     pub report: &'a ReportSpec,
     pub result: &'a ReportResult,
     pub selection: &'a Selection,
@@ -194,25 +200,28 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
     let started = crate::base::clock::now_ms();
     let mut facts: Vec<Fact> = vec![common::selection_fact(req.report, req.selection)];
     let mut signals = Signals::default();
-    let (starts, window) = match req.selection.entity.entity_type {
+    let entity_id = &req.selection.entity.entity_id;
+    let (starts, window): (Vec<(NodeKind, String)>, _) = match req.selection.entity.entity_type {
         EntityType::Job => {
-            job::facts(req.conn, &req.selection.entity.entity_id, &filters, &mut facts, &mut signals)?;
-            let node = req.graph.find(NodeKind::Job, &req.selection.entity.entity_id);
-            (node.into_iter().collect(), (filters.from, filters.to))
+            job::facts(req.conn, entity_id, &filters, &mut facts, &mut signals)?;
+            (vec![(NodeKind::Job, entity_id.clone())], (filters.from, filters.to))
         }
         EntityType::ComputeType => {
-            let top = compute_type::facts(req.conn, &req.selection.entity.entity_id, &filters, &mut facts, &mut signals)?;
-            let kind = if req.selection.entity.entity_id == "JOB_RUN" { NodeKind::Job } else { NodeKind::Compute };
-            (top.iter().filter_map(|id| req.graph.find(kind, id)).take(3).collect(), (filters.from, filters.to))
+            let top = compute_type::facts(req.conn, entity_id, &filters, &mut facts, &mut signals)?;
+            let kind = if entity_id == "JOB_RUN" { NodeKind::Job } else { NodeKind::Compute };
+            let mut starts = Vec::new();
+            for id in top {
+                if starts.len() < 3 && req.graph.contains(kind, &id)? {
+                    starts.push((kind, id));
+                }
+            }
+            (starts, (filters.from, filters.to))
         }
         EntityType::Anomaly => {
             let (kind, id, day) = anomaly::facts(req.conn, req.result, req.selection, &filters, &mut facts, &mut signals)?;
-            (req.graph.find(kind, &id).into_iter().collect::<Vec<_>>(), (day, day))
+            (vec![(kind, id)], (day, day))
         }
-        EntityType::Compute => {
-            let node = req.graph.find(NodeKind::Compute, &req.selection.entity.entity_id);
-            (node.into_iter().collect(), (filters.from, filters.to))
-        }
+        EntityType::Compute => (vec![(NodeKind::Compute, entity_id.clone())], (filters.from, filters.to)),
     };
     signals_from_selection(req.selection, &mut signals);
     timings.push(("facts".to_string(), crate::base::clock::now_ms() - started));
@@ -231,16 +240,18 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
     if !routing.mentions.is_empty() {
         facts.push(mentions_fact(&routing.mentions));
         for m in &routing.mentions {
-            if let Some(ix) = req.graph.find(m.kind, &m.id) {
-                if !starts.contains(&ix) {
-                    starts.push(ix);
-                }
+            let start = (m.kind, m.id.clone());
+            if !starts.contains(&start) {
+                starts.push(start);
             }
         }
     }
     let started = crate::base::clock::now_ms();
-    let graph =
-        if routing.route.wants_telemetry() { traverse(req.graph, &starts, window, &Budget::default()) } else { Subgraph::default() };
+    let (graph, graph_read) = if routing.route.wants_telemetry() {
+        req.graph.subgraph(&starts, window, &Budget::default())?
+    } else {
+        (Subgraph::default(), None)
+    };
     timings.push(("graph traversal".to_string(), crate::base::clock::now_ms() - started));
 
     let focus: &[Topic] = match req.action {
@@ -285,6 +296,7 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
         filters,
         facts,
         graph,
+        graph_read,
         docs,
         docs_source,
         routing,

@@ -1,18 +1,24 @@
 //! The usage graph: every workspace, user, job, run, pool, cluster or warehouse, usage
 //! row, event, eviction and query of a loaded database as nodes of a petgraph, with typed
-//! edges both ways (job→job dependencies and run→pool included). Built once per loaded
-//! database; `traverse` cuts a deterministic, budgeted subgraph around a selection.
+//! edges both ways (job→job dependencies and run→pool included). `traverse` cuts a
+//! deterministic, budgeted subgraph around a selection. An answer reads only the
+//! selection's neighbourhood from the database (`neighbourhood`, a graph of the same nodes
+//! and edges as far as the traversal can reach); the whole graph (`build`) is for exports
+//! and for checking the neighbourhood against.
 
 mod build;
+mod neighbourhood;
 mod traverse;
 
 use std::collections::HashMap;
 
 use petgraph::graph::{DiGraph, NodeIndex};
+use rusqlite::Connection;
 
 use crate::base::calendar::{Date, Timestamp};
 
 pub use build::{build, BuildStats};
+pub use neighbourhood::{neighbourhood, NeighbourhoodStats};
 pub use traverse::{traverse, Budget, SubEdge, SubNode, Subgraph};
 
 pub use crate::base::vocab::NodeKind;
@@ -131,5 +137,48 @@ impl UsageGraph {
 
     pub fn edge_count(&self) -> usize {
         self.graph.edge_count()
+    }
+}
+
+/// Where the subgraph around a selection is cut from.
+#[derive(Clone, Copy)]
+pub enum GraphSource<'a> {
+    /// The selection's neighbourhood, read from this database for each answer.
+    Database(&'a Connection),
+    /// A whole graph built beforehand.
+    Whole(&'a UsageGraph),
+}
+
+impl GraphSource<'_> {
+    /// Whether the node (`kind`, `id`) exists.
+    pub fn contains(&self, kind: NodeKind, id: &str) -> rusqlite::Result<bool> {
+        match self {
+            GraphSource::Whole(g) => Ok(g.find(kind, id).is_some()),
+            GraphSource::Database(conn) => {
+                let (columns, key) = build::table_of(kind);
+                let sql = format!("SELECT EXISTS (SELECT {columns} WHERE {key} = ?1)");
+                conn.prepare_cached(&sql)?.query_row([id], |r| r.get(0))
+            }
+        }
+    }
+
+    /// The subgraph around `starts` (in order; nodes that do not exist are left out), keeping
+    /// dated nodes within `window`, and what was read for it (`None` from a whole graph).
+    pub fn subgraph(
+        &self,
+        starts: &[(NodeKind, String)],
+        window: (Date, Date),
+        budget: &Budget,
+    ) -> rusqlite::Result<(Subgraph, Option<NeighbourhoodStats>)> {
+        match self {
+            GraphSource::Whole(g) => {
+                let nodes: Vec<NodeIndex> = starts.iter().filter_map(|(kind, id)| g.find(*kind, id)).collect();
+                Ok((traverse(g, &nodes, window, budget), None))
+            }
+            GraphSource::Database(conn) => {
+                let (g, nodes, stats) = neighbourhood(conn, starts, window, budget.max_depth)?;
+                Ok((traverse(&g, &nodes, window, budget), Some(stats)))
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
-use super::{Detail, EdgeKind, NodeKind, UsageGraph};
+use super::{Detail, EdgeKind, Node, NodeKind, UsageGraph};
 use crate::base::calendar::Date;
 use crate::base::format::{thousands, usd};
 
@@ -80,12 +80,21 @@ pub struct Subgraph {
 }
 
 fn is_hub(g: &UsageGraph, ix: NodeIndex) -> bool {
-    let node = g.node(ix);
+    is_hub_node(g.node(ix))
+}
+
+/// Workspaces, instance pools and system users: reached but never expanded.
+pub(super) fn is_hub_node(node: &Node) -> bool {
     match node.kind {
         NodeKind::Workspace | NodeKind::InstancePool => true,
         NodeKind::User => node.id.contains("SYSTEM") || node.label.to_ascii_lowercase().contains("system"),
         _ => false,
     }
+}
+
+/// The system user: a hub that says nothing, never reached from another node.
+pub(super) fn is_skipped(node: &Node) -> bool {
+    node.kind == NodeKind::User && is_hub_node(node)
 }
 
 /// Sort key within a kind: the most telling first.
@@ -189,7 +198,7 @@ pub fn traverse(g: &UsageGraph, starts: &[NodeIndex], window: (Date, Date), budg
                     continue;
                 }
                 // The system user is a hub that says nothing: leave it out entirely.
-                if g.node(target).kind == NodeKind::User && is_hub(g, target) {
+                if is_skipped(g.node(target)) {
                     continue;
                 }
                 seen.insert(target, reached.len());
