@@ -50,7 +50,9 @@
 //!   Ask (chip id | question) ─Session::prepare ▶ copilot::pipeline::prepare:
 //!     copilot::routing (the chip's need or the question's wording: telemetry, docs or both)
 //!     copilot::evidence::gather: SQL facts + copilot::graph::traverse from the selection and the
-//!       entities a question names (copilot::telemetry) + documentation chunks (retrieval::index)
+//!       entities a question names (copilot::telemetry), over their neighbourhood read from SQL
+//!       (copilot::graph::neighbourhood; the whole graph, copilot::graph::build, only for
+//!       `copilot graph export`) + documentation chunks (retrieval::index)
 //!        ─▶ copilot::prompt::build_messages (exact messages) ─▶ copilot::narrative (offline answer)
 //!        ─▶ copilot::citations::with_sources (Sources list) ─▶ copilot::grounding::check
 //!        ─▶ copilot::pack::EvidencePack (the versioned file users keep)
