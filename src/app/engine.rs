@@ -211,6 +211,8 @@ pub enum Request {
         view: ViewState,
         table: String,
     },
+    /// The loaded data as a FOCUS 1.2 cost and usage CSV: `Reply::Csv` with (file name, text).
+    FocusCsv,
     /// What the import of the loaded data found, and which reports it powers.
     ImportInfo,
     /// Answer a chip click or a follow-up about `entity` in `view`'s report, without an LLM
@@ -307,6 +309,14 @@ impl Engine {
             Request::Dataset => Reply::Dataset(DatasetInfo::of(&self.session)),
             Request::Report { view } => Reply::Report(self.report_page(view).map(Box::new)),
             Request::TableCsv { view, table } => Reply::Csv(self.table_csv(view, table)),
+            Request::FocusCsv => match crate::data::focus::focus_csv(self.session.db.conn()) {
+                Ok(export) => {
+                    let summary = &self.session.summary;
+                    let name = crate::data::focus::focus_file_name(summary.first_date.as_deref(), summary.last_date.as_deref());
+                    Reply::Csv(Some((name, export.csv)))
+                }
+                Err(e) => Reply::Failed(e.to_string()),
+            },
             Request::ImportInfo => match self.session.import() {
                 None => Reply::Import(None),
                 Some(Ok(found)) => Reply::Import(Some(Box::new(found))),

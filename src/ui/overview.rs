@@ -1,14 +1,15 @@
-//! The landing page: what the loaded data contains, the reports to open, and the datasets
-//! kept in this browser.
+//! The landing page: what the loaded data contains, its FOCUS export, the reports to open,
+//! and the datasets kept in this browser.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use super::browser_io::download_text;
 use super::dataset_summary::DatasetSummaryView;
 use super::datasets_panel::DatasetsPanel;
 use super::state::AppData;
-use crate::app::engine::DatasetInfo;
+use crate::app::engine::{DatasetInfo, Reply, Request};
 use crate::app::url_state::Page;
 use crate::report::registry;
 
@@ -16,8 +17,31 @@ use crate::report::registry;
 pub fn Overview(data: Rc<DatasetInfo>) -> impl IntoView {
     let app = expect_context::<AppData>();
     let reg = registry();
+    let export_error = RwSignal::new(None::<String>);
+    // The engine writes the file (data::focus); the page only offers it as a download.
+    let export_focus = move |_| {
+        leptos::task::spawn_local(async move {
+            match app.engine.call(Request::FocusCsv).await {
+                Reply::Csv(Some((name, csv))) => {
+                    export_error.set(download_text(&name, "text/csv;charset=utf-8", &csv).err());
+                }
+                Reply::Failed(message) => export_error.set(Some(message)),
+                other => export_error.set(Some(format!("The export gave no file: {other:?}"))),
+            }
+        });
+    };
     view! {
         <DatasetSummaryView data/>
+        <section class="panel export-panel">
+            <div class="panel-head">
+                <h3>"FOCUS export"</h3>
+                <button class="button subtle" data-testid="export-focus" on:click=export_focus>"Download FOCUS 1.2 CSV"</button>
+            </div>
+            <p class="muted">
+                "Every usage row as a FinOps Open Cost and Usage Specification (FOCUS 1.2) row, for FinOps tools."
+            </p>
+            {move || export_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
         <section class="report-cards">
             {reg
                 .pillars

@@ -13,6 +13,7 @@ mod datasets;
 mod engine_protocol;
 mod extract;
 mod finops_reports;
+mod focus_export;
 mod graph;
 mod graph_neighbourhood;
 mod hardening_db;

@@ -24,6 +24,7 @@ use usage_copilot::copilot::evidence::EvidenceBudget;
 use usage_copilot::copilot::pack::EvidencePack;
 use usage_copilot::copilot::{offered_chips, Ask, Prepared};
 use usage_copilot::data::db::UsageDb;
+use usage_copilot::data::focus::{focus_csv, FOCUS_VERSION};
 use usage_copilot::data::seed::{self, SeedConfig};
 use usage_copilot::data::summary::compute_type_label;
 use usage_copilot::report::selection::find_selection;
@@ -418,6 +419,11 @@ enum Command {
     /// Run the extraction SQL (sql/extract/) on a Databricks SQL warehouse through the
     /// Statement Execution API; write one CSV per statement, and with --db import them.
     Pull(pull::PullArgs),
+    /// Export the usage database in a standard format.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// The usage graph of a database: export it for Neo4j.
     Graph {
         #[command(subcommand)]
@@ -437,6 +443,18 @@ enum Command {
         /// One or more statements separated by semicolons.
         #[arg(required_unless_present = "file")]
         sql: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Every usage row as a FOCUS 1.2 cost and usage row (CSV).
+    Focus {
+        #[arg(long)]
+        db: PathBuf,
+        /// The CSV file to write (replaced if present).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -659,6 +677,22 @@ fn run(cli: Cli) -> Result<()> {
         Command::Docs { command } => docs::run(command),
         Command::Index { db, model, out, query, k } => docs::telemetry_index(&db, &model, out.as_deref(), query.as_deref(), k),
         Command::Pull(args) => pull::run(args),
+        Command::Export { command: ExportCommand::Focus { db, out } } => {
+            let session = open_session(&db)?;
+            let export = focus_csv(session.db.conn()).with_context(|| format!("cannot export {}", db.display()))?;
+            for warning in &export.warnings {
+                eprintln!("warning: {warning}");
+            }
+            create_parent(&out)?;
+            std::fs::write(&out, &export.csv).with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "wrote {}: {} FOCUS {FOCUS_VERSION} rows, {} bytes",
+                out.display(),
+                thousands(export.rows as u64),
+                thousands(export.csv.len() as u64)
+            );
+            Ok(())
+        }
         Command::Graph { command } => graph_export::run(command),
         Command::Sql { db, write, file, sql } => {
             let sql = match (file, sql) {

@@ -166,3 +166,45 @@ fn explain_offline_and_its_errors() {
     ]);
     assert!(!ok && stderr.contains("job:NOPE is not in report job_cost"), "{stderr}");
 }
+
+#[test]
+fn export_focus_writes_one_row_per_usage_row_and_names_a_bad_database() {
+    let db = seeded_db("focus");
+    let out = db.parent().unwrap().join("out/focus.csv");
+    let (ok, _, stderr) = copilot(&["export", "focus", "--db", db.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (usage_rows, spend): (i64, f64) =
+        conn.query_row("SELECT COUNT(*), SUM(total_cost) FROM compute_usage", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+    assert_eq!(lines.len() as i64, usage_rows + 1);
+    assert!(lines[0].starts_with("BilledCost,BillingAccountId,"), "{}", lines[0]);
+    // BilledCost is the first column and never quoted: its sum is the data's spend.
+    let billed: f64 = lines[1..].iter().map(|l| l.split(',').next().unwrap().parse::<f64>().unwrap()).sum();
+    assert!((billed - spend).abs() < 1e-6, "{billed} vs {spend}");
+    assert_eq!(stderr.trim(), format!("wrote {}: {usage_rows} FOCUS 1.2 rows, {} bytes", out.display(), thousands(csv.len())));
+    // The same file again, byte for byte.
+    let again = out.with_file_name("again.csv");
+    assert!(copilot(&["export", "focus", "--db", db.to_str().unwrap(), "--out", again.to_str().unwrap()]).0);
+    assert_eq!(std::fs::read(&again).unwrap(), csv.as_bytes());
+
+    let not_db = db.with_file_name("notes.txt");
+    std::fs::write(&not_db, "hello").unwrap();
+    let (ok, _, stderr) = copilot(&["export", "focus", "--db", not_db.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(!ok);
+    assert_eq!(stderr.trim(), "error: This is not a SQLite database: the file does not start with the SQLite header.");
+}
+
+/// `1234567` as `1,234,567`, written here rather than taken from the engine.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
