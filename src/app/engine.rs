@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::datasets::StoredDataset;
+use crate::app::roles::{order_chips, role_of};
 use crate::app::session::{DocsAssets, Session};
 use crate::app::table::{table_csv, table_view, TableView};
 use crate::app::url_state::ViewState;
@@ -367,15 +368,16 @@ impl Engine {
         page.selection = match &selection {
             SelectionState::Nothing => PageSelection::Nothing,
             SelectionState::Missing(e) => PageSelection::Missing(e.clone()),
-            SelectionState::Found(sel) => PageSelection::Found {
-                entity: sel.entity.clone(),
-                label: sel.label.clone(),
-                chips: catalogue()
+            SelectionState::Found(sel) => {
+                let mut chips: Vec<PageChip> = catalogue()
                     .offered(spec, sel)
                     .into_iter()
                     .map(|c| PageChip { id: c.id.clone(), versioned_id: c.versioned_id(), lane: c.lane, label: c.label.clone() })
-                    .collect(),
-            },
+                    .collect();
+                // The role's chips first.
+                order_chips(role_of(view.role.as_deref()), &mut chips, |c| &c.id);
+                PageSelection::Found { entity: sel.entity.clone(), label: sel.label.clone(), chips }
+            }
         };
         let result = match &run.outcome {
             Ok(result) => result,

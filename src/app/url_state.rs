@@ -34,6 +34,8 @@ pub struct ViewState {
     /// The facet a faceted chart shows (e.g. the entity of the anomaly timeline).
     pub facet: Option<String>,
     pub selection: Option<EntityRef>,
+    /// The role view (`app::roles`, a key of `sql/reports/roles.toml`); `None` = no role.
+    pub role: Option<String>,
     /// Other query arguments (e.g. the bench page's `db` and `runs`).
     pub extra: BTreeMap<String, String>,
 }
@@ -48,6 +50,7 @@ impl Default for ViewState {
             params: BTreeMap::new(),
             facet: None,
             selection: None,
+            role: None,
             extra: BTreeMap::new(),
         }
     }
@@ -80,6 +83,7 @@ impl ViewState {
                 "ws" => state.workspace = Some(v).filter(|w| !w.is_empty()),
                 "sel" => state.selection = EntityRef::parse(&v),
                 "facet" => state.facet = Some(v).filter(|f| !f.is_empty()),
+                "role" => state.role = Some(v).filter(|r| !r.is_empty()),
                 _ if known_params.contains(&k) => {
                     state.params.insert(k, v);
                 }
@@ -118,6 +122,9 @@ impl ViewState {
         if let Some(s) = &self.selection {
             query.push(format!("sel={}", encode(&s.to_string())));
         }
+        if let Some(r) = &self.role {
+            query.push(format!("role={}", encode(r)));
+        }
         if query.is_empty() {
             path
         } else {
@@ -127,7 +134,7 @@ impl ViewState {
 
     /// The same filters on another page, without page-specific state.
     pub fn switch_to(&self, page: Page) -> ViewState {
-        ViewState { page, from: self.from, to: self.to, workspace: self.workspace.clone(), ..ViewState::default() }
+        ViewState { page, from: self.from, to: self.to, workspace: self.workspace.clone(), role: self.role.clone(), ..ViewState::default() }
     }
 
     pub fn report_key(&self) -> Option<&str> {
@@ -216,6 +223,7 @@ mod tests {
             params: [("threshold".to_string(), "2.5".to_string()), ("window".to_string(), "7".to_string())].into(),
             facet: Some("J-FIN-DAILY".into()),
             selection: EntityRef::parse("anomaly:J-FIN-DAILY@2025-12-05"),
+            role: None,
             extra: BTreeMap::new(),
         };
         let hash = state.to_hash();
@@ -257,5 +265,18 @@ mod tests {
             ViewState::from_hash("#/report/anomaly_detection?window=x", &names).numeric_params().unwrap_err(),
             "window = \"x\" is not a number"
         );
+    }
+
+    #[test]
+    fn the_role_round_trips_and_survives_a_page_switch() {
+        let hash = "#/report/job_cost?from=2025-11-10&role=team_lead";
+        let state = ViewState::from_hash(hash, &names);
+        assert_eq!(state.role.as_deref(), Some("team_lead"));
+        assert_eq!(state.to_hash(), hash);
+        let overview = state.switch_to(Page::Overview);
+        assert_eq!(overview.to_hash(), "#/?from=2025-11-10&role=team_lead");
+        assert_eq!(ViewState::from_hash("#/?role=", &names).role, None);
+        let spaced = ViewState { role: Some("a b&c".into()), ..ViewState::default() };
+        assert_eq!(ViewState::from_hash(&spaced.to_hash(), &names), spaced);
     }
 }

@@ -69,7 +69,9 @@ pub fn run_inputs(view: &ViewState) -> ViewState {
 pub fn run_view(conn: &Connection, data_range: &ReportFilters, view: &ViewState) -> Option<ReportRun> {
     let report = registry().get(view.report_key()?)?;
     let filters = ReportFilters {
-        from: view.from.unwrap_or(data_range.from),
+        from: view.from.unwrap_or_else(|| {
+            crate::app::roles::default_from(crate::app::roles::role_of(view.role.as_deref()), data_range.from, data_range.to)
+        }),
         to: view.to.unwrap_or(data_range.to),
         workspace: view.workspace.clone(),
     };

@@ -16,6 +16,7 @@ use super::open_database::OpenDatabase;
 use super::overview::Overview;
 use super::report_nav::ReportNav;
 use super::report_page::ReportPage;
+use super::role_select::RoleSelect;
 use super::state::AppData;
 use crate::app::engine::DatasetInfo;
 use crate::app::url_state::Page;
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <span class="tagline">"SQL defines the facts · reports define the question · clicks define scope · the LLM only explains"</span>
                 </div>
                 <div class="topbar-actions">
+                    <RoleSelect/>
                     <DatasetSwitch/>
                     <OpenDatabase/>
                 </div>

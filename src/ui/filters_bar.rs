@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::state::AppData;
 use crate::app::engine::DatasetInfo;
+use crate::app::roles::{default_from, role_of};
 use crate::base::calendar::Date;
 use crate::report::registry;
 
@@ -68,7 +69,7 @@ pub fn FiltersBar(data: Rc<DatasetInfo>, report_key: String) -> impl IntoView {
                     data-testid="filter-from"
                     min=first.to_string()
                     max=last.to_string()
-                    prop:value=move || app.view.with(|v| v.from.unwrap_or(first)).to_string()
+                    prop:value=move || app.view.with(|v| v.from.unwrap_or_else(|| default_from(role_of(v.role.as_deref()), first, last))).to_string()
                     on:change=move |ev| set_date(true, event_target_value(&ev))
                 />
             </label>

@@ -14,7 +14,8 @@
 //! | `load_progress`, `open_database`, `load_error_panel` | loading data and its errors |
 //! | `overview`, `dataset_summary` | the landing page: dataset summary and report cards |
 //! | `datasets_panel`, `dataset_switch` | the datasets kept in this browser: list, open, rename, delete; the header's picker |
-//! | `report_nav` | the navigation, reports grouped by pillar |
+//! | `report_nav` | the navigation, reports grouped by pillar (the role's first) |
+//! | `role_select` | the header's role picker (`app::roles`), kept in the URL |
 //! | `report_page`, `report_context` | a report: the engine's `ReportPage` for the URL's view, filters, KPIs, charts, tables |
 //! | `filters_bar`, `kpi_row`, `report_chart`, `report_table` | the parts of a report |
 //! | `selection_pane` | the commentary pane: selection, chips by lane, follow-up, answers |
@@ -55,6 +56,7 @@ mod report_context;
 mod report_nav;
 mod report_page;
 mod report_table;
+mod role_select;
 mod router;
 mod selection_pane;
 mod state;

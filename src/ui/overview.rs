@@ -10,6 +10,7 @@ use super::dataset_summary::DatasetSummaryView;
 use super::datasets_panel::DatasetsPanel;
 use super::state::AppData;
 use crate::app::engine::{DatasetInfo, Reply, Request};
+use crate::app::roles::{pillars_for, reports_for, role_of};
 use crate::app::url_state::Page;
 use crate::report::registry;
 
@@ -42,32 +43,35 @@ pub fn Overview(data: Rc<DatasetInfo>) -> impl IntoView {
             </p>
             {move || export_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </section>
-        <section class="report-cards">
-            {reg
-                .pillars
-                .iter()
-                .map(|p| {
-                    view! {
-                        <div class="pillar-cards">
-                            <h3>{p.title.clone()}<span class="muted">{format!(" · {}", p.description)}</span></h3>
-                            <div class="cards">
-                                {reg
-                                    .in_pillar(&p.key)
-                                    .map(|r| {
-                                        let key = r.spec.key.clone();
-                                        view! {
-                                            <a class="card" href=move || app.view.with(|v| v.switch_to(Page::Report(key.clone())).to_hash())>
-                                                <strong>{r.spec.title.clone()}</strong>
-                                                <span class="muted">{r.spec.description.clone()}</span>
-                                            </a>
-                                        }
-                                    })
-                                    .collect_view()}
+        <section class="report-cards" data-testid="report-cards">
+            {move || {
+                let role = role_of(app.view.with(|v| v.role.clone()).as_deref());
+                pillars_for(role, reg)
+                    .into_iter()
+                    .map(|p| {
+                        view! {
+                            <div class="pillar-cards" data-pillar=p.key.clone()>
+                                <h3>{p.title.clone()}<span class="muted">{format!(" · {}", p.description)}</span></h3>
+                                <div class="cards">
+                                    {reports_for(role, reg, &p.key)
+                                        .into_iter()
+                                        .map(|r| {
+                                            let key = r.spec.key.clone();
+                                            let report = key.clone();
+                                            view! {
+                                                <a class="card" data-report=report href=move || app.view.with(|v| v.switch_to(Page::Report(key.clone())).to_hash())>
+                                                    <strong>{r.spec.title.clone()}</strong>
+                                                    <span class="muted">{r.spec.description.clone()}</span>
+                                                </a>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </div>
                             </div>
-                        </div>
-                    }
-                })
-                .collect_view()}
+                        }
+                    })
+                    .collect_view()
+            }}
         </section>
         <DatasetsPanel/>
     }

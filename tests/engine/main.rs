@@ -23,6 +23,7 @@ mod import_dump;
 mod original_schema;
 mod report_view;
 mod reports;
+mod roles;
 mod seed_consistency;
 mod seed_determinism;
 mod seed_scenarios;
