@@ -61,5 +61,11 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (s
     // callback (as data) for the series.
     let mut option = super::option(&chart);
     option["series"][0]["symbolSize"] = serde_json::Value::String(super::ChartFn::Sizes { sizes }.marker());
+    // Bubbles near one another (the many small jobs bottom-left) would print their names on
+    // top of each other: ECharts moves a clashing label down, and hides it if it still
+    // clashes (the tooltip still names the bubble). charming has no labelLayout, hence JSON.
+    if option["series"][0].get("label").is_some() {
+        option["series"][0]["labelLayout"] = serde_json::json!({ "moveOverlap": "shiftY", "hideOverlap": true });
+    }
     (option, vec![rows.into_iter().map(Some).collect()])
 }

@@ -116,3 +116,25 @@ pub async fn sleep_ms(ms: u32) {
     });
     let _ = JsFuture::from(promise).await;
 }
+
+/// The page's `localStorage`, if the browser lets it be used (reached through `Reflect`:
+/// the page needs only two calls of it).
+fn local_storage() -> Option<JsValue> {
+    let window = web_sys::window()?;
+    Reflect::get(&window, &JsValue::from_str("localStorage")).ok().filter(|s| !s.is_null() && !s.is_undefined())
+}
+
+/// `localStorage[key]`, or `None` when unset or not available.
+pub fn stored_setting(key: &str) -> Option<String> {
+    let storage = local_storage()?;
+    let get: js_sys::Function = Reflect::get(&storage, &JsValue::from_str("getItem")).ok()?.dyn_into().ok()?;
+    get.call1(&storage, &JsValue::from_str(key)).ok()?.as_string()
+}
+
+/// Keeps `value` as `localStorage[key]` (silently nothing when storage is not available).
+pub fn store_setting(key: &str, value: &str) {
+    let Some(storage) = local_storage() else { return };
+    if let Some(set) = Reflect::get(&storage, &JsValue::from_str("setItem")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
+        let _ = set.call2(&storage, &JsValue::from_str(key), &JsValue::from_str(value));
+    }
+}

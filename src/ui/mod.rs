@@ -10,13 +10,13 @@
 //! | `engine_client` | the page's side of the engine worker: requests with ids, replies and progress |
 //! | `state` | the app context: host config (an awaited resource), the loaded data's `DatasetInfo`, the kept datasets, opening a user's file |
 //! | `router` | keeping the view in sync with the URL hash; navigation |
-//! | `browser_io` | fetch with byte progress, reading files, downloads, a pause |
+//! | `browser_io` | fetch with byte progress, reading files, downloads, a pause, settings kept in `localStorage` |
 //! | `load_progress`, `open_database`, `load_error_panel` | loading data and its errors |
 //! | `overview`, `dataset_summary` | the landing page: dataset summary and report cards |
 //! | `datasets_panel`, `dataset_switch` | the datasets kept in this browser: list, open, rename, delete; the header's picker |
 //! | `report_nav` | the navigation, reports grouped by pillar (the role's first) |
 //! | `role_select` | the header's role picker (`app::roles`), kept in the URL |
-//! | `report_page`, `report_context` | a report: the engine's `ReportPage` for the URL's view, filters, KPIs, charts, tables |
+//! | `report_page`, `report_context` | a report: the engine's `ReportPage` for the URL's view, filters, KPIs, charts, tables, the commentary's width (kept in `localStorage`) |
 //! | `filters_bar`, `kpi_row`, `report_chart`, `report_table` | the parts of a report |
 //! | `selection_pane` | the commentary pane: selection, chips by lane, follow-up, answers |
 //! | `copilot_state` | answers per selection (built by `Session::prepare`), streaming them with `app::llm_policy` |

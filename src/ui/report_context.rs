@@ -90,3 +90,8 @@ impl ReportContext {
 pub fn select(app: AppData, entity: Option<EntityRef>) {
     app.update_view(|v| v.selection = entity);
 }
+
+/// Whether the commentary pane is wide (the report page lays it out and keeps it, the pane's
+/// head has the toggle).
+#[derive(Clone, Copy)]
+pub struct CommentaryWidth(pub RwSignal<bool>);

@@ -5,16 +5,20 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use super::browser_io::{store_setting, stored_setting};
 use super::copilot_state::CopilotState;
 use super::filters_bar::FiltersBar;
 use super::kpi_row::KpiRow;
 use super::report_chart::ReportChart;
-use super::report_context::{select, ReportContext};
+use super::report_context::{select, CommentaryWidth, ReportContext};
 use super::report_table::ReportTable;
 use super::selection_pane::SelectionPane;
 use super::state::AppData;
 use crate::app::engine::DatasetInfo;
 use crate::report::registry;
+
+/// Where the commentary's width is kept (`localStorage`).
+const COMMENTARY_WIDTH_KEY: &str = "copilot.commentary-width";
 
 #[component]
 pub fn ReportPage(data: Rc<DatasetInfo>, report_key: String) -> impl IntoView {
@@ -31,6 +35,10 @@ pub fn ReportPage(data: Rc<DatasetInfo>, report_key: String) -> impl IntoView {
     provide_context(ctx);
     // A new report page starts with no answers: none carry over from another report.
     provide_context(CopilotState::new());
+    // The commentary's width, kept in this browser: normal or wide.
+    let wide = RwSignal::new(stored_setting(COMMENTARY_WIDTH_KEY).as_deref() == Some("wide"));
+    Effect::new(move |_| store_setting(COMMENTARY_WIDTH_KEY, if wide.get() { "wide" } else { "normal" }));
+    provide_context(CommentaryWidth(wide));
     let spec = &report.spec;
     let error = move || {
         ctx.with_page(|p| p.error.clone()).flatten().map(|message| {
@@ -57,7 +65,7 @@ pub fn ReportPage(data: Rc<DatasetInfo>, report_key: String) -> impl IntoView {
         })
     };
     view! {
-        <div class="report-layout" data-testid="report-page" data-report=spec.key.clone() data-pending=move || ctx.pending.get().to_string()>
+        <div class="report-layout" class:wide-commentary=move || wide.get() data-testid="report-page" data-report=spec.key.clone() data-pending=move || ctx.pending.get().to_string()>
             <div class="report-main">
                 <header class="report-head">
                     <h2>{spec.title.clone()}</h2>

@@ -9,7 +9,7 @@ use super::copilot_state::CopilotState;
 use super::debug_panel::DebugPanel;
 use super::docs_state::DocsState;
 use super::llm_notice::LlmNotice;
-use super::report_context::{select, ReportContext};
+use super::report_context::{select, CommentaryWidth, ReportContext};
 use super::state::AppData;
 use crate::copilot::chips::Lane;
 use crate::copilot::Ask;
@@ -148,6 +148,17 @@ pub fn SelectionPane() -> impl IntoView {
         <aside class="commentary" aria-label="Commentary">
             <div class="commentary-head">
                 <h3>"Commentary"</h3>
+                {use_context::<CommentaryWidth>().map(|CommentaryWidth(wide)| view! {
+                    <button
+                        class="button subtle width-toggle"
+                        data-testid="commentary-width"
+                        aria-pressed=move || wide.get().to_string()
+                        title="Widen or narrow the commentary"
+                        on:click=move |_| wide.update(|w| *w = !*w)
+                    >
+                        {move || if wide.get() { "Narrower" } else { "Wider" }}
+                    </button>
+                })}
                 <label class="muted toggle">
                     <input type="checkbox" data-testid="debug-toggle" prop:checked=move || app.debug.get() on:change=move |ev| app.debug.set(event_target_checked(&ev))/>
                     " Debug"

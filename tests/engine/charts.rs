@@ -95,3 +95,16 @@ fn tooltips_escape_html_from_the_data() {
     let tooltip = json["tooltip"]["formatter"].as_str().unwrap();
     assert!(tooltip.contains("&lt;img src=x onerror=alert(1)&gt;") && !tooltip.contains("<img"), "{tooltip}");
 }
+
+#[test]
+fn scatter_labels_move_or_hide_when_they_would_overlap() {
+    let (report, result) = results("spot_risk_by_job");
+    let spec = report.spec.charts.iter().find(|c| matches!(c.kind, usage_copilot::report::spec::ChartKind::Scatter { .. })).unwrap();
+    let built = build(&report.spec, spec, &result, None).unwrap();
+    let json = serde_json::to_value(&built.chart).unwrap();
+    let series = &json["series"][0];
+    assert_eq!(series["type"], "scatter");
+    assert_eq!(series["label"]["show"], true, "the matrix names its bubbles");
+    // Without a label layout ECharts prints every name where its bubble is, over one another.
+    assert_eq!(series["labelLayout"], serde_json::json!({ "moveOverlap": "shiftY", "hideOverlap": true }));
+}
