@@ -13,7 +13,8 @@ after(async () => { await browser?.close(); server?.stop(); });
 const measure = (page) => page.evaluate(() => [...document.querySelectorAll('.table-panel')].map((card) => {
   const wrapper = card.querySelector('.table-scroll');
   const rows = [...card.querySelectorAll('tbody tr')].filter((r) => !r.querySelector('td[colspan]'));
-  const line = parseFloat(getComputedStyle(card.querySelector('td')).lineHeight);
+  // A line of table text: the cells' font size times 1.5 (their line-height is 'normal').
+  const line = 1.5 * parseFloat(getComputedStyle(card.querySelector('td')).fontSize);
   return {
     id: card.dataset.table,
     cardScroll: card.scrollWidth,

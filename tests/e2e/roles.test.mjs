@@ -14,7 +14,7 @@ after(async () => { await browser?.close(); server?.stop(); });
 /** The roles file read here with a few lines of parsing (keys, pillars and reports lists). */
 function roles() {
   const text = readFileSync(path.join(ROOT, 'sql/reports/roles.toml'), 'utf8');
-  return text.split('[[roles]]').slice(1).map((block) => {
+  return text.split(/^\[\[roles\]\]$/m).slice(1).map((block) => {
     const str = (k) => block.match(new RegExp(`^${k} = "([^"]*)"`, 'm'))?.[1];
     const list = (k) => JSON.parse(block.match(new RegExp(`^${k} = (\\[.*\\])`, 'm'))?.[1] ?? '[]');
     return { key: str('key'), title: str('title'), pillars: list('pillars'), reports: list('reports') };
