@@ -103,9 +103,13 @@ test-e2e: dist tools
 	node build-tools/web/size-budget.mjs dist
 	node --test tests/e2e/
 
-## bench: benchmarks, printed as medians and ratios against a baseline measured in the same run
+## bench: benchmarks, printed as medians and ratios against a baseline measured in the same run;
+## bench/duckdb.mjs compares the app with DuckDB-WASM and native SQLite on the seeded DB, and on
+## BENCH_VS_DB too when set (e.g. BENCH_VS_DB=target/bench/scaled-3200x180.db, which
+## bench/reports.mjs generates)
 bench: dist tools
 	node bench/reports.mjs
+	node bench/duckdb.mjs
 	node bench/docs.mjs
 	node bench/import.mjs
 	node bench/proxy.mjs

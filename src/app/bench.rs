@@ -1,5 +1,6 @@
 //! Timings for `make bench` that run the same way natively (`copilot bench-reports`) and in
-//! the browser (`#/bench`): the usage graph build and every report over the data's range.
+//! the browser (`#/bench`): the usage graph build and every report over the data's range;
+//! and the comparison with DuckDB-WASM that `make bench` recorded, which `#/bench` shows.
 
 use std::collections::BTreeMap;
 
@@ -13,18 +14,29 @@ use crate::report::{registry, ReportFilters};
 /// the range (`filtered_ms`, median) and one to the first workspace over the full range
 /// (`workspace_ms`); then the reports' aggregates built once more from the raw rows, as
 /// opening a database without them does.
-pub fn graph_and_reports(db: &UsageDb, runs: usize) -> Result<serde_json::Value, String> {
+///
+/// With `only` (report keys), just those reports are timed, without the graph and the
+/// aggregates: what `make bench` repeats in interleaved rounds against DuckDB-WASM.
+pub fn graph_and_reports(db: &UsageDb, runs: usize, only: Option<&[String]>) -> Result<serde_json::Value, String> {
+    if let Some(keys) = only {
+        if let Some(unknown) = keys.iter().find(|k| !registry().reports.iter().any(|r| &r.spec.key == *k)) {
+            return Err(format!("There is no report called {unknown:?}."));
+        }
+    }
     let filters = ReportFilters::data_range(db.conn()).map_err(|e| e.to_string())?;
-    let graph = crate::copilot::graph::build(db.conn()).map_err(|e| e.to_string())?;
-    let graph_json = serde_json::json!({ "build_ms": graph.stats.build_ms, "nodes": graph.stats.nodes, "edges": graph.stats.edges });
-    drop(graph);
+    let graph_json = if only.is_none() {
+        let graph = crate::copilot::graph::build(db.conn()).map_err(|e| e.to_string())?;
+        Some(serde_json::json!({ "build_ms": graph.stats.build_ms, "nodes": graph.stats.nodes, "edges": graph.stats.edges }))
+    } else {
+        None
+    };
     let third = filters.from.days_until(filters.to) / 3;
     let workspace: Option<String> =
         db.conn().query_row("SELECT MIN(workspace_id) FROM workspace", [], |r| r.get(0)).map_err(|e| e.to_string())?;
     let narrowed = ReportFilters { from: filters.from.add_days(third), to: filters.to.add_days(-third), workspace: None };
     let in_workspace = ReportFilters { workspace, ..filters.clone() };
     let mut reports = serde_json::Map::new();
-    for report in &registry().reports {
+    for report in registry().reports.iter().filter(|r| only.is_none_or(|keys| keys.contains(&r.spec.key))) {
         let mut times = Vec::with_capacity(runs);
         let mut filtered = Vec::with_capacity(runs);
         let mut in_ws = Vec::with_capacity(runs);
@@ -59,8 +71,13 @@ pub fn graph_and_reports(db: &UsageDb, runs: usize) -> Result<serde_json::Value,
             }),
         );
     }
-    let built = crate::data::aggregates::build_temp(db.conn()).map_err(|e| e.to_string())?;
-    Ok(serde_json::json!({ "graph": graph_json, "reports": reports, "aggregates": built }))
+    let mut json = serde_json::json!({ "reports": reports });
+    if let Some(graph) = graph_json {
+        json["graph"] = graph;
+        let built = crate::data::aggregates::build_temp(db.conn()).map_err(|e| e.to_string())?;
+        json["aggregates"] = serde_json::json!(built);
+    }
+    Ok(json)
 }
 
 /// Times one ad-hoc query (`&sql=` on the bench URL): a tool for finding slow steps.
@@ -131,4 +148,87 @@ pub fn time_import(files: &[(String, Vec<u8>)]) -> Result<serde_json::Value, Str
         "db_bytes": imported.bytes.len(),
         "compute_usage_rows": usage_rows
     }))
+}
+
+/// The comparison with DuckDB-WASM and native SQLite that `make bench` last recorded
+/// (`BENCH_VS_RECORD=1 node bench/duckdb.mjs` writes `bench/comparison.json`): the `#/bench`
+/// page shows it, the README quotes it.
+const RECORDED_COMPARISON: &str = include_str!("../../bench/comparison.json");
+
+/// Measured figures of one comparison run, with where and when they were measured.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Comparison {
+    pub measured: String,
+    pub machine: String,
+    pub duckdb: String,
+    pub rounds: u32,
+    pub runs: u32,
+    pub rows: Vec<ComparisonRow>,
+    pub memory: Vec<MemoryPeak>,
+    pub page: PageFigures,
+}
+
+/// One question on one database: median ms of the app (`#/bench`), DuckDB-WASM and native.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ComparisonRow {
+    pub db: String,
+    pub usage_rows: u64,
+    pub question: String,
+    pub app_ms: f64,
+    pub duckdb_ms: f64,
+    pub native_ms: f64,
+}
+
+impl ComparisonRow {
+    /// App time ÷ DuckDB-WASM time (above 1: the app is slower).
+    pub fn app_per_duckdb(&self) -> f64 {
+        self.app_ms / self.duckdb_ms
+    }
+
+    /// App time ÷ native SQLite time: what running in the browser costs.
+    pub fn app_per_native(&self) -> f64 {
+        self.app_ms / self.native_ms
+    }
+}
+
+/// Peak renderer memory (VmHWM) of the app's `#/bench` page and of the DuckDB-WASM page.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct MemoryPeak {
+    pub db: String,
+    pub app_mib: u64,
+    pub duckdb_mib: u64,
+}
+
+/// The app's real page (engine in its worker): an import and the reports on each database.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct PageFigures {
+    pub import: ImportFigures,
+    pub reports: Vec<PageReports>,
+}
+
+/// An import of generated billing rows dropped on the page's file input.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct ImportFigures {
+    pub billing_rows: u64,
+    pub csv_mib: u64,
+    pub wall_ms: u64,
+    pub longest_task_ms: u64,
+    pub peak_mib: u64,
+}
+
+/// Opening one database in the page (not for the seeded one, which loads by itself) and
+/// running each question's report: longest main-thread task and wall time, peak memory.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct PageReports {
+    pub db: String,
+    pub open_longest_task_ms: Option<u64>,
+    pub open_wall_ms: Option<u64>,
+    pub longest_task_ms: BTreeMap<String, u64>,
+    pub wall_ms: BTreeMap<String, u64>,
+    pub peak_mib: u64,
+}
+
+/// The recorded comparison, parsed.
+pub fn recorded_comparison() -> Result<Comparison, String> {
+    serde_json::from_str(RECORDED_COMPARISON).map_err(|e| format!("bench/comparison.json: {e}"))
 }

@@ -1,18 +1,21 @@
 //! `#/bench?db=<url>&runs=<n>`: times loading a database and running every report in this
 //! browser, and prints the figures as JSON for `make bench` to compare with native runs.
+//! Above them it shows the comparison with DuckDB-WASM and native SQLite that `make bench`
+//! recorded (`bench/comparison.json`, see `app::bench::recorded_comparison`).
 //! With `&sql=<query>` it times that one query instead (for finding slow steps). With
 //! `&docs=<questions.json>` it times the docs side instead (`crate::app::docs_bench`); with
-//! `&import=<url>,<url>` an import of system-table exports.
+//! `&import=<url>,<url>` an import of system-table exports. With `&reports=<key>,<key>` only
+//! those reports (no graph, no aggregates): one round of `make bench`'s DuckDB-WASM comparison.
 
 use leptos::prelude::*;
 
 use super::browser_io::fetch_with_progress;
 use super::state::{AppData, SEEDED_DB_URL};
-use crate::app::bench::{time_import, time_sql};
+use crate::app::bench::{recorded_comparison, time_import, time_sql};
 use crate::base::clock::now_ms;
 use crate::data::db::UsageDb;
 
-async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serde_json::Value, String> {
+async fn run_bench(url: String, runs: usize, sql: Option<String>, only: Option<Vec<String>>) -> Result<serde_json::Value, String> {
     let started = now_ms();
     let bytes = fetch_with_progress(&url, |_| {}).await?;
     let fetched = now_ms();
@@ -22,7 +25,7 @@ async fn run_bench(url: String, runs: usize, sql: Option<String>) -> Result<serd
     if let Some(sql) = sql {
         return time_sql(&db, &sql, runs);
     }
-    let mut json = crate::app::bench::graph_and_reports(&db, runs)?;
+    let mut json = crate::app::bench::graph_and_reports(&db, runs, only.as_deref())?;
     json["db"] = serde_json::json!(url);
     json["bytes"] = serde_json::json!(len);
     json["fetch_ms"] = serde_json::json!(fetched - started);
@@ -71,26 +74,28 @@ async fn run_import_bench(urls: String) -> Result<serde_json::Value, String> {
 #[component]
 pub fn BenchPage() -> impl IntoView {
     let app = expect_context::<AppData>();
-    let (url, runs, sql, docs, import) = app.view.with_untracked(|v| {
+    let (url, runs, sql, docs, import, only) = app.view.with_untracked(|v| {
         (
             v.extra.get("db").cloned().unwrap_or_else(|| SEEDED_DB_URL.to_string()),
             v.extra.get("runs").and_then(|r| r.parse().ok()).unwrap_or(5usize).max(1),
             v.extra.get("sql").cloned(),
             v.extra.get("docs").cloned(),
             v.extra.get("import").cloned(),
+            v.extra.get("reports").map(|keys| keys.split(',').filter(|k| !k.is_empty()).map(str::to_string).collect::<Vec<_>>()),
         )
     });
     let result = LocalResource::new(move || {
-        let (url, sql, docs, import) = (url.clone(), sql.clone(), docs.clone(), import.clone());
+        let (url, sql, docs, import, only) = (url.clone(), sql.clone(), docs.clone(), import.clone(), only.clone());
         async move {
             match (docs, import) {
                 (Some(questions), _) => run_docs_bench(url, questions, runs).await,
                 (None, Some(files)) => run_import_bench(files).await,
-                (None, None) => run_bench(url, runs, sql).await,
+                (None, None) => run_bench(url, runs, sql, only).await,
             }
         }
     });
     view! {
+        <RecordedComparison />
         <section class="panel">
             <h2>"Report timings in this browser"</h2>
             <Suspense fallback=|| view! { <p data-testid="bench-running">"Running…"</p> }>
@@ -104,4 +109,102 @@ pub fn BenchPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+fn ms(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// The comparison `make bench` recorded (app, DuckDB-WASM, native SQLite), as a table.
+#[component]
+fn RecordedComparison() -> impl IntoView {
+    let comparison = match recorded_comparison() {
+        Ok(c) => c,
+        Err(e) => return view! { <p class="error-text" role="alert">{e}</p> }.into_any(),
+    };
+    let rows = comparison
+        .rows
+        .iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <td>{r.db.clone()}</td>
+                    <td class="num">{r.usage_rows.to_string()}</td>
+                    <td>{r.question.clone()}</td>
+                    <td class="num">{ms(r.app_ms)}</td>
+                    <td class="num">{ms(r.duckdb_ms)}</td>
+                    <td class="num">{ms(r.native_ms)}</td>
+                    <td class="num">{format!("{:.2}×", r.app_per_duckdb())}</td>
+                    <td class="num">{format!("{:.2}×", r.app_per_native())}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let memory = comparison
+        .memory
+        .iter()
+        .map(|m| view! { <li>{format!("{}: app #/bench {} MiB, DuckDB-WASM page {} MiB", m.db, m.app_mib, m.duckdb_mib)}</li> })
+        .collect_view();
+    let import = &comparison.page.import;
+    let import_line = format!(
+        "Import of {} billing rows ({} MiB CSV) through the file input: {} ms, longest main-thread task {} ms, peak {} MiB",
+        import.billing_rows, import.csv_mib, import.wall_ms, import.longest_task_ms, import.peak_mib
+    );
+    let reports = comparison
+        .page
+        .reports
+        .iter()
+        .map(|r| {
+            let open = r
+                .open_wall_ms
+                .zip(r.open_longest_task_ms)
+                .map(|(wall, task)| format!("opening it {wall} ms (longest task {task} ms); "))
+                .unwrap_or_default();
+            let tasks = r
+                .longest_task_ms
+                .iter()
+                .map(|(key, task)| format!("{key} {} ms (longest task {task} ms)", r.wall_ms.get(key).copied().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            view! { <li>{format!("{}: {open}{tasks}; peak {} MiB", r.db, r.peak_mib)}</li> }
+        })
+        .collect_view();
+    view! {
+        <section class="panel" data-testid="bench-comparison">
+            <h2>"App, DuckDB-WASM and native SQLite on the same questions"</h2>
+            <p class="muted">
+                {format!(
+                    "Measured {} by make bench (bench/duckdb.mjs) on {}; {}. Median of {} interleaved rounds of {} runs; ms.",
+                    comparison.measured, comparison.machine, comparison.duckdb, comparison.rounds, comparison.runs
+                )}
+            </p>
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        <th>"Database"</th>
+                        <th>"Usage rows"</th>
+                        <th>"Question"</th>
+                        <th>"App"</th>
+                        <th>"DuckDB-WASM"</th>
+                        <th>"Native SQLite"</th>
+                        <th>"App ÷ DuckDB"</th>
+                        <th>"App ÷ native"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <h3>"Peak renderer memory (VmHWM)"</h3>
+            <ul>{memory}</ul>
+            <h3>"The app's own page (engine in its worker)"</h3>
+            <ul>
+                <li>{import_line}</li>
+                {reports}
+            </ul>
+        </section>
+    }
+    .into_any()
 }

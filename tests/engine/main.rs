@@ -5,6 +5,7 @@
 
 mod aggregate_paths;
 mod architecture;
+mod bench_comparison;
 mod charts;
 mod checks;
 mod common;

@@ -396,6 +396,9 @@ enum Command {
         /// Runs per report; the median is reported.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Only these reports (comma-separated keys), without the graph and the aggregates.
+        #[arg(long, value_delimiter = ',')]
+        reports: Option<Vec<String>>,
     },
     /// The documentation corpus: build the index, search it, evaluate retrieval.
     Docs {
@@ -669,8 +672,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::BenchReports { db, runs } => {
-            let json = bench_reports(&db, runs.max(1))?;
+        Command::BenchReports { db, runs, reports } => {
+            let json = bench_reports(&db, runs.max(1), reports.as_deref())?;
             println!("{}", serde_json::to_string_pretty(&json)?);
             Ok(())
         }
@@ -739,7 +742,7 @@ fn run_sql(path: &Path, write: bool, sql: &str) -> Result<Vec<serde_json::Value>
 
 /// Same measurements as the browser's `#/bench` page, natively: bytes → in-memory DB,
 /// then each report `runs` times over the data's full range.
-fn bench_reports(path: &Path, runs: usize) -> Result<serde_json::Value> {
+fn bench_reports(path: &Path, runs: usize, only: Option<&[String]>) -> Result<serde_json::Value> {
     let started = Instant::now();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let read_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -747,7 +750,7 @@ fn bench_reports(path: &Path, runs: usize) -> Result<serde_json::Value> {
     let db = UsageDb::from_bytes(&bytes)?;
     let open_ms = opening.elapsed().as_secs_f64() * 1000.0;
     drop(bytes);
-    let mut json = usage_copilot::app::bench::graph_and_reports(&db, runs).map_err(|e| anyhow!(e))?;
+    let mut json = usage_copilot::app::bench::graph_and_reports(&db, runs, only).map_err(|e| anyhow!(e))?;
     json["db"] = serde_json::json!(path.display().to_string());
     json["bytes"] = serde_json::json!(db.byte_len());
     json["fetch_ms"] = serde_json::json!(read_ms);
