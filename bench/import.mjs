@@ -4,10 +4,16 @@
 // Natively also the peak RSS (GNU time), with rows staged on disk (what copilot import does
 // for inputs over 64 MiB) and in memory (--in-memory, as the browser stages them).
 //   BENCH_IMPORT_ROWS=10000000 BENCH_IMPORT_BROWSER=0 node bench/import.mjs   # 10^7, native only
-import { existsSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, copyFileSync, linkSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ROOT, DIST, startServer, launchBrowser } from '../tests/e2e/harness.mjs';
+
+// A hard link (a copy across file systems): copilot-proxy serves nothing whose real path
+// leaves DIST_DIR, so a symlink into target/bench would be refused.
+function serveFromDist(file, link) {
+  try { linkSync(file, link); } catch { copyFileSync(file, link); }
+}
 import { generateUsage } from './gen-usage.mjs';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1000000);
@@ -62,8 +68,8 @@ if (!BROWSER) process.exit(0);
 const benchDir = path.join(DIST, 'bench-data');
 rmSync(benchDir, { recursive: true, force: true });
 mkdirSync(benchDir, { recursive: true });
-symlinkSync(usage, path.join(benchDir, 'usage.csv'));
-symlinkSync(prices, path.join(benchDir, 'prices.jsonl'));
+serveFromDist(usage, path.join(benchDir, 'usage.csv'));
+serveFromDist(prices, path.join(benchDir, 'prices.jsonl'));
 const server = await startServer();
 const browser = await launchBrowser();
 const web = [];

@@ -2,9 +2,15 @@
 // compute_usage rows, natively (copilot bench-reports) and in headless Chromium (the
 // app's #/bench page), printed as medians and the ratio browser ÷ native: each report and
 // its steps, the same report after a filter change, and building the reports' aggregates.
-import { existsSync, mkdirSync, statSync, symlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, copyFileSync, linkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, DIST, startServer, launchBrowser, copilot } from '../tests/e2e/harness.mjs';
+
+// A hard link (a copy across file systems): copilot-proxy serves nothing whose real path
+// leaves DIST_DIR, so a symlink into target/bench would be refused.
+function serveFromDist(file, link) {
+  try { linkSync(file, link); } catch { copyFileSync(file, link); }
+}
 
 const SCALE = { jobs: process.env.BENCH_JOBS ?? '3200', days: process.env.BENCH_DAYS ?? '180' };
 const RUNS = { seeded: Number(process.env.BENCH_RUNS_SEEDED ?? 15), scaled: Number(process.env.BENCH_RUNS_SCALED ?? 3) };
@@ -39,7 +45,7 @@ const scaled = scaledDb();
 const benchDir = path.join(DIST, 'bench-data');
 rmSync(benchDir, { recursive: true, force: true });
 mkdirSync(benchDir, { recursive: true });
-symlinkSync(scaled, path.join(benchDir, 'scaled.db'));
+serveFromDist(scaled, path.join(benchDir, 'scaled.db'));
 
 const server = await startServer();
 const browser = await launchBrowser();
