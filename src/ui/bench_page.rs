@@ -119,6 +119,16 @@ fn ms(value: f64) -> String {
     }
 }
 
+/// A ratio with two decimals, or two significant digits below 0.1 (so 0.0045 is not "0.00").
+fn ratio(value: f64) -> String {
+    if value >= 0.1 || value <= 0.0 {
+        format!("{value:.2}×")
+    } else {
+        let decimals = (1 - value.log10().floor() as i32).max(2) as usize;
+        format!("{value:.decimals$}×")
+    }
+}
+
 /// The comparison `make bench` recorded (app, DuckDB-WASM, native SQLite), as a table.
 #[component]
 fn RecordedComparison() -> impl IntoView {
@@ -138,8 +148,8 @@ fn RecordedComparison() -> impl IntoView {
                     <td class="num">{ms(r.app_ms)}</td>
                     <td class="num">{ms(r.duckdb_ms)}</td>
                     <td class="num">{ms(r.native_ms)}</td>
-                    <td class="num">{format!("{:.2}×", r.app_per_duckdb())}</td>
-                    <td class="num">{format!("{:.2}×", r.app_per_native())}</td>
+                    <td class="num">{ratio(r.app_per_duckdb())}</td>
+                    <td class="num">{ratio(r.app_per_native())}</td>
                 </tr>
             }
         })
