@@ -38,7 +38,7 @@ model-tools:
 
 ## db: generate the deterministic seeded usage database
 db: tools
-	$(BIN)/copilot db --out $(DB)
+	$(BIN)/copilot db --lean --out $(DB)
 
 ## docs: the docs index, the static embedding model and the MiniLM ceiling of the retrieval
 ## evaluation (downloads MiniLM once into .cache/)

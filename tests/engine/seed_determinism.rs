@@ -34,3 +34,28 @@ fn regenerating_replaces_an_existing_file() {
     write_database(&path, &SeedConfig::default()).unwrap();
     assert!(std::fs::read(&path).unwrap().starts_with(b"SQLite format 3\0"));
 }
+
+#[test]
+fn the_lean_demo_file_opens_to_the_same_figures_as_the_full_one() {
+    use usage_copilot::app::session::Session;
+    use usage_copilot::data::db::UsageDb;
+    use usage_copilot::data::seed::write_lean_database;
+    use usage_copilot::report::output::report_json;
+    use usage_copilot::report::registry;
+    let dir = common::temp_dir("lean");
+    let (full, lean) = (dir.join("full.db"), dir.join("lean.db"));
+    write_database(&full, &SeedConfig::default()).unwrap();
+    write_lean_database(&lean, &SeedConfig::default()).unwrap();
+    let (full_len, lean_len) = (std::fs::metadata(&full).unwrap().len(), std::fs::metadata(&lean).unwrap().len());
+    assert!(lean_len * 3 < full_len * 2, "the lean file is smaller: {lean_len} vs {full_len} bytes");
+    let raw = rusqlite::Connection::open(&lean).unwrap();
+    assert_eq!(common::int(&raw, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL OR name LIKE 'agg%'"), 0);
+    let open = |p: &std::path::Path| Session::open("x", UsageDb::open_path(p).unwrap()).unwrap();
+    let (a, b) = (open(&full), open(&lean));
+    assert_eq!(a.summary, b.summary);
+    for report in &registry().reports {
+        let key = &report.spec.key;
+        let (ra, rb) = (a.run_report(key, None, &Default::default()).unwrap(), b.run_report(key, None, &Default::default()).unwrap());
+        assert_eq!(report_json(&report.spec, &ra), report_json(&report.spec, &rb), "{key}");
+    }
+}

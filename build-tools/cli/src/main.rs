@@ -274,6 +274,10 @@ enum Command {
         /// Seed of the pseudo-random generator.
         #[arg(long, default_value_t = SeedConfig::default().seed)]
         seed: u64,
+        /// Leave out what the app derives again when it opens the file (indexes, calendar,
+        /// the reports' aggregates): the smallest file to download (the demo's).
+        #[arg(long)]
+        lean: bool,
     },
     /// Import Databricks system-table exports (CSV, JSON Lines or Parquet, gzip'd or not,
     /// recognised by their content) into a database the app opens; prints what was imported,
@@ -481,11 +485,12 @@ fn create_parent(path: &Path) -> Result<()> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Db { out, jobs, days, seed } => {
+        Command::Db { out, jobs, days, seed, lean } => {
             let config = SeedConfig { seed, jobs, days, ..SeedConfig::default() };
             create_parent(&out)?;
             let started = Instant::now();
-            let stats = seed::write_database(&out, &config).with_context(|| format!("cannot write {}", out.display()))?;
+            let write = if lean { seed::write_lean_database } else { seed::write_database };
+            let stats = write(&out, &config).with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!(
                 "wrote {} in {:.1}s: {} job runs, {} usage rows, {} events, {} evictions, {} queries ({} jobs, {} days from {})",
                 out.display(),

@@ -75,11 +75,39 @@ pub fn write_database(path: &Path, config: &SeedConfig) -> Result<SeedStats, See
     let conn = Connection::open_in_memory()?;
     let stats = generate(&conn, config)?;
     conn.execute_batch("ANALYZE;")?;
+    write_to(&conn, path)?;
+    Ok(stats)
+}
+
+/// Like [`write_database`], without what the app derives again whenever it opens a file
+/// (`data::db`: the schema's indexes, the calendar and the reports' aggregates): the
+/// smallest file to download, for the demo. Opened, it gives the same figures.
+pub fn write_lean_database(path: &Path, config: &SeedConfig) -> Result<SeedStats, SeedError> {
+    let conn = Connection::open_in_memory()?;
+    let stats = generate(&conn, config)?;
+    let derived: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT type, name FROM sqlite_master
+             WHERE (type = 'index' AND sql IS NOT NULL) OR (type = 'table' AND name LIKE 'agg\\_%' ESCAPE '\\')
+             ORDER BY type = 'table', name",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (kind, name) in derived {
+        let what = if kind == "index" { "INDEX" } else { "TABLE" };
+        conn.execute_batch(&format!("DROP {what} \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    conn.execute_batch("DELETE FROM date_series;")?;
+    write_to(&conn, path)?;
+    Ok(stats)
+}
+
+fn write_to(conn: &Connection, path: &Path) -> Result<(), SeedError> {
     if path.exists() {
         std::fs::remove_file(path).map_err(|source| SeedError::Io { path: path.display().to_string(), source })?;
     }
     conn.execute("VACUUM INTO ?1", params![path.to_string_lossy()])?;
-    Ok(stats)
+    Ok(())
 }
 
 /// Creates the schema in `conn`, fills it, and builds the aggregates the reports read

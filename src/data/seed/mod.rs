@@ -6,4 +6,4 @@ pub mod generator;
 pub mod prng;
 pub mod scenarios;
 
-pub use generator::{generate, write_database, SeedConfig, SeedError, SeedStats};
+pub use generator::{generate, write_database, write_lean_database, SeedConfig, SeedError, SeedStats};
