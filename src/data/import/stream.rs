@@ -443,12 +443,24 @@ impl Importer {
             StagingStore::Directory(d) => Some(d.clone()),
             StagingStore::Memory => None,
         };
+        let f = &mut self.files[id.0];
+        f.fed += chunk.len() as u64;
+        f.fingerprint.push(chunk);
+        self.through_sink(id, |decoder, text, sink| decode(decoder, text, chunk, held_dir.as_deref(), sink))?;
+        Ok(self.report_progress())
+    }
+
+    /// Runs `step` on file `id`'s decoder and text reader with a sink into the staging
+    /// tables; a row the sink could not stage fails the call once `step` has returned.
+    fn through_sink(
+        &mut self,
+        id: FileId,
+        step: impl FnOnce(&mut Decoder, &mut TextReader, &mut Sink<'_>) -> Result<(), ImportError>,
+    ) -> Result<(), ImportError> {
         let mut failure = None;
         {
             let raw = self.raw.as_mut().expect("checked");
             let f = &mut self.files[id.0];
-            f.fed += chunk.len() as u64;
-            f.fingerprint.push(chunk);
             let mut sink = Sink {
                 id: id.0,
                 name: &f.name,
@@ -459,40 +471,23 @@ impl Importer {
                 failure: &mut failure,
                 rows: &mut self.rows,
             };
-            decode(&mut f.decoder, &mut f.text, chunk, held_dir.as_deref(), &mut sink)?;
+            step(&mut f.decoder, &mut f.text, &mut sink)?;
         }
-        if let Some(e) = failure {
-            return Err(e.into());
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
         }
-        Ok(self.report_progress())
     }
 
     /// The end of file `id`.
     pub fn end_file(&mut self, id: FileId) -> Result<Progress, ImportError> {
         self.check()?;
         self.file(id)?;
-        let mut failure = None;
-        {
-            let raw = self.raw.as_mut().expect("checked");
-            let f = &mut self.files[id.0];
-            let mut sink = Sink {
-                id: id.0,
-                name: &f.name,
-                report: &mut f.report,
-                source: &mut f.source,
-                raw,
-                extracts: &mut self.extracts,
-                failure: &mut failure,
-                rows: &mut self.rows,
-            };
-            end(&mut f.decoder, &mut f.text, &mut sink)?;
-            f.ended = true;
-            if let Some(total) = f.total {
-                f.fed = f.fed.max(total);
-            }
-        }
-        if let Some(e) = failure {
-            return Err(e.into());
+        self.through_sink(id, end)?;
+        let f = &mut self.files[id.0];
+        f.ended = true;
+        if let Some(total) = f.total {
+            f.fed = f.fed.max(total);
         }
         Ok(self.report_progress())
     }
@@ -535,31 +530,18 @@ impl Importer {
 
     #[cfg(feature = "parquet")]
     fn give_parquet(&mut self, id: FileId, bytes: Vec<u8>) -> Result<(), ImportError> {
-        let mut failure = None;
-        {
-            let raw = self.raw.as_mut().expect("checked");
-            let f = &mut self.files[id.0];
-            let Decoder::Parquet(reader) = &mut f.decoder else {
-                return Err(ImportError::Call(format!("file {} is not read by ranges", id.0)));
-            };
-            f.fed = (f.fed + bytes.len() as u64).min(f.total.unwrap_or(u64::MAX));
-            f.fingerprint.push(&bytes);
-            let mut sink = Sink {
-                id: id.0,
-                name: &f.name,
-                report: &mut f.report,
-                source: &mut f.source,
-                raw,
-                extracts: &mut self.extracts,
-                failure: &mut failure,
-                rows: &mut self.rows,
-            };
-            reader.give(bytes, &mut sink);
+        let f = &mut self.files[id.0];
+        if !matches!(f.decoder, Decoder::Parquet(_)) {
+            return Err(ImportError::Call(format!("file {} is not read by ranges", id.0)));
         }
-        match failure {
-            Some(e) => Err(e.into()),
-            None => Ok(()),
-        }
+        f.fed = (f.fed + bytes.len() as u64).min(f.total.unwrap_or(u64::MAX));
+        f.fingerprint.push(&bytes);
+        self.through_sink(id, |decoder, _, sink| {
+            if let Decoder::Parquet(reader) = decoder {
+                reader.give(bytes, sink);
+            }
+            Ok(())
+        })
     }
 
     #[cfg(not(feature = "parquet"))]
