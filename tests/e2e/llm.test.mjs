@@ -57,7 +57,7 @@ test('Stop keeps what arrived; a cut stream shows why and the offline answer', a
   llm.queue('slow');
   const page = await askWhyFailing();
   const answer = page.getByTestId('answer').first();
-  await page.waitForFunction(() => document.querySelector('[data-testid=answer] [data-testid=answer-text]').textContent.length > 0);
+  await page.waitForFunction(() => (document.querySelector('[data-testid=answer] [data-testid=answer-text]')?.textContent.length ?? 0) > 0);
   await answer.getByTestId('answer-stop').click();
   await page.locator('[data-testid=answer][data-state=stopped]').first().waitFor();
   const partial = await answer.getByTestId('answer-text').textContent();
