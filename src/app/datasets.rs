@@ -1,13 +1,15 @@
 //! The catalog of datasets kept in this browser: which usage databases the user opened or
 //! imported (each a real SQLite file in the origin-private file system, opened in place),
 //! their names, sizes, when they were added, what the loader said about their values, and
-//! which one was open last (a reload reopens it). The catalog is itself a small SQLite
+//! which one was open last (a reload reopens it), and the budgets the user set for each. The catalog is itself a small SQLite
 //! database beside the datasets; this module is the SQL over it, so it is tested natively.
 //! The seeded demo is never in the catalog: it is always available, from the site.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::data::budgets::{self, Budget};
 
 /// How a stored dataset came to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +109,11 @@ CREATE TABLE IF NOT EXISTS dataset (
     warnings TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS budget_file (dataset TEXT PRIMARY KEY, file TEXT NOT NULL);
 ";
+
+/// The key the site's own data (the seeded demo, or `config.json`'s) keeps its budgets under.
+pub const SITE_DATA: &str = "site";
 
 /// A name as stored: surrounding and repeated white space (and control characters) folded
 /// to single spaces.
@@ -224,11 +230,33 @@ impl Catalog {
         Ok(())
     }
 
-    /// Forgets a dataset (its file is the caller's to delete). The last opened one, if it
-    /// was this, becomes none (the demo).
+    /// The budgets kept for `dataset` (a dataset id, or [`SITE_DATA`]); none when unset. A
+    /// file that no longer reads (written by a later version, say) counts as none.
+    pub fn budgets(&self, dataset: &str) -> Result<Vec<Budget>, CatalogError> {
+        let file: Option<String> =
+            self.conn.query_row("SELECT file FROM budget_file WHERE dataset = ?1", [dataset], |r| r.get(0)).optional()?;
+        Ok(file.and_then(|f| budgets::parse_file(&f).ok()).unwrap_or_default())
+    }
+
+    /// Keeps `list` as the budgets of `dataset` (as a budgets file).
+    pub fn set_budgets(&self, dataset: &str, list: &[Budget]) -> Result<(), CatalogError> {
+        if list.is_empty() {
+            self.conn.execute("DELETE FROM budget_file WHERE dataset = ?1", [dataset])?;
+        } else {
+            self.conn.execute(
+                "INSERT INTO budget_file (dataset, file) VALUES (?1, ?2) ON CONFLICT (dataset) DO UPDATE SET file = ?2",
+                params![dataset, budgets::to_file(list)],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Forgets a dataset and its budgets (its file is the caller's to delete). The last
+    /// opened one, if it was this, becomes none (the demo).
     pub fn remove(&self, id: &str) -> Result<(), CatalogError> {
         let seq = self.seq(id)?;
         self.conn.execute("DELETE FROM dataset WHERE seq = ?1", [seq])?;
+        self.conn.execute("DELETE FROM budget_file WHERE dataset = ?1", [id])?;
         if self.current()?.as_deref() == Some(id) {
             self.set_current(None)?;
         }

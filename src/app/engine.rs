@@ -15,13 +15,13 @@ use crate::app::view::{run_inputs, ReportRun, SelectionState};
 use crate::base::calendar::Date;
 use crate::charts::{build as build_chart, facets};
 use crate::copilot::chips::{catalogue, Lane};
+use crate::data::budgets::{self, Budget};
 use crate::data::import::{ImportReport, Phase as ImportPhase, Progress as ImportProgress};
 use crate::data::summary::DatasetSummary;
 use crate::report::coverage::ReportCoverage;
 use crate::report::display::report_value;
 use crate::report::output::export_value;
 use crate::report::selection::{selectable_rows, selection_at, EntityRef};
-use crate::report::spec::ChartKind;
 
 /// How many "select an item" buttons a report page offers under its charts.
 pub const SELECTABLE_SHOWN: usize = 12;
@@ -216,6 +216,19 @@ pub enum Request {
     FocusCsv,
     /// What the import of the loaded data found, and which reports it powers.
     ImportInfo,
+    /// The loaded dataset's budgets: `Reply::Budgets`.
+    Budgets,
+    /// Replace the loaded dataset's budgets (checked; a refused list changes nothing):
+    /// `Reply::Budgets` with the list as kept.
+    SetBudgets {
+        budgets: Vec<Budget>,
+    },
+    /// Replace them with those of a budgets file (`data::budgets` JSON): `Reply::Budgets`.
+    ImportBudgets {
+        text: String,
+    },
+    /// The loaded dataset's budgets as a file: `Reply::Csv` with (file name, text).
+    BudgetsFile,
     /// Answer a chip click or a follow-up about `entity` in `view`'s report, without an LLM
     /// (evidence, exact messages, the offline narrative), with the documentation loaded so far.
     Prepare {
@@ -253,6 +266,7 @@ pub enum Reply {
     /// `None` when the data was not imported from system-table exports.
     Import(Option<Box<(ImportReport, Vec<ReportCoverage>)>>),
     Datasets(DatasetList),
+    Budgets(Vec<Budget>),
     Memory(u64),
     Failed(String),
 }
@@ -318,6 +332,13 @@ impl Engine {
                 }
                 Err(e) => Reply::Failed(e.to_string()),
             },
+            Request::Budgets => Reply::Budgets(self.session.budgets().to_vec()),
+            Request::SetBudgets { budgets } => self.set_budgets(budgets.clone()),
+            Request::ImportBudgets { text } => match budgets::parse_file(text) {
+                Ok(list) => self.set_budgets(list),
+                Err(e) => Reply::Failed(e.to_string()),
+            },
+            Request::BudgetsFile => Reply::Csv(Some((budgets_file_name(&self.session.source), budgets::to_file(self.session.budgets())))),
             Request::ImportInfo => match self.session.import() {
                 None => Reply::Import(None),
                 Some(Ok(found)) => Reply::Import(Some(Box::new(found))),
@@ -337,6 +358,17 @@ impl Engine {
             | Request::DeleteStored { .. }
             | Request::Memory
             | Request::LoadDocs { .. } => Reply::Failed("loading data is the worker's to do, not the engine's".to_string()),
+        }
+    }
+
+    /// Replaces the budgets; the last report run is dropped (the budget report reads them).
+    pub fn set_budgets(&mut self, list: Vec<Budget>) -> Reply {
+        match self.session.set_budgets(list) {
+            Ok(()) => {
+                self.last = None;
+                Reply::Budgets(self.session.budgets().to_vec())
+            }
+            Err(e) => Reply::Failed(e.to_string()),
         }
     }
 
@@ -399,13 +431,12 @@ impl Engine {
             .collect();
         for chart in &spec.charts {
             // A faceted chart shows the URL's facet, else the selected row's, else its default.
-            let facet = match (&chart.kind, &selection) {
-                (ChartKind::BandTimeline { facet, .. }, found) => view.facet.clone().or_else(|| match found {
+            let facet = chart.kind.facet_column().and_then(|facet| {
+                view.facet.clone().or_else(|| match &selection {
                     SelectionState::Found(sel) => sel.metric(facet).map(|v| v.to_string()),
                     _ => None,
-                }),
-                _ => None,
-            };
+                })
+            });
             let Some(built) = build_chart(spec, chart, result, facet.as_deref()) else { continue };
             let entities = built
                 .points
@@ -416,8 +447,8 @@ impl Engine {
                 .collect();
             let choices = facets(chart, result);
             // The facet drawn by default: the entity of the report's first row (as the chart does).
-            let default = match &chart.kind {
-                ChartKind::BandTimeline { facet, .. } if !result.rows().is_empty() => Some(result.rows().get(0, facet).to_string()),
+            let default = match chart.kind.facet_column() {
+                Some(facet) if !result.rows().is_empty() => Some(result.rows().get(0, facet).to_string()),
                 _ => None,
             };
             let shown = facet.or(default).or_else(|| choices.first().map(|(v, _)| v.clone()));
@@ -444,6 +475,20 @@ impl Engine {
 }
 
 /// The run for `view` from `session`, reusing `last` when its inputs match.
+/// `budgets-<dataset>.json`, the dataset's name reduced to letters, digits and dashes.
+pub fn budgets_file_name(source: &str) -> String {
+    let mut name = String::new();
+    for c in source.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_matches('-');
+    format!("budgets-{}.json", if name.is_empty() { "dataset" } else { name })
+}
+
 fn run_for<'a>(
     session: &Session,
     last: &'a mut Option<(ViewState, ReportRun)>,

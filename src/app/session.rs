@@ -19,6 +19,7 @@ use crate::copilot::evidence::EvidenceBudget;
 use crate::copilot::graph::GraphSource;
 use crate::copilot::pipeline::{prepare, Prepared, Request};
 use crate::copilot::telemetry::{TelemetryIndex, TelemetryRetriever};
+use crate::data::budgets::{self, Budget};
 use crate::data::db::{QueryError, UsageDb};
 use crate::data::import::{data_facts, stored_report, ImportReport};
 use crate::data::summary::{dataset_summary, DatasetSummary};
@@ -43,6 +44,8 @@ pub enum SessionError {
     Report(String),
     #[error("{0}")]
     Copilot(String),
+    #[error("{0}")]
+    Budgets(String),
 }
 
 /// The documentation side an answer may use: the docs index and, once loaded, the static
@@ -73,6 +76,9 @@ pub struct Session {
     pub workspaces: Vec<(String, String)>,
     /// How long one report's SQL may run ([`REPORT_TIME_LIMIT`] unless set).
     pub report_time_limit: Duration,
+    /// The budgets the user keeps for this dataset (also in the connection's `budgets`
+    /// table, which the budget report reads); set with [`Session::set_budgets`].
+    budgets: Vec<Budget>,
     telemetry: RefCell<Option<TelemetryIndex>>,
 }
 
@@ -94,8 +100,21 @@ impl Session {
             data_range,
             workspaces,
             report_time_limit: REPORT_TIME_LIMIT,
+            budgets: Vec::new(),
             telemetry: RefCell::new(None),
         })
+    }
+
+    pub fn budgets(&self) -> &[Budget] {
+        &self.budgets
+    }
+
+    /// Replaces the dataset's budgets (checked first: a refused list changes nothing).
+    pub fn set_budgets(&mut self, budgets: Vec<Budget>) -> Result<(), SessionError> {
+        let budgets = budgets::validate(budgets).map_err(|e| SessionError::Budgets(e.to_string()))?;
+        budgets::install(self.db.conn(), &budgets).map_err(|e| SessionError::Read(e.to_string()))?;
+        self.budgets = budgets;
+        Ok(())
     }
 
     /// "usage.db, 1,234 KB"

@@ -22,10 +22,13 @@ pub enum EntityType {
     Compute,
     /// A flagged day of a job or resource (`J-FIN-DAILY@2025-12-05`).
     Anomaly,
+    /// A monthly budget the user set, by its name.
+    Budget,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 4] = [EntityType::Job, EntityType::ComputeType, EntityType::Compute, EntityType::Anomaly];
+    pub const ALL: [EntityType; 5] =
+        [EntityType::Job, EntityType::ComputeType, EntityType::Compute, EntityType::Anomaly, EntityType::Budget];
 
     /// The name used in specs, URLs and prompts.
     pub fn name(self) -> &'static str {
@@ -34,6 +37,7 @@ impl EntityType {
             EntityType::ComputeType => "compute_type",
             EntityType::Compute => "compute",
             EntityType::Anomaly => "anomaly",
+            EntityType::Budget => "budget",
         }
     }
 

@@ -15,7 +15,7 @@ use crate::report::dataset::{Dataset, Value};
 use crate::report::display::report_value;
 use crate::report::spec::{ChartKind, ChartSpec, ReportSpec, SecondaryKind};
 
-pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (Chart, Vec<Vec<Option<usize>>>) {
+pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (serde_json::Value, Vec<Vec<Option<usize>>>) {
     let ChartKind::Bar { category, series, horizontal, unit, limit, secondary, label } = &spec.kind else {
         unreachable!("dispatched on kind")
     };
@@ -43,9 +43,11 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (C
     let value_axis = Axis::new().type_(AxisType::Value).name(axis_name(*unit));
     let category_axis =
         Axis::new().type_(AxisType::Category).data(categories.clone()).axis_label(AxisLabel::new().interval(0).formatter(shorten_labels()));
+    let visible: Vec<String> =
+        series.iter().filter(|s| !s.invisible).map(|s| s.label.clone()).chain(secondary.iter().map(|s| s.label.clone())).collect();
     let mut chart = Chart::new()
         .animation(false)
-        .legend(Legend::new().top("0"))
+        .legend(Legend::new().top("0").data(visible))
         .tooltip(tooltip_by_point(&vec![tips; series_count]))
         .grid(Grid::new().left("2%").right(if *horizontal { "8%" } else { "6%" }).top("40").bottom("3%").contain_label(true));
     chart = if *horizontal { chart.x_axis(value_axis).y_axis(category_axis) } else { chart.x_axis(category_axis).y_axis(value_axis) };
@@ -57,7 +59,9 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (C
         if let Some(stack) = &s.stack {
             bar = bar.stack(stack.clone());
         }
-        if let Some(color) = &s.color {
+        if s.invisible {
+            bar = bar.item_style(ItemStyle::new().color(Color::Value("rgba(0,0,0,0)".into())));
+        } else if let Some(color) = &s.color {
             bar = bar.item_style(ItemStyle::new().color(Color::Value(color.clone())));
         }
         if single {
@@ -129,8 +133,15 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (C
             }
         }
     }
-    let points = vec![rows.iter().map(|&r| Some(r)).collect::<Vec<_>>(); series_count];
-    (chart, points)
+    let shown: Vec<Option<usize>> = rows.iter().map(|&r| Some(r)).collect();
+    let mut points = vec![shown; series_count];
+    let mut option = super::option(&chart);
+    for (i, _) in series.iter().enumerate().filter(|(_, s)| s.invisible) {
+        // charming has no `silent` for bars: set it on the option (no hover, no click).
+        option["series"][i]["silent"] = serde_json::Value::Bool(true);
+        points[i] = vec![None; rows.len()];
+    }
+    (option, points)
 }
 
 /// "$25,389.71 (9.0%)" when the dataset has shares, else the value alone.

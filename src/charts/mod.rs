@@ -6,6 +6,7 @@
 
 mod band_timeline;
 mod bar;
+mod burn_down;
 mod heatmap;
 mod line;
 mod scatter;
@@ -53,10 +54,7 @@ pub fn build(report: &ReportSpec, spec: &ChartSpec, result: &ReportResult, facet
         return Some(BuiltChart { chart: option(&empty_chart()), dataset: spec.dataset.clone(), points: Vec::new() });
     }
     let (chart, points) = match &spec.kind {
-        ChartKind::Bar { .. } => {
-            let (chart, points) = bar::build(report, spec, data);
-            (option(&chart), points)
-        }
+        ChartKind::Bar { .. } => bar::build(report, spec, data),
         ChartKind::Line { .. } => {
             let (chart, points) = line::build(report, spec, data);
             (option(&chart), points)
@@ -70,13 +68,19 @@ pub fn build(report: &ReportSpec, spec: &ChartSpec, result: &ReportResult, facet
             let (chart, points) = band_timeline::build(report, spec, data, result, facet);
             (option(&chart), points)
         }
+        ChartKind::BurnDown { .. } => {
+            let (chart, points) = burn_down::build(report, spec, data, result, facet);
+            (option(&chart), points)
+        }
     };
     Some(BuiltChart { chart, dataset: spec.dataset.clone(), points })
 }
 
 /// The facets a faceted chart can show: (value, label), in first-appearance order.
 pub fn facets(spec: &ChartSpec, result: &ReportResult) -> Vec<(String, String)> {
-    let ChartKind::BandTimeline { facet, facet_label, .. } = &spec.kind else { return Vec::new() };
+    let (ChartKind::BandTimeline { facet, facet_label, .. } | ChartKind::BurnDown { facet, facet_label, .. }) = &spec.kind else {
+        return Vec::new();
+    };
     let Some(data) = result.dataset(&spec.dataset) else { return Vec::new() };
     let mut out: Vec<(String, String)> = Vec::new();
     for i in 0..data.len() {

@@ -2,7 +2,7 @@
 
 use charming::component::{Axis, Grid, VisualMap, VisualMapChannel};
 use charming::datatype::{CompositeValue, DataPoint};
-use charming::element::{AxisType, Color, Label, LabelPosition};
+use charming::element::{AxisType, Color, ItemStyle, Label, LabelPosition, NameLocation};
 use charming::series::Scatter;
 use charming::Chart;
 
@@ -32,8 +32,10 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (s
     if rows.len() <= 20 {
         series = series.label(Label::new().show(true).position(LabelPosition::Right).formatter(labels_by_index(&names)));
     }
-    let axis = |unit: &Unit, column: &str| {
-        let a = Axis::new().type_(AxisType::Value).name(report.label_of(column).to_string());
+    // Axis names sit centred outside the axis (at the end they ran off the chart's right edge).
+    let axis = |unit: &Unit, column: &str, gap: f64| {
+        let a =
+            Axis::new().type_(AxisType::Value).name(report.label_of(column).to_string()).name_location(NameLocation::Middle).name_gap(gap);
         if *unit == Unit::Pct {
             a.min(0).max(100)
         } else {
@@ -43,9 +45,9 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (s
     let chart = Chart::new()
         .animation(false)
         .tooltip(tooltip_by_point(&[tips]))
-        .grid(Grid::new().left("3%").right("12%").top("30").bottom("3%").contain_label(true))
-        .x_axis(axis(x_unit, x))
-        .y_axis(axis(y_unit, y))
+        .grid(Grid::new().left("4%").right("12%").top("30").bottom("34").contain_label(true))
+        .x_axis(axis(x_unit, x, 26.0))
+        .y_axis(axis(y_unit, y, 64.0))
         .visual_map(
             VisualMap::new()
                 .dimension(2)
@@ -54,9 +56,11 @@ pub(super) fn build(report: &ReportSpec, spec: &ChartSpec, data: &Dataset) -> (s
                 .calculable(true)
                 .right("0")
                 .top("middle")
-                .in_range(VisualMapChannel::new().color(vec![Color::from("#fde2d2"), Color::from("#c92a2a")])),
+                // From a visible orange (no failures) to deep red: the palest end of the
+                // old range was almost the background, so bubbles vanished behind their labels.
+                .in_range(VisualMapChannel::new().color(vec![Color::from("#f4a261"), Color::from("#b2182b")])),
         )
-        .series(series);
+        .series(series.item_style(ItemStyle::new().border_color("#5c1a1a").border_width(1).opacity(0.85)));
     // Bubble sizes per point: charming has no per-item symbol size, so the option gets one
     // callback (as data) for the series.
     let mut option = super::option(&chart);

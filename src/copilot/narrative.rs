@@ -166,6 +166,23 @@ fn opening(e: &Evidence) -> String {
             report_value(&Value::Real(*z), Unit::Zscore)
         );
     }
+    if let Some(b) = &s.budget {
+        let money = |x: f64| report_value(&Value::Real(x), Unit::Usd);
+        let left = match b.days_left {
+            0 => "on the month's last day".to_string(),
+            1 => "with 1 day left".to_string(),
+            n => format!("with {} days left", thousands(n.max(0) as u64)),
+        };
+        return format!(
+            "Budget {} has {} spent of {} {left}; the forecast for the month is {} (up to {}): {} {t1}.",
+            md(&e.label),
+            money(b.spent),
+            money(b.budget),
+            money(b.forecast),
+            money(b.forecast_high),
+            b.status
+        );
+    }
     match (s.total_cost, s.share_pct) {
         (Some(cost), Some(share)) if e.entity_type == EntityType::ComputeType => {
             format!("{} cost {} {range}, {} of all spend {t1}.", md(&e.label), usd(cost), report_value(&Value::Real(share), Unit::Pct))
@@ -349,6 +366,23 @@ fn next_steps(e: &Evidence) -> Vec<String> {
             let source = if e.cite(Topic::Failures).is_empty() { cite(Topic::Day) } else { cite(Topic::Failures) };
             steps.push(format!("Fix the cause of \"{}\": {action} {source}.", md(err)));
         }
+    }
+    if let Some(b) = s.budget.as_ref().filter(|b| b.status != "on track") {
+        let money = |x: f64| report_value(&Value::Real(x), Unit::Usd);
+        let step = match b.allowed_daily {
+            Some(allowed) if allowed > 0.0 => format!(
+                "Keep the scope's daily spend at or below {} for the rest of the month to stay under the budget, starting with its largest spenders {}{}.",
+                money(allowed),
+                cite(Topic::Selection),
+                cite(Topic::TopEntities)
+            ),
+            _ => format!(
+                "The budget is spent: agree on a higher budget or stop non-essential work in its scope, starting with its largest spenders {}{}.",
+                cite(Topic::Selection),
+                cite(Topic::TopEntities)
+            ),
+        };
+        steps.push(step);
     }
     if s.evictions.is_some_and(|n| n > 0) {
         steps.push(format!(

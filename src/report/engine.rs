@@ -9,11 +9,12 @@ use serde::Serialize;
 use super::change_point;
 use super::dataset::{Column, Dataset, Value};
 use super::expr::Condition;
+use super::forecast;
 use super::spec::{Aggregate, ReportSpec, TransformSpec, Unit};
 use super::transform::{self, ZscoreSettings};
 use crate::base::calendar::Date;
 use crate::base::clock;
-use crate::data::aggregates;
+use crate::data::{aggregates, budgets};
 
 /// One named query of a report's SQL file.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,8 +24,15 @@ pub struct NamedQuery {
 }
 
 /// Splits a report SQL file at `-- query: <name>` lines.
+///
+/// A file may start with one `-- with:` section: common table expressions
+/// (`name AS (…), …`) that every query of the file can read, so that queries sharing a base
+/// (the same usage rows, say) state it once. Each query is then run as `WITH <section>, <its
+/// own CTEs> <its SELECT>`; a query's own `WITH` (or `WITH RECURSIVE`, which then applies to
+/// the whole list) continues the list. SQLite evaluates only the expressions a query reads.
 pub fn parse_sql_file(text: &str) -> Result<Vec<NamedQuery>, String> {
     let mut queries: Vec<NamedQuery> = Vec::new();
+    let mut shared: Option<String> = None;
     for line in text.lines() {
         if let Some(name) = line.trim().strip_prefix("-- query:") {
             let name = name.trim();
@@ -32,9 +40,17 @@ pub fn parse_sql_file(text: &str) -> Result<Vec<NamedQuery>, String> {
                 return Err(format!("query name {name:?} is empty or repeated"));
             }
             queries.push(NamedQuery { name: name.to_string(), sql: String::new() });
+        } else if line.trim() == "-- with:" {
+            if shared.is_some() || !queries.is_empty() {
+                return Err("a `-- with:` section must come once, before the first `-- query:` line".into());
+            }
+            shared = Some(String::new());
         } else if let Some(current) = queries.last_mut() {
             current.sql.push_str(line);
             current.sql.push('\n');
+        } else if let Some(shared) = &mut shared {
+            shared.push_str(line);
+            shared.push('\n');
         } else if !line.trim().is_empty() && !line.trim().starts_with("--") {
             return Err("SQL before the first `-- query:` line".into());
         }
@@ -42,10 +58,50 @@ pub fn parse_sql_file(text: &str) -> Result<Vec<NamedQuery>, String> {
     if queries.is_empty() {
         return Err("no `-- query: <name>` section".into());
     }
+    let shared = shared.map(|s| s.trim().trim_end_matches(',').to_string());
+    if shared.as_deref() == Some("") {
+        return Err("the `-- with:` section is empty".into());
+    }
     for q in &mut queries {
-        q.sql = q.sql.trim().trim_end_matches(';').to_string();
+        let sql = q.sql.trim().trim_end_matches(';');
+        q.sql = match &shared {
+            Some(shared) => with_shared(shared, sql),
+            None => sql.to_string(),
+        };
     }
     Ok(queries)
+}
+
+/// `sql` with the shared common table expressions in front of its own.
+fn with_shared(shared: &str, sql: &str) -> String {
+    let body = sql_body(sql);
+    let (recursive, own) = match leading_keyword(body, "WITH") {
+        Some(rest) => match leading_keyword(rest, "RECURSIVE") {
+            Some(rest) => ("RECURSIVE ", Some(rest)),
+            None => ("", Some(rest)),
+        },
+        None => ("", None),
+    };
+    match own {
+        Some(own) => format!("WITH {recursive}{shared},\n{own}"),
+        None => format!("WITH {shared}\n{body}"),
+    }
+}
+
+/// `sql` without its leading comment lines.
+fn sql_body(sql: &str) -> &str {
+    let mut rest = sql.trim_start();
+    while rest.starts_with("--") {
+        rest = rest.split_once('\n').map_or("", |(_, r)| r).trim_start();
+    }
+    rest
+}
+
+/// What follows `keyword` (case-insensitive, then whitespace) at the start of `sql`.
+fn leading_keyword<'a>(sql: &'a str, keyword: &str) -> Option<&'a str> {
+    let head = sql.get(..keyword.len())?;
+    let rest = &sql[keyword.len()..];
+    (head.eq_ignore_ascii_case(keyword) && rest.starts_with(char::is_whitespace)).then(|| rest.trim_start())
 }
 
 /// The filters every report honours.
@@ -219,6 +275,13 @@ pub fn run(
     if built.is_some() {
         timings.push(("build aggregates".to_string(), clock::now_ms() - started));
     }
+    // What the user keeps beside the data (budgets) is a temp table of the connection,
+    // empty until the session fills it.
+    budgets::ensure_table(conn).map_err(|e| ReportError::Sql {
+        report: spec.key.clone(),
+        query: "budgets".into(),
+        message: e.to_string(),
+    })?;
     let days: Vec<String> = filters.from.through(filters.to).map(|d| d.to_string()).collect();
     for q in queries {
         let started = clock::now_ms();
@@ -253,6 +316,17 @@ pub fn run(
             TransformSpec::ChangePoint { partition, order, value, min_side, .. } => {
                 let series = change_point::ChangeSeries { partition, order, value, min_side: params[min_side] as usize };
                 change_point::change_points(input, &series)
+            }
+            TransformSpec::MonthForecast { partition, order, value, trailing_weeks, limit, .. } => {
+                let series = forecast::ForecastSeries {
+                    partition,
+                    order,
+                    value,
+                    limit: limit.as_deref(),
+                    trailing_weeks: params[trailing_weeks] as usize,
+                    as_of: filters.to,
+                };
+                forecast::month_forecasts(input, &series)
             }
             TransformSpec::Classify { column, cases, default, .. } => {
                 let cases: Vec<(Condition, &str)> = cases
@@ -330,6 +404,26 @@ mod tests {
         );
         assert!(parse_sql_file("SELECT 1").is_err());
         assert!(parse_sql_file("-- query: a\nSELECT 1\n-- query: a\nSELECT 2").is_err());
+    }
+
+    #[test]
+    fn a_with_section_is_shared_by_every_query() {
+        let file = "-- about\n-- with:\nbase AS (SELECT 1 AS x),\n-- query: plain\n-- a comment\nSELECT x FROM base;\n\
+                    -- query: own\nWITH more AS (SELECT x + 1 AS y FROM base) SELECT y FROM more\n\
+                    -- query: recursive\nwith recursive n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3) SELECT i FROM n";
+        let q = parse_sql_file(file).unwrap();
+        assert_eq!(q[0].sql, "WITH base AS (SELECT 1 AS x)\nSELECT x FROM base");
+        assert_eq!(q[1].sql, "WITH base AS (SELECT 1 AS x),\nmore AS (SELECT x + 1 AS y FROM base) SELECT y FROM more");
+        assert_eq!(
+            q[2].sql,
+            "WITH RECURSIVE base AS (SELECT 1 AS x),\nn(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3) SELECT i FROM n"
+        );
+        let conn = Connection::open_in_memory().unwrap();
+        let counts: Vec<i64> =
+            q.iter().map(|q| conn.query_row(&format!("SELECT COUNT(*) FROM ({})", q.sql), [], |r| r.get(0)).unwrap()).collect();
+        assert_eq!(counts, [1, 1, 3]);
+        assert!(parse_sql_file("-- query: a\nSELECT 1\n-- with:\nb AS (SELECT 1)").is_err(), "after a query");
+        assert!(parse_sql_file("-- with:\n-- query: a\nSELECT 1").is_err(), "empty");
     }
 
     #[test]

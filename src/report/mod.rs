@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod display;
 pub mod engine;
 pub mod expr;
+pub mod forecast;
 pub mod output;
 pub mod registry;
 pub mod selection;

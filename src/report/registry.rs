@@ -97,16 +97,18 @@ mod tests {
                 "job_cost",
                 "compute_type_cost",
                 "job_cost_pareto",
+                "budget_status",
                 "spot_risk_by_job",
                 "reliability_scorecard",
                 "anomaly_detection",
-                "runtime_regression"
+                "runtime_regression",
+                "cost_drift"
             ]
         );
         let pillars: Vec<&str> = registry().pillars.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(pillars, ["cost", "reliability", "change"]);
         assert_eq!(registry().first().spec.key, "job_cost");
-        assert_eq!(registry().in_pillar("cost").count(), 3);
+        assert_eq!(registry().in_pillar("cost").count(), 4);
     }
 
     const PILLARS: &str = "[[pillars]]\nkey = \"cost\"\ntitle = \"Cost\"\ndescription = \"d\"\n";

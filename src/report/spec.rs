@@ -147,6 +147,20 @@ pub enum TransformSpec {
     /// median, the day its median shifts most with the medians before and after, and its
     /// slope per day. `min_side` names the param giving the points each side of a split needs.
     ChangePoint { input: String, output: String, partition: Vec<String>, order: String, value: String, min_side: String },
+    /// The calendar month of the report's last day as a burn-down per partition of a daily
+    /// series (`report::forecast`): actual running total, then a weekday-aware forecast to
+    /// the month's end with a 90 % interval; `limit` names a column holding the month's
+    /// limit (a budget). `trailing_weeks` names the param giving the weeks the forecast
+    /// learns from.
+    MonthForecast {
+        input: String,
+        output: String,
+        partition: Vec<String>,
+        order: String,
+        value: String,
+        trailing_weeks: String,
+        limit: Option<String>,
+    },
     /// Sets `column` to the value of the first case whose condition holds on the row, or
     /// to `default`.
     Classify { input: String, output: String, column: String, cases: Vec<ClassCase>, default: String },
@@ -168,6 +182,7 @@ impl TransformSpec {
             | TransformSpec::Filter { input, .. }
             | TransformSpec::Sort { input, .. }
             | TransformSpec::ChangePoint { input, .. }
+            | TransformSpec::MonthForecast { input, .. }
             | TransformSpec::Classify { input, .. } => input,
         }
     }
@@ -178,6 +193,7 @@ impl TransformSpec {
             | TransformSpec::Filter { output, .. }
             | TransformSpec::Sort { output, .. }
             | TransformSpec::ChangePoint { output, .. }
+            | TransformSpec::MonthForecast { output, .. }
             | TransformSpec::Classify { output, .. } => output,
         }
     }
@@ -201,6 +217,11 @@ pub struct SeriesSpec {
     pub label: String,
     pub stack: Option<String>,
     pub color: Option<String>,
+    /// Drawn but not seen: a stacked series that only lifts the next one off the axis (the
+    /// running total under a waterfall's step). It has no colour, legend entry, tooltip or
+    /// click.
+    #[serde(default)]
+    pub invisible: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -259,6 +280,19 @@ pub enum ChartKind {
         facet: String,
         facet_label: String,
     },
+    /// A month's running total against a limit, one facet (budget) at a time: `actual` up to
+    /// the as-of day, then `forecast` with its interval (`low`, `high`), and `limit` as a line.
+    BurnDown { x: String, actual: String, forecast: String, low: String, high: String, limit: String, facet: String, facet_label: String },
+}
+
+impl ChartKind {
+    /// The column naming the facets of a chart drawn one facet at a time.
+    pub fn facet_column(&self) -> Option<&str> {
+        match self {
+            ChartKind::BandTimeline { facet, .. } | ChartKind::BurnDown { facet, .. } => Some(facet),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -388,6 +422,17 @@ pub struct ReportSpec {
     pub chips: Vec<ChipOffer>,
     /// What the report needs from imported system tables.
     pub requires: Requirements,
+    /// An editor for user-kept inputs the report's SQL reads, shown above the report.
+    #[serde(default)]
+    pub editor: Option<ReportEditor>,
+}
+
+/// User-kept inputs a report page lets the user edit (the page shows the matching editor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportEditor {
+    /// The dataset's monthly budgets (`data::budgets`, the temp table `budgets`).
+    Budgets,
 }
 
 impl ReportSpec {
@@ -425,7 +470,12 @@ impl ReportSpec {
             if let TransformSpec::Filter { filter, .. } = t {
                 Condition::parse(filter).map_err(|e| e.to_string())?;
             }
-            if let TransformSpec::ChangePoint { min_side, .. } = t {
+            let whole_param = match t {
+                TransformSpec::ChangePoint { min_side, .. } => Some(min_side),
+                TransformSpec::MonthForecast { trailing_weeks, .. } => Some(trailing_weeks),
+                _ => None,
+            };
+            if let Some(min_side) = whole_param {
                 match self.param(min_side) {
                     Some(p) if p.integer && p.min >= 1.0 => {}
                     Some(_) => return Err(format!("transform param {min_side:?} must be a whole number of at least 1")),

@@ -14,6 +14,7 @@
 //! | `load_progress`, `open_database`, `load_error_panel` | loading data and its errors |
 //! | `overview`, `dataset_summary` | the landing page: dataset summary and report cards |
 //! | `datasets_panel`, `dataset_switch` | the datasets kept in this browser: list, open, rename, delete; the header's picker |
+//! | `budgets_panel` | the budgets editor above the Budgets report: list, add, remove, export and import the budgets file |
 //! | `report_nav` | the navigation, reports grouped by pillar (the role's first) |
 //! | `role_select` | the header's role picker (`app::roles`), kept in the URL |
 //! | `report_page`, `report_context` | a report: the engine's `ReportPage` for the URL's view, filters, KPIs, charts, tables, the commentary's width (kept in `localStorage`) |
@@ -33,6 +34,7 @@ mod answer_card;
 mod app;
 mod bench_page;
 mod browser_io;
+mod budgets_panel;
 mod chart;
 mod copilot_state;
 mod dataset_summary;

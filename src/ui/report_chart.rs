@@ -23,7 +23,7 @@ pub fn ReportChart(spec: ChartSpec) -> impl IntoView {
         }
     });
     let chart = Signal::derive_local(move || built.with(|b| b.as_ref().map(|b| b.option.clone()).unwrap_or_else(|| serde_json::json!({}))));
-    let faceted = matches!(spec.kind, crate::report::spec::ChartKind::BandTimeline { .. });
+    let faceted = spec.kind.facet_column().is_some();
     let facet_picker = faceted.then(|| {
         view! {
             <label class="facet">

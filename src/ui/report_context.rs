@@ -19,6 +19,8 @@ pub struct ReportContext {
     pub page: RwSignal<Option<Rc<ReportPage>>, LocalStorage>,
     /// Whether a newer view is being computed.
     pub pending: RwSignal<bool>,
+    /// Bumped when inputs the report reads changed (budgets): the page is asked for again.
+    pub refresh: RwSignal<u64>,
 }
 
 /// The selected entity, its label and its chips.
@@ -34,9 +36,11 @@ impl ReportContext {
     pub fn new(app: AppData) -> ReportContext {
         let page = RwSignal::new_local(None);
         let pending = RwSignal::new(false);
+        let refresh = RwSignal::new(0u64);
         let latest: StoredValue<Rc<Cell<u64>>, LocalStorage> = StoredValue::new_local(Rc::new(Cell::new(0)));
         Effect::new(move |_| {
             let view = app.view.get();
+            refresh.track();
             if view.report_key().is_none() {
                 return;
             }
@@ -58,7 +62,7 @@ impl ReportContext {
                 }
             });
         });
-        ReportContext { page, pending }
+        ReportContext { page, pending, refresh }
     }
 
     pub fn with_page<T>(&self, f: impl FnOnce(&ReportPage) -> T) -> Option<T> {

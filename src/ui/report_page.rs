@@ -6,6 +6,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::browser_io::{store_setting, stored_setting};
+use super::budgets_panel::BudgetsPanel;
 use super::copilot_state::CopilotState;
 use super::filters_bar::FiltersBar;
 use super::kpi_row::KpiRow;
@@ -16,6 +17,7 @@ use super::selection_pane::SelectionPane;
 use super::state::AppData;
 use crate::app::engine::DatasetInfo;
 use crate::report::registry;
+use crate::report::spec::ReportEditor;
 
 /// Where the commentary's width is kept (`localStorage`).
 const COMMENTARY_WIDTH_KEY: &str = "copilot.commentary-width";
@@ -77,6 +79,7 @@ pub fn ReportPage(data: Rc<DatasetInfo>, report_key: String) -> impl IntoView {
                         </details>
                     })}
                 </header>
+                {(spec.editor == Some(ReportEditor::Budgets)).then(|| view! { <BudgetsPanel data=data.clone()/> })}
                 <FiltersBar data=data.clone() report_key=report_key.clone()/>
                 {error}
                 <KpiRow/>

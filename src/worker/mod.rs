@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::app::datasets::{StoredDataset, StoredKind};
+use crate::app::datasets::{StoredDataset, StoredKind, SITE_DATA};
 use crate::app::engine::{DatasetInfo, DatasetList, DocsPart, Engine, Progress, Reply, Request};
 use crate::app::open::{classify, DropKind};
 use crate::app::session::DocsAssets;
@@ -125,10 +125,47 @@ async fn drain() {
         let Some(next) = QUEUE.with(|q| q.borrow_mut().pop_front()) else { break };
         let superseded = QUEUE.with(|q| q.borrow().iter().any(|later| next.request.superseded_by(&later.request)));
         let answer = if superseded { Reply::Superseded } else { handle(&next).await };
+        if matches!(answer, Reply::Opened(_)) {
+            restore_budgets().await;
+        }
         reply(next.id, &answer);
         CANCELLED.with(|c| c.borrow_mut().remove(&next.id));
     }
     BUSY.with(|b| b.set(false));
+}
+
+/// Where the loaded data's budgets are kept in the catalog: its dataset id, or the site's key.
+fn budgets_key() -> String {
+    loaded_id().unwrap_or_else(|| SITE_DATA.to_string())
+}
+
+/// Gives the data just opened the budgets kept for it (none when this browser keeps none).
+async fn restore_budgets() {
+    let Ok(store) = store().await else { return };
+    let list = match store.catalog.budgets(&budgets_key()) {
+        Ok(list) if !list.is_empty() => list,
+        _ => return,
+    };
+    ENGINE.with(|e| {
+        if let Some(engine) = e.borrow_mut().as_mut() {
+            if let Reply::Failed(why) = engine.set_budgets(list) {
+                web_sys::console::warn_1(&format!("the budgets kept for this dataset were not applied: {why}").into());
+            }
+        }
+    });
+}
+
+/// Keeps the budgets the engine accepted for the loaded data; without storage they last
+/// until the page is closed, and the reply says so.
+async fn keep_budgets(reply: Reply) -> Reply {
+    let Reply::Budgets(list) = &reply else { return reply };
+    match store().await {
+        Ok(store) => match store.catalog.set_budgets(&budgets_key(), list) {
+            Ok(()) => reply,
+            Err(e) => Reply::Failed(format!("The budgets are set but could not be kept in this browser: {e}")),
+        },
+        Err(e) => Reply::Failed(format!("The budgets are set for this visit only: this browser keeps no data ({e}).")),
+    }
 }
 
 /// A database file's bytes as a session, in memory.
@@ -356,6 +393,13 @@ async fn handle(message: &Incoming) -> Reply {
                 })
             }),
         }),
+        Request::SetBudgets { .. } | Request::ImportBudgets { .. } => {
+            let reply = ENGINE.with(|e| match e.borrow_mut().as_mut() {
+                Some(engine) => engine.handle(&message.request),
+                None => Reply::Failed("No data is loaded yet.".to_string()),
+            });
+            keep_budgets(reply).await
+        }
         other => ENGINE.with(|e| match e.borrow_mut().as_mut() {
             Some(engine) => engine.handle(other),
             None => Reply::Failed("No data is loaded yet.".to_string()),

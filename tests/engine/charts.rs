@@ -5,11 +5,18 @@ use crate::common;
 use std::collections::BTreeMap;
 
 use usage_copilot::charts::{build, facets};
+use usage_copilot::data::budgets::{Budget, BudgetScope};
 use usage_copilot::report::selection::selection_at;
 use usage_copilot::report::{registry, ReportFilters};
 
+/// The report on the seeded DB (with two budgets, which the budget report reads).
 fn results(key: &str) -> (usage_copilot::report::Report, usage_copilot::report::ReportResult) {
     let conn = common::seeded();
+    let budgets = [
+        Budget { name: "All".into(), scope: BudgetScope::All, value: String::new(), monthly_usd: 150_000.0 },
+        Budget { name: "Jobs".into(), scope: BudgetScope::ComputeType, value: "JOB_RUN".into(), monthly_usd: 1_000.0 },
+    ];
+    usage_copilot::data::budgets::install(&conn, &budgets).unwrap();
     let report = registry().get(key).unwrap().clone();
     let filters = ReportFilters::data_range(&conn).unwrap();
     let result = report.run(&conn, &filters, &BTreeMap::new()).unwrap();
@@ -107,4 +114,48 @@ fn scatter_labels_move_or_hide_when_they_would_overlap() {
     assert_eq!(series["label"]["show"], true, "the matrix names its bubbles");
     // Without a label layout ECharts prints every name where its bubble is, over one another.
     assert_eq!(series["labelLayout"], serde_json::json!({ "moveOverlap": "shiftY", "hideOverlap": true }));
+}
+
+#[test]
+fn the_burn_down_shows_one_budget_with_its_actuals_then_its_forecast() {
+    let (report, result) = results("budget_status");
+    let spec = report.spec.charts.iter().find(|c| c.id == "burn_down").unwrap();
+    assert_eq!(facets(spec, &result), [("1".to_string(), "All".to_string()), ("2".to_string(), "Jobs".to_string())]);
+    // By default the budget most at risk (Jobs, over), else the one asked for.
+    for (facet, name) in [(None, "Jobs"), (Some("1"), "All")] {
+        let built = build(&report.spec, spec, &result, facet).unwrap();
+        let json = serde_json::to_value(&built.chart).unwrap();
+        let days = json["xAxis"]["data"].as_array().unwrap();
+        assert_eq!((days.len(), days[0].as_str(), days[30].as_str()), (31, Some("2025-12-01"), Some("2025-12-31")));
+        let names: Vec<&str> = json["series"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Interval floor", "Interval (90 %)", "Forecast", "Spent", "Budget"]);
+        // Spent through the as-of day (Dec 15), forecast from it on; a click on either selects the budget.
+        let spent = json["series"][3]["data"].as_array().unwrap();
+        assert!(spent[14]["value"].is_number() && spent[15] == "-", "{:?}", &spent[13..17]);
+        let forecast = json["series"][2]["data"].as_array().unwrap();
+        assert!(forecast[13] == "-" && forecast[14]["value"].is_number() && forecast[30]["value"].is_number());
+        let row = built.row_at(3, 0).unwrap();
+        assert_eq!(selection_at(&report.spec, &result, &built.dataset, row).unwrap().entity.to_string(), format!("budget:{name}"));
+        assert_eq!(built.row_at(0, 0), None, "the interval's floor is decoration");
+    }
+}
+
+#[test]
+fn the_waterfall_base_is_silent_and_the_steps_select_their_entity() {
+    let (report, result) = results("cost_drift");
+    let spec = report.spec.charts.iter().find(|c| c.id == "waterfall").unwrap();
+    let built = build(&report.spec, spec, &result, None).unwrap();
+    let json = serde_json::to_value(&built.chart).unwrap();
+    assert_eq!(json["series"][0]["silent"], true);
+    assert_eq!(json["series"][0]["itemStyle"]["color"], "rgba(0,0,0,0)");
+    let legend: Vec<&str> = json["legend"]["data"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(legend, ["Period total", "Increase", "Decrease"]);
+    let categories = json["yAxis"]["data"].as_array().unwrap();
+    let top = categories.len() - 1;
+    assert_eq!(categories[top], "Prior period");
+    assert_eq!(categories[0], "Current period");
+    assert_eq!(built.row_at(0, top - 1), None, "the invisible base selects nothing");
+    let first_step = built.row_at(2, top - 1).unwrap();
+    let sel = selection_at(&report.spec, &result, &built.dataset, first_step).unwrap();
+    assert_eq!(sel.entity.to_string(), format!("{}:{}", result.rows().row(0).text("entity_kind"), result.rows().row(0).text("entity_id")));
 }

@@ -4,7 +4,8 @@
 //! checked copy — with the same figures as opening the bytes.
 
 use rusqlite::{Connection, MAIN_DB};
-use usage_copilot::app::datasets::{clean_name, Catalog, CatalogError, StoredKind, MAX_NAME_CHARS};
+use usage_copilot::app::datasets::{clean_name, Catalog, CatalogError, StoredKind, MAX_NAME_CHARS, SITE_DATA};
+use usage_copilot::data::budgets::{Budget, BudgetScope};
 use usage_copilot::data::db::UsageDb;
 use usage_copilot::data::summary::dataset_summary;
 
@@ -81,6 +82,31 @@ fn the_catalog_survives_reopening_its_file() {
     let c = Catalog::open(Connection::open(&path).unwrap()).unwrap();
     assert_eq!(c.current().unwrap().as_deref(), Some("d1"));
     assert_eq!(c.get("d1").unwrap().added, "2026-12-01T09:00:00Z");
+}
+
+#[test]
+fn budgets_are_kept_per_dataset_and_go_with_it() {
+    let dir = crate::common::temp_dir("catalog-budgets");
+    let path = dir.join("catalog.sqlite");
+    let finance = Budget { name: "Finance".into(), scope: BudgetScope::Tag, value: "team=Finance".into(), monthly_usd: 2_500.0 };
+    let all = Budget { name: "All".into(), scope: BudgetScope::All, value: String::new(), monthly_usd: 90_000.0 };
+    {
+        let c = Catalog::open(Connection::open(&path).unwrap()).unwrap();
+        c.add("a", StoredKind::Import, "t", 1, &[]).unwrap();
+        assert_eq!(c.budgets("d1").unwrap(), vec![], "none until set");
+        c.set_budgets("d1", std::slice::from_ref(&finance)).unwrap();
+        c.set_budgets(SITE_DATA, &[all.clone(), finance.clone()]).unwrap();
+    }
+    // Kept across reopening, each dataset its own …
+    let c = Catalog::open(Connection::open(&path).unwrap()).unwrap();
+    assert_eq!(c.budgets("d1").unwrap(), vec![finance.clone()]);
+    assert_eq!(c.budgets(SITE_DATA).unwrap(), vec![all.clone(), finance]);
+    // … an empty list clears them, and a deleted dataset takes its budgets along.
+    c.set_budgets(SITE_DATA, &[]).unwrap();
+    assert_eq!(c.budgets(SITE_DATA).unwrap(), vec![]);
+    c.remove("d1").unwrap();
+    let left: i64 = Connection::open(&path).unwrap().query_row("SELECT COUNT(*) FROM budget_file", [], |r| r.get(0)).unwrap();
+    assert_eq!(left, 0);
 }
 
 /// The seeded demo as a database file on disk, as the browser's copy would be.

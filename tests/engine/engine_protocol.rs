@@ -10,6 +10,7 @@ use usage_copilot::app::session::Session;
 use usage_copilot::app::url_state::ViewState;
 use usage_copilot::app::view::param_names;
 use usage_copilot::copilot::chips::catalogue;
+use usage_copilot::data::budgets::{Budget, BudgetScope};
 use usage_copilot::data::db::UsageDb;
 use usage_copilot::report::output::report_json;
 use usage_copilot::report::selection::find_selection;
@@ -184,4 +185,44 @@ fn an_import_reports_its_progress_in_words_phase_by_phase() {
             "Imported"
         ]
     );
+}
+
+#[test]
+fn budgets_cross_the_boundary_rerun_the_report_and_round_trip_as_a_file() {
+    let mut e = engine();
+    let budgets_page = |e: &mut Engine| match ask(e, Request::Report { view: view("#/report/budget_status?to=2025-12-15") }) {
+        Reply::Report(Some(page)) => page,
+        other => panic!("{other:?}"),
+    };
+    let kpi = |page: &usage_copilot::app::engine::ReportPage, name: &str| page.kpis.iter().find(|k| k.name == name).unwrap().raw.clone();
+    assert_eq!(kpi(&budgets_page(&mut e), "budgets"), "0");
+    assert_eq!(ask(&mut e, Request::Budgets), Reply::Budgets(vec![]));
+
+    let list = vec![
+        Budget { name: " Everything ".into(), scope: BudgetScope::All, value: String::new(), monthly_usd: 150_000.0 },
+        Budget { name: "Jobs".into(), scope: BudgetScope::ComputeType, value: "JOB_RUN".into(), monthly_usd: 1_000.0 },
+    ];
+    let Reply::Budgets(kept) = ask(&mut e, Request::SetBudgets { budgets: list }) else { panic!() };
+    assert_eq!(kept[0].name, "Everything", "kept trimmed");
+    // The same view runs again with them: Jobs is over, Everything is at risk.
+    let page = budgets_page(&mut e);
+    assert_eq!((kpi(&page, "budgets"), kpi(&page, "over"), kpi(&page, "at_risk")), ("2".into(), "1".into(), "1".into()));
+    let chart = page.charts.iter().find(|c| c.id == "burn_down").unwrap();
+    assert_eq!(chart.facet.as_deref(), Some("2"), "the burn-down shows the budget most at risk first");
+
+    // A refused list changes nothing and says why.
+    let bad = vec![Budget { name: "x".into(), scope: BudgetScope::Workspace, value: String::new(), monthly_usd: 5.0 }];
+    assert_eq!(ask(&mut e, Request::SetBudgets { budgets: bad }), Reply::Failed("Budget 1: \"x\" needs the workspace it covers.".into()));
+    assert_eq!(ask(&mut e, Request::Budgets), Reply::Budgets(kept.clone()));
+
+    // Exported, cleared, imported back: the same budgets and the same file.
+    let Reply::Csv(Some((name, file))) = ask(&mut e, Request::BudgetsFile) else { panic!() };
+    assert_eq!(name, "budgets-seeded-demo-data.json");
+    assert_eq!(ask(&mut e, Request::SetBudgets { budgets: vec![] }), Reply::Budgets(vec![]));
+    assert_eq!(kpi(&budgets_page(&mut e), "budgets"), "0");
+    assert_eq!(ask(&mut e, Request::ImportBudgets { text: file.clone() }), Reply::Budgets(kept));
+    let Reply::Csv(Some((_, again))) = ask(&mut e, Request::BudgetsFile) else { panic!() };
+    assert_eq!(again, file);
+    let Reply::Failed(why) = ask(&mut e, Request::ImportBudgets { text: "{\"version\": 1,\n\"budgets\": 3}".into() }) else { panic!() };
+    assert!(why.starts_with("The budgets file is not valid: invalid type: integer `3`") && why.ends_with("(line 2, column 12)."), "{why}");
 }

@@ -426,12 +426,14 @@ fn coverage_lists_every_report_with_its_specs_title_and_requirements() {
             ("job_cost", "Job Cost & Reliability", true),
             ("compute_type_cost", "Total Cost by Compute Type", true),
             ("job_cost_pareto", "Cost Concentration (Pareto)", true),
+            ("budget_status", "Budgets", true),
             ("spot_risk_by_job", "Spot Risk Exposure", true),
             ("reliability_scorecard", "Reliability Scorecard", true),
             // The fixtures have usage on 13 days (EXPECTED.md §4: 8 job-run days, 3 more for the
             // all-purpose cluster, 2 more for the warehouse); the anomaly baseline needs 15.
             ("anomaly_detection", "Cost Anomalies", false),
             ("runtime_regression", "Runtime Regression", true),
+            ("cost_drift", "Cost Drift", true),
         ]
     );
     let note = |key: &str| coverage.iter().find(|c| c.report == key).unwrap().note.clone();

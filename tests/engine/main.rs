@@ -6,10 +6,12 @@
 mod aggregate_paths;
 mod architecture;
 mod bench_comparison;
+mod budgets;
 mod charts;
 mod checks;
 mod common;
 mod copilot;
+mod cost_drift;
 mod datasets;
 mod engine_protocol;
 mod extract;

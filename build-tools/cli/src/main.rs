@@ -23,6 +23,7 @@ use usage_copilot::base::format::{thousands, usd};
 use usage_copilot::copilot::evidence::EvidenceBudget;
 use usage_copilot::copilot::pack::EvidencePack;
 use usage_copilot::copilot::{offered_chips, Ask, Prepared};
+use usage_copilot::data::budgets;
 use usage_copilot::data::db::UsageDb;
 use usage_copilot::data::focus::{focus_csv, FOCUS_VERSION};
 use usage_copilot::data::seed::{self, SeedConfig};
@@ -107,6 +108,7 @@ impl AskTargetArgs {
                 to: self.filters.to.clone(),
                 workspace: self.filters.workspace.clone(),
                 params: self.filters.params.clone(),
+                budgets: self.filters.budgets.clone(),
             },
             docs_index: self.docs_index.clone(),
             model: self.embedding_model.clone(),
@@ -194,7 +196,8 @@ fn open_session(path: &Path) -> Result<Session> {
 
 impl TargetArgs {
     fn load(&self) -> Result<Target> {
-        let session = open_session(&self.db)?;
+        let mut session = open_session(&self.db)?;
+        self.filters.load_budgets(&mut session)?;
         let report = registry().get(&self.report).ok_or_else(|| anyhow!("there is no report {:?}", self.report))?;
         let (filters, params) = self.filters.resolve(&session.data_range)?;
         let result = report.run(session.db.conn(), &filters, &params)?;
@@ -235,9 +238,21 @@ struct FilterArgs {
     /// Report parameter, e.g. --param window=21 (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE")]
     params: Vec<String>,
+    /// A budgets file (JSON, as the page exports it) for the budget report.
+    #[arg(long)]
+    budgets: Option<PathBuf>,
 }
 
 impl FilterArgs {
+    /// Gives the session the budgets of `--budgets`, if any.
+    fn load_budgets(&self, session: &mut Session) -> Result<()> {
+        let Some(path) = &self.budgets else { return Ok(()) };
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let list = budgets::parse_file(&text).with_context(|| format!("{}", path.display()))?;
+        session.set_budgets(list)?;
+        Ok(())
+    }
+
     fn resolve(&self, data_range: &ReportFilters) -> Result<(ReportFilters, BTreeMap<String, f64>)> {
         let mut filters = data_range.clone();
         let date = |flag: &str, text: &str| Date::parse(text).ok_or_else(|| anyhow!("--{flag} {text:?} is not a date like 2025-11-01"));
@@ -590,7 +605,8 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Report { key, db, filters, format } => {
-            let session = open_session(&db)?;
+            let mut session = open_session(&db)?;
+            filters.load_budgets(&mut session)?;
             let (filters, params) = filters.resolve(&session.data_range)?;
             let result = session.run_report(&key, Some(&filters), &params)?;
             let report = registry().get(&key).expect("run_report checked the key");

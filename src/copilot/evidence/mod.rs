@@ -5,6 +5,7 @@
 //! same figures typed, for the offline narrative and its rules.
 
 mod anomaly;
+mod budget;
 mod common;
 mod compute_type;
 mod job;
@@ -136,6 +137,21 @@ pub struct Signals {
     pub other_anomaly_days: Vec<String>,
     pub day_runs: Option<(i64, i64)>,
     pub typical_runs_per_day: Option<f64>,
+    /// A budget's month: (spent so far, budget, forecast, forecast high, status, days left,
+    /// daily spend that keeps it under).
+    pub budget: Option<BudgetStanding>,
+}
+
+/// A budget's month as its report row states it.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct BudgetStanding {
+    pub spent: f64,
+    pub budget: f64,
+    pub forecast: f64,
+    pub forecast_high: f64,
+    pub status: String,
+    pub days_left: i64,
+    pub allowed_daily: Option<f64>,
 }
 
 /// Everything a prompt or an offline answer may use, for one selection and chip.
@@ -222,6 +238,17 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
             (vec![(kind, id)], (day, day))
         }
         EntityType::Compute => (vec![(NodeKind::Compute, entity_id.clone())], (filters.from, filters.to)),
+        EntityType::Budget => {
+            let top = budget::facts(req.conn, entity_id, &filters, &mut facts, &mut signals)?;
+            let mut starts = Vec::new();
+            for (kind, id) in top {
+                if starts.len() < 3 && req.graph.contains(kind, &id)? {
+                    starts.push((kind, id));
+                }
+            }
+            let (month_start, _) = crate::report::forecast::month_of(filters.to);
+            (starts, (month_start, filters.to))
+        }
     };
     signals_from_selection(req.selection, &mut signals);
     timings.push(("facts".to_string(), crate::base::clock::now_ms() - started));
@@ -365,6 +392,19 @@ fn signals_from_selection(sel: &Selection, s: &mut Signals) {
     s.volatility = s.volatility.or(num("volatility"));
     if s.evictions.is_none() {
         s.evictions = num("evictions").map(|x| x as i64);
+    }
+    if let (Some(spent), Some(budget), Some(forecast), Some(forecast_high), Some(status)) =
+        (num("to_date"), num("budget_usd"), num("forecast"), num("forecast_high"), sel.metric("status"))
+    {
+        s.budget = Some(BudgetStanding {
+            spent,
+            budget,
+            forecast,
+            forecast_high,
+            status: status.to_string(),
+            days_left: num("days_left").unwrap_or(0.0) as i64,
+            allowed_daily: num("allowed_daily"),
+        });
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use usage_copilot::data::budgets::{self, Budget, BudgetScope};
 use usage_copilot::report::output::report_json;
 use usage_copilot::report::{registry, ReportFilters};
 
@@ -27,6 +28,20 @@ const REPORTS: &[(&str, &[&str])] = &[
             "mttr_minutes",
             "longest_streak",
             "runs_over_p95",
+        ],
+    ),
+    (
+        "cost_drift",
+        &[
+            "entity_kind",
+            "entity_id",
+            "entity_name",
+            "prior_usd",
+            "current_usd",
+            "change_usd",
+            "change_cents",
+            "share_of_change_pct",
+            "movement",
         ],
     ),
 ];
@@ -53,4 +68,36 @@ fn finops_reports_print_json_like_every_report() {
         let expected = report_json(&report.spec, &report.run(&conn, &filters, &BTreeMap::new()).unwrap());
         assert_eq!(json, expected, "{key}: the CLI prints what the engine computes");
     }
+}
+
+#[test]
+fn the_budget_report_reads_a_budgets_file() {
+    let db = seeded_db("budgets-json");
+    let dir = db.parent().unwrap().to_path_buf();
+    let list = vec![
+        Budget { name: "Everything".into(), scope: BudgetScope::All, value: String::new(), monthly_usd: 150_000.0 },
+        Budget { name: "Warehouses".into(), scope: BudgetScope::ComputeType, value: "SQL_WAREHOUSE".into(), monthly_usd: 9_000.0 },
+    ];
+    let file = dir.join("budgets.json");
+    std::fs::write(&file, budgets::to_file(&list)).unwrap();
+    let args =
+        ["report", "budget_status", "--db", db.to_str().unwrap(), "--budgets", file.to_str().unwrap(), "--param", "trailing_weeks=2"];
+    let (ok, stdout, stderr) = copilot(&args);
+    assert!(ok, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    budgets::install(&conn, &list).unwrap();
+    let report = registry().get("budget_status").unwrap();
+    let params = BTreeMap::from([("trailing_weeks".to_string(), 2.0)]);
+    let expected = report_json(&report.spec, &report.run(&conn, &ReportFilters::data_range(&conn).unwrap(), &params).unwrap());
+    assert_eq!(json, expected);
+    assert_eq!(json["rows"].as_array().unwrap().len(), 2);
+    // Without the file the report has no rows; a bad file is named with what is wrong.
+    let (ok, stdout, _) = copilot(&["report", "budget_status", "--db", db.to_str().unwrap()]);
+    assert!(ok);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["rows"], serde_json::json!([]));
+    std::fs::write(&file, "{\"version\": 1, \"budgets\": [{\"name\": \"A\", \"scope\": \"all\", \"monthly_usd\": -1}]}").unwrap();
+    let (ok, _, stderr) = copilot(&["report", "budget_status", "--db", db.to_str().unwrap(), "--budgets", file.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("budgets.json") && stderr.contains("Budget 1: \"A\" needs a monthly amount above $0 (got -1)."), "{stderr}");
 }
