@@ -36,11 +36,12 @@ scoped AS (
 SELECT name, scope, value, monthly_usd FROM budget
 
 -- query: drivers
--- The five jobs, clusters or warehouses in scope with the most spend this month, and their
--- spend over the same days of last month.
+-- The five jobs, clusters or warehouses in scope with the most spend this month, their
+-- spend over the same days of last month, and the whole scope's spend this month.
 SELECT s.kind, s.id, s.name,
        SUM(CASE WHEN s.day >= d.month_start THEN s.cost ELSE 0 END) AS this_month,
-       SUM(CASE WHEN s.day < d.month_start AND s.day <= d.last_month_same_day THEN s.cost ELSE 0 END) AS last_month
+       SUM(CASE WHEN s.day < d.month_start AND s.day <= d.last_month_same_day THEN s.cost ELSE 0 END) AS last_month,
+       SUM(SUM(CASE WHEN s.day >= d.month_start THEN s.cost ELSE 0 END)) OVER () AS scope_month
 FROM scoped s CROSS JOIN bounds d
 GROUP BY s.kind, s.id
 ORDER BY this_month DESC, s.kind, s.id

@@ -79,10 +79,12 @@ test('budgets: edited in the page, the CLI\'s figures, kept across a reload, exp
   // A budget's bar selects it; every chip answers offline, grounded.
   const chart = page.locator('[data-chart=forecast_vs_budget] .chart');
   await chart.locator('canvas').first().waitFor();
+  await chart.scrollIntoViewIfNeeded();
   const point = await chart.evaluate((el) => {
     const inst = echarts.getInstanceByDom(el);
     const top = inst.getOption().yAxis[0].data.length - 1;
-    const rect = inst.getModel().getSeriesByIndex(2).getData().getItemLayout(top);
+    // The "Spent so far" bar (the budget's own bar may be too thin to hit).
+    const rect = inst.getModel().getSeriesByIndex(0).getData().getItemLayout(top);
     return [rect.x + rect.width / 2, rect.y + rect.height / 2];
   });
   const box = await chart.boundingBox();

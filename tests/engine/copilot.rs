@@ -11,6 +11,7 @@ use usage_copilot::app::session::{DocsAssets, Session};
 use usage_copilot::copilot::pack::EvidencePack;
 use usage_copilot::copilot::routing::Route;
 use usage_copilot::copilot::{needs_docs, offered_chips, Ask, Prepared};
+use usage_copilot::data::budgets::{Budget, BudgetScope};
 use usage_copilot::data::db::UsageDb;
 use usage_copilot::report::selection::Selection;
 use usage_copilot::report::selection::{find_selection, selectable_rows};
@@ -24,9 +25,19 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// The seeded demo with three budgets (one over, one at risk, one on track on Dec 15).
     fn new() -> Fixture {
         let db = UsageDb::from_connection(common::seeded(), 0).unwrap();
-        Fixture { session: Session::open("Seeded demo data", db).unwrap(), docs: common::docs_assets() }
+        let mut session = Session::open("Seeded demo data", db).unwrap();
+        let budget = |name: &str, scope, value: &str, monthly_usd| Budget { name: name.into(), scope, value: value.into(), monthly_usd };
+        session
+            .set_budgets(vec![
+                budget("Everything", BudgetScope::All, "", 150_000.0),
+                budget("Jobs", BudgetScope::ComputeType, "JOB_RUN", 1_000.0),
+                budget("Warehouses", BudgetScope::ComputeType, "SQL_WAREHOUSE", 30_000.0),
+            ])
+            .unwrap();
+        Fixture { session, docs: common::docs_assets() }
     }
 
     fn assets(&self) -> DocsAssets<'_> {

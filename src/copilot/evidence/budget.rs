@@ -42,17 +42,20 @@ pub fn facts(
 
     let q = query("drivers");
     let drivers = q.rows(conn)?;
-    let month_total: f64 = drivers.iter().map(|r| r.num("this_month")).sum();
     let mut starts = Vec::new();
-    if !drivers.is_empty() {
+    if let Some(first) = drivers.first() {
+        let scope_month = first.num("scope_month");
+        let share = |cost: f64| if scope_month > 0.0 { 100.0 * cost / scope_month } else { 0.0 };
         let listed: Vec<String> = drivers
             .iter()
             .map(|r| {
                 format!(
-                    "{} ({}) {} this month, {} over the same days of last month",
+                    "{} ({}) {} this month ({} of the scope's {}), {} over the same days of last month",
                     r.text("name"),
                     r.text("id"),
                     usd(r.num("this_month")),
+                    pct(share(r.num("this_month"))),
+                    usd(scope_month),
                     usd(r.num("last_month"))
                 )
             })
@@ -60,25 +63,29 @@ pub fn facts(
         facts.push(q.fact(Topic::TopEntities, "Largest spenders this month", listed.join("; ")));
         s.top_entities = drivers
             .iter()
-            .map(|r| {
-                let cost = r.num("this_month");
-                (format!("{} ({})", r.text("name"), r.text("id")), cost, if month_total > 0.0 { 100.0 * cost / month_total } else { 0.0 })
-            })
+            .map(|r| (format!("{} ({})", r.text("name"), r.text("id")), r.num("this_month"), share(r.num("this_month"))))
             .collect();
         for r in drivers.iter().filter(|r| !r.text("id").is_empty()) {
             let kind = if r.text("kind") == "job" { NodeKind::Job } else { NodeKind::Compute };
             starts.push((kind, r.text("id")));
         }
-        let shares: Vec<String> = s.top_entities.iter().take(3).map(|(n, _, share)| format!("{n} {}", pct(*share))).collect();
-        facts.push(q.fact(Topic::Peers, "Share of the largest spenders' month", shares.join("; ")));
     }
 
     let q = query("daily");
     let daily: Vec<(String, f64)> = q.rows(conn)?.iter().map(|r| (r.text("day"), r.num("cost"))).collect();
     if let Some(peak) = daily.iter().cloned().reduce(|best, d| if d.1 > best.1 { d } else { best }) {
+        let mean = daily.iter().map(|d| d.1).sum::<f64>() / daily.len() as f64;
         let listed: Vec<String> = daily.iter().map(|(d, c)| format!("{d} {}", usd(*c))).collect();
-        facts.push(q.fact(Topic::Cost, "Daily spend, last 14 days", listed.join("; ")));
-        s.mean_daily_cost = Some(daily.iter().map(|d| d.1).sum::<f64>() / daily.len() as f64);
+        let text = format!(
+            "{}; {} a day on average over these {} days; highest {} ({})",
+            listed.join("; "),
+            usd(mean),
+            daily.len(),
+            peak.0,
+            usd(peak.1)
+        );
+        facts.push(q.fact(Topic::Cost, "Daily spend, last 14 days", text));
+        s.mean_daily_cost = Some(mean);
         s.peak_day = Some(peak);
     }
     Ok(starts)
