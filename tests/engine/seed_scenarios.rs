@@ -223,11 +223,11 @@ fn messy_tags_month_start_doubling_and_ad_hoc_query_problems() {
     let c = common::seeded();
     assert_eq!(
         strings(&c, "SELECT COALESCE(tags, 'NULL') FROM jobs WHERE job_id IN ('J-HR-WEEKLY', 'J-LEGACY-ETL') ORDER BY job_id"),
-        ["[\"HR\"]", "NULL"]
+        ["[\"team=HR\"]", "NULL"]
     );
     assert_eq!(
         strings(&c, "SELECT tags FROM jobs WHERE job_id = 'J-SUPPLY-DASHBOARD'"),
-        ["[\"supply-chain\",\"dashboard\",\"Downstream\"]"]
+        ["[\"stage=dashboard\",\"team=supply-chain\"]"]
     );
     // APC-FINANCE draws 300–500 DBUs a day, doubled on the 1st of each month.
     assert_eq!(
