@@ -4,6 +4,8 @@
 //! and evidence never block the page; natively the same `Engine::handle` runs in the tests.
 //! The page only renders what the replies say: it never holds a report result.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::app::datasets::StoredDataset;
@@ -128,6 +130,9 @@ pub struct ReportPage {
     /// The first selectable rows: (entity, label).
     pub selectable: Vec<(EntityRef, String)>,
     pub selection: PageSelection,
+    /// For each text param with choices: the values the filters bar offers.
+    #[serde(default)]
+    pub param_choices: BTreeMap<String, Vec<String>>,
 }
 
 /// How far a long request got, sent while it runs.
@@ -395,6 +400,7 @@ impl Engine {
             tables: Vec::new(),
             selectable: Vec::new(),
             selection: PageSelection::Nothing,
+            param_choices: BTreeMap::new(),
         };
         let selection = run.select(view.selection.as_ref());
         page.selection = match &selection {
@@ -418,6 +424,7 @@ impl Engine {
                 return Some(page);
             }
         };
+        page.param_choices = result.param_choices.clone();
         page.kpis = result
             .kpis
             .iter()

@@ -24,7 +24,7 @@ use crate::data::db::{QueryError, UsageDb};
 use crate::data::import::{data_facts, stored_report, ImportReport};
 use crate::data::summary::{dataset_summary, DatasetSummary};
 use crate::report::coverage::{coverage, ReportCoverage};
-use crate::report::{registry, ReportError, ReportFilters, ReportResult, ReportSpec, Selection};
+use crate::report::{registry, ParamValue, ReportError, ReportFilters, ReportResult, ReportSpec, Selection};
 use crate::retrieval::embed::StaticModel;
 use crate::retrieval::index::{DocsIndex, DocsRetriever};
 
@@ -182,12 +182,22 @@ impl Session {
         filters: Option<&ReportFilters>,
         params: &BTreeMap<String, f64>,
     ) -> Result<ReportResult, SessionError> {
+        self.run_report_with(key, filters, &crate::report::engine::typed(params))
+    }
+
+    /// Runs the report `key` with params of any kind (numbers, or texts each param parses).
+    pub fn run_report_with(
+        &self,
+        key: &str,
+        filters: Option<&ReportFilters>,
+        params: &BTreeMap<String, ParamValue>,
+    ) -> Result<ReportResult, SessionError> {
         let report = registry().get(key).ok_or_else(|| SessionError::UnknownReport {
             key: key.to_string(),
             known: registry().reports.iter().map(|r| r.spec.key.as_str()).collect::<Vec<_>>().join(", "),
         })?;
         self.db
-            .with_deadline(self.report_time_limit, |conn| report.run(conn, filters.unwrap_or(&self.data_range), params))
+            .with_deadline(self.report_time_limit, |conn| report.run_with(conn, filters.unwrap_or(&self.data_range), params))
             .map_err(|e: QueryError<ReportError>| SessionError::Report(e.to_string()))
     }
 

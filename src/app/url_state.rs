@@ -143,14 +143,6 @@ impl ViewState {
             _ => None,
         }
     }
-
-    /// Params parsed as numbers; text that is not a number is reported by name.
-    pub fn numeric_params(&self) -> Result<BTreeMap<String, f64>, String> {
-        self.params
-            .iter()
-            .map(|(k, v)| v.trim().parse::<f64>().map(|x| (k.clone(), x)).map_err(|_| format!("{k} = {v:?} is not a number")))
-            .collect()
-    }
 }
 
 const UNRESERVED: &[u8] = b"-_.~@";
@@ -208,6 +200,8 @@ mod tests {
     fn names(key: &str) -> Vec<String> {
         if key == "anomaly_detection" {
             vec!["window".into(), "warmup".into(), "threshold".into()]
+        } else if key == "tag_chargeback" {
+            vec!["tag_key".into(), "allocation".into()]
         } else {
             Vec::new()
         }
@@ -261,10 +255,20 @@ mod tests {
         let s = ViewState::from_hash("#/report/job_cost?from=2025-12-01&ws=OU-X&sel=job%3AJ-A", &names);
         let t = s.switch_to(Page::Report("job_cost_pareto".into()));
         assert_eq!(t.to_hash(), "#/report/job_cost_pareto?from=2025-12-01&ws=OU-X");
-        assert_eq!(
-            ViewState::from_hash("#/report/anomaly_detection?window=x", &names).numeric_params().unwrap_err(),
-            "window = \"x\" is not a number"
-        );
+        // Params stay text in the URL: the report engine parses them by kind.
+        assert_eq!(ViewState::from_hash("#/report/anomaly_detection?window=x", &names).params["window"], "x");
+    }
+
+    #[test]
+    fn text_params_round_trip_with_reserved_characters() {
+        let state = ViewState {
+            page: Page::Report("tag_chargeback".into()),
+            params: [("allocation".to_string(), "unallocated".to_string()), ("tag_key".to_string(), "cost center&x=1".to_string())].into(),
+            ..ViewState::default()
+        };
+        let hash = state.to_hash();
+        assert_eq!(hash, "#/report/tag_chargeback?allocation=unallocated&tag_key=cost%20center%26x%3D1");
+        assert_eq!(ViewState::from_hash(&hash, &names), state);
     }
 
     #[test]

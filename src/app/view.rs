@@ -7,7 +7,7 @@
 use rusqlite::Connection;
 
 use crate::app::url_state::ViewState;
-use crate::report::engine::{ReportFilters, ReportResult};
+use crate::report::engine::{typed_texts, ReportFilters, ReportResult};
 use crate::report::registry::{registry, Report};
 use crate::report::selection::{find_selection, EntityRef, Selection};
 
@@ -75,7 +75,8 @@ pub fn run_view(conn: &Connection, data_range: &ReportFilters, view: &ViewState)
         to: view.to.unwrap_or(data_range.to),
         workspace: view.workspace.clone(),
     };
-    let outcome = view.numeric_params().and_then(|params| report.run(conn, &filters, &params).map_err(|e| e.to_string()));
+    // URL params are text; the engine parses each by the kind of its param.
+    let outcome = report.run_with(conn, &filters, &typed_texts(&view.params)).map_err(|e| e.to_string());
     Some(ReportRun { report, filters, outcome })
 }
 

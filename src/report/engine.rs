@@ -140,8 +140,62 @@ pub enum ReportError {
     ParamNotInteger { label: String, value: f64 },
     #[error("The report has no parameter {0:?}.")]
     UnknownParam(String),
+    #[error("{label} must be a number (got {value:?}).")]
+    ParamNotNumber { label: String, value: String },
+    #[error("{label} is a text, not a number (got {value}).")]
+    ParamNotText { label: String, value: f64 },
+    #[error("{label} must be one of {choices} (got {value:?}).")]
+    ParamNotAChoice { label: String, choices: String, value: String },
+    #[error("{label} must be a non-empty text of at most {MAX_TEXT_PARAM} characters.")]
+    ParamTextLength { label: String },
     #[error("Query {query} of report {report} failed: {message}")]
     Sql { report: String, query: String, message: String },
+}
+
+/// The longest text a text parameter takes.
+pub const MAX_TEXT_PARAM: usize = 200;
+
+/// A parameter value as given (URL, CLI, tests): a number, or a text that a numeric
+/// parameter parses as a number and a text parameter takes as it is (trimmed).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    Number(f64),
+    Text(String),
+}
+
+impl From<f64> for ParamValue {
+    fn from(x: f64) -> Self {
+        ParamValue::Number(x)
+    }
+}
+
+impl From<String> for ParamValue {
+    fn from(t: String) -> Self {
+        ParamValue::Text(t)
+    }
+}
+
+impl From<&str> for ParamValue {
+    fn from(t: &str) -> Self {
+        ParamValue::Text(t.to_string())
+    }
+}
+
+/// Numeric params as [`ParamValue`]s.
+pub fn typed(params: &BTreeMap<String, f64>) -> BTreeMap<String, ParamValue> {
+    params.iter().map(|(k, v)| (k.clone(), ParamValue::Number(*v))).collect()
+}
+
+/// Texts as [`ParamValue`]s, each parsed by its param's kind when the report runs.
+pub fn typed_texts(params: &BTreeMap<String, String>) -> BTreeMap<String, ParamValue> {
+    params.iter().map(|(k, v)| (k.clone(), ParamValue::Text(v.clone()))).collect()
+}
+
+/// Parameters after defaults and checks: numbers and texts by name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResolvedParams {
+    pub numbers: BTreeMap<String, f64>,
+    pub texts: BTreeMap<String, String>,
 }
 
 /// A computed KPI.
@@ -159,7 +213,13 @@ pub struct KpiValue {
 pub struct ReportResult {
     pub key: String,
     pub filters: ReportFilters,
+    /// The numeric params after defaults.
     pub params: BTreeMap<String, f64>,
+    /// The text params after defaults.
+    pub text_params: BTreeMap<String, String>,
+    /// For each text param with choices: the values offered (its fixed `choices`, or the
+    /// first column of its `choices_query`, with the value in use added when missing).
+    pub param_choices: BTreeMap<String, Vec<String>>,
     pub datasets: BTreeMap<String, Dataset>,
     pub kpis: Vec<KpiValue>,
     /// The main rows' dataset name.
@@ -182,28 +242,59 @@ impl ReportResult {
     }
 }
 
-/// Resolves params: given values are range-checked, missing ones take their default.
-pub fn resolve_params(spec: &ReportSpec, given: &BTreeMap<String, f64>) -> Result<BTreeMap<String, f64>, ReportError> {
+/// Resolves params: given values are parsed by the kind of their param and checked (a
+/// number's range and wholeness, a text's length and choices); missing ones take their
+/// default.
+pub fn resolve_params(spec: &ReportSpec, given: &BTreeMap<String, ParamValue>) -> Result<ResolvedParams, ReportError> {
     if let Some(unknown) = given.keys().find(|k| spec.param(k).is_none()) {
         return Err(ReportError::UnknownParam(unknown.clone()));
     }
-    let mut out = BTreeMap::new();
+    let mut out = ResolvedParams::default();
     for p in &spec.params {
-        let value = given.get(&p.name).copied().unwrap_or(p.default);
+        let value = given.get(&p.name).cloned();
+        if p.text {
+            let text = match value {
+                None => p.default.to_string(),
+                Some(ParamValue::Text(t)) => t.trim().to_string(),
+                Some(ParamValue::Number(x)) => return Err(ReportError::ParamNotText { label: p.label.clone(), value: x }),
+            };
+            if text.is_empty() || text.chars().count() > MAX_TEXT_PARAM {
+                return Err(ReportError::ParamTextLength { label: p.label.clone() });
+            }
+            if !p.choices.is_empty() && !p.choices.contains(&text) {
+                return Err(ReportError::ParamNotAChoice { label: p.label.clone(), choices: p.choices.join(", "), value: text });
+            }
+            out.texts.insert(p.name.clone(), text);
+            continue;
+        }
+        let value = match value {
+            None => p.default_number(),
+            Some(ParamValue::Number(x)) => x,
+            Some(ParamValue::Text(t)) => {
+                t.trim().parse::<f64>().map_err(|_| ReportError::ParamNotNumber { label: p.label.clone(), value: t.clone() })?
+            }
+        };
         if !(p.min..=p.max).contains(&value) {
             return Err(ReportError::ParamOutOfRange { label: p.label.clone(), min: p.min, max: p.max, value });
         }
         if p.integer && value.fract() != 0.0 {
             return Err(ReportError::ParamNotInteger { label: p.label.clone(), value });
         }
-        out.insert(p.name.clone(), value);
+        out.numbers.insert(p.name.clone(), value);
     }
     Ok(out)
 }
 
-/// Runs one query with the filters and params bound by name (`:from`, `:to`,
+/// Runs one query with the filters and numeric params bound by name (`:from`, `:to`,
 /// `:workspace`, `:<param>`); unknown names are left unbound (NULL).
 pub fn run_query(conn: &Connection, sql: &str, filters: &ReportFilters, params: &BTreeMap<String, f64>) -> rusqlite::Result<Dataset> {
+    run_query_with(conn, sql, filters, &ResolvedParams { numbers: params.clone(), texts: BTreeMap::new() })
+}
+
+/// Runs one query with the filters and params bound by name, numbers as SQL reals and
+/// texts as SQL text; unknown names are left unbound (NULL).
+pub fn run_query_with(conn: &Connection, sql: &str, filters: &ReportFilters, resolved: &ResolvedParams) -> rusqlite::Result<Dataset> {
+    let params = &resolved.numbers;
     let mut stmt = conn.prepare_cached(sql)?;
     let (from, to) = (filters.from.to_string(), filters.to.to_string());
     if let Some(i) = stmt.parameter_index(":from")? {
@@ -218,6 +309,11 @@ pub fn run_query(conn: &Connection, sql: &str, filters: &ReportFilters, params: 
     for (name, value) in params {
         if let Some(i) = stmt.parameter_index(&format!(":{name}"))? {
             stmt.raw_bind_parameter(i, value)?;
+        }
+    }
+    for (name, value) in &resolved.texts {
+        if let Some(i) = stmt.parameter_index(&format!(":{name}"))? {
+            stmt.raw_bind_parameter(i, value.as_str())?;
         }
     }
     let columns: Vec<String> = stmt.column_names().map(String::from).collect();
@@ -250,18 +346,19 @@ pub fn run_query(conn: &Connection, sql: &str, filters: &ReportFilters, params: 
     Ok(Dataset::from_columns(columns, columns_data))
 }
 
-/// Computes a report.
+/// Computes a report. `given_params` are numbers or texts (see [`ParamValue`]).
 pub fn run(
     conn: &Connection,
     spec: &ReportSpec,
     queries: &[NamedQuery],
     filters: &ReportFilters,
-    given_params: &BTreeMap<String, f64>,
+    given_params: &BTreeMap<String, ParamValue>,
 ) -> Result<ReportResult, ReportError> {
     if filters.from > filters.to {
         return Err(ReportError::EmptyRange { from: filters.from, to: filters.to });
     }
-    let params = resolve_params(spec, given_params)?;
+    let resolved = resolve_params(spec, given_params)?;
+    let params = &resolved.numbers;
     let mut datasets = BTreeMap::new();
     let mut timings = Vec::new();
     // The pre-aggregated tables the report SQL reads (built once per database: at import,
@@ -285,7 +382,7 @@ pub fn run(
     let days: Vec<String> = filters.from.through(filters.to).map(|d| d.to_string()).collect();
     for q in queries {
         let started = clock::now_ms();
-        let data = run_query(conn, &q.sql, filters, &params).map_err(|e| ReportError::Sql {
+        let data = run_query_with(conn, &q.sql, filters, &resolved).map_err(|e| ReportError::Sql {
             report: spec.key.clone(),
             query: q.name.clone(),
             message: e.to_string(),
@@ -335,6 +432,10 @@ pub fn run(
                     .collect();
                 transform::classify(input, column, &cases, default)
             }
+            TransformSpec::Apportion { weight, amount, scale, share, total, pct, .. } => {
+                let spec = transform::Apportion { weight, amount, scale: *scale, share, total: total.as_deref(), pct: pct.as_deref() };
+                transform::apportion(input, &spec)
+            }
         };
         timings.push((format!("transform {}", t.output()), clock::now_ms() - started));
         datasets.insert(t.output().to_string(), output);
@@ -349,7 +450,36 @@ pub fn run(
             KpiValue { name: k.name.clone(), label: k.label.clone(), unit: k.unit, value, help: k.help.clone() }
         })
         .collect();
-    Ok(ReportResult { key: spec.key.clone(), filters: filters.clone(), params, datasets, kpis, rows: spec.rows.clone(), timings })
+    let param_choices = spec
+        .params
+        .iter()
+        .filter(|p| p.text && (!p.choices.is_empty() || p.choices_query.is_some()))
+        .map(|p| {
+            let mut values: Vec<String> = match &p.choices_query {
+                Some(q) => {
+                    let data = &datasets[q];
+                    (0..data.len()).map(|i| data.cell(i, 0).to_string()).filter(|v| !v.is_empty()).collect()
+                }
+                None => p.choices.clone(),
+            };
+            let current = &resolved.texts[&p.name];
+            if !values.contains(current) {
+                values.push(current.clone());
+            }
+            (p.name.clone(), values)
+        })
+        .collect();
+    Ok(ReportResult {
+        key: spec.key.clone(),
+        filters: filters.clone(),
+        params: resolved.numbers.clone(),
+        text_params: resolved.texts.clone(),
+        param_choices,
+        datasets,
+        kpis,
+        rows: spec.rows.clone(),
+        timings,
+    })
 }
 
 /// Aggregates a column over the rows that match `filter`.
@@ -404,6 +534,55 @@ mod tests {
         );
         assert!(parse_sql_file("SELECT 1").is_err());
         assert!(parse_sql_file("-- query: a\nSELECT 1\n-- query: a\nSELECT 2").is_err());
+    }
+
+    fn spec_with(params: &str) -> ReportSpec {
+        let text = format!(
+            "key = \"k\"\ntitle = \"T\"\npillar = \"cost\"\norder = 1\ndescription = \"d\"\nrows = \"rows\"\n{params}\n[requires]\nnote = \"n\"\n"
+        );
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn text_params_parse_validate_resolve_and_bind() {
+        let names = ["rows".to_string(), "keys".to_string()];
+        let spec = spec_with(
+            "[[params]]\nname = \"key\"\nlabel = \"Key\"\ntext = true\ndefault = \"team\"\nchoices_query = \"keys\"\n\
+             [[params]]\nname = \"rule\"\nlabel = \"Rule\"\ntext = true\ndefault = \"a\"\nchoices = [\"a\", \"b\"]\n\
+             [[params]]\nname = \"n\"\nlabel = \"N\"\ndefault = 3\nmin = 1\nmax = 9\ninteger = true\n",
+        );
+        spec.validate(&names).unwrap();
+        let given: BTreeMap<String, ParamValue> = [("key".to_string(), " cost_center ".into()), ("n".to_string(), "4".into())].into();
+        let resolved = resolve_params(&spec, &given).unwrap();
+        assert_eq!(resolved.texts, [("key".to_string(), "cost_center".to_string()), ("rule".to_string(), "a".to_string())].into());
+        assert_eq!(resolved.numbers, [("n".to_string(), 4.0)].into());
+        let bad = |k: &str, v: ParamValue| resolve_params(&spec, &[(k.to_string(), v)].into()).unwrap_err().to_string();
+        assert_eq!(bad("rule", "c".into()), "Rule must be one of a, b (got \"c\").");
+        assert_eq!(bad("n", "x".into()), "N must be a number (got \"x\").");
+        assert_eq!(bad("key", ParamValue::Number(1.0)), "Key is a text, not a number (got 1).");
+        // Bound as SQL text, numbers as reals.
+        let conn = Connection::open_in_memory().unwrap();
+        let f = ReportFilters { from: Date::from_ymd(2025, 1, 1), to: Date::from_ymd(2025, 1, 2), workspace: None };
+        let data = run_query_with(&conn, "SELECT typeof(:key) AS t, :key AS k, typeof(:n) AS n", &f, &resolved).unwrap();
+        assert_eq!(data.row_values(0), [Value::Text("text".into()), Value::Text("cost_center".into()), Value::Text("real".into())]);
+        // A spec's mistakes name the param.
+        let invalid = |params: &str| spec_with(params).validate(&names).unwrap_err();
+        assert_eq!(
+            invalid("[[params]]\nname = \"key\"\nlabel = \"K\"\ntext = true\ndefault = 1\n"),
+            "param key is text: its default must be a string"
+        );
+        assert_eq!(
+            invalid("[[params]]\nname = \"key\"\nlabel = \"K\"\ntext = true\ndefault = \"x\"\nchoices_query = \"nope\"\n"),
+            "param key names unknown choices query \"nope\""
+        );
+        assert_eq!(
+            invalid("[[params]]\nname = \"key\"\nlabel = \"K\"\ntext = true\ndefault = \"x\"\nchoices = [\"y\"]\n"),
+            "param key default \"x\" is not one of its choices"
+        );
+        assert_eq!(
+            invalid("[[params]]\nname = \"n\"\nlabel = \"N\"\ndefault = \"x\"\n"),
+            "param n is a number: its default must be a number"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod spec;
 pub mod transform;
 
 pub use dataset::{Dataset, Value};
-pub use engine::{ReportError, ReportFilters, ReportResult};
+pub use engine::{ParamValue, ReportError, ReportFilters, ReportResult};
 pub use registry::{registry, Registry, Report};
 pub use selection::{EntityRef, Selection};
 pub use spec::ReportSpec;
@@ -27,13 +27,24 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 
 impl Report {
-    /// Runs this report on a database.
+    /// Runs this report on a database with numeric params (text params take their defaults).
     pub fn run(&self, conn: &Connection, filters: &ReportFilters, params: &BTreeMap<String, f64>) -> Result<ReportResult, ReportError> {
+        engine::run(conn, &self.spec, &self.queries, filters, &engine::typed(params))
+    }
+
+    /// Runs this report with params of any kind: numbers, or texts that each param parses
+    /// by its kind (URL and CLI values).
+    pub fn run_with(
+        &self,
+        conn: &Connection,
+        filters: &ReportFilters,
+        params: &BTreeMap<String, ParamValue>,
+    ) -> Result<ReportResult, ReportError> {
         engine::run(conn, &self.spec, &self.queries, filters, params)
     }
 }
 
-/// Runs a built-in report by key.
+/// Runs a built-in report by key, with numeric params.
 pub fn run_report(
     conn: &Connection,
     key: &str,
@@ -41,4 +52,14 @@ pub fn run_report(
     params: &BTreeMap<String, f64>,
 ) -> Result<ReportResult, ReportError> {
     registry().get(key).ok_or_else(|| ReportError::UnknownReport(key.to_string()))?.run(conn, filters, params)
+}
+
+/// Runs a built-in report by key, with params of any kind ([`ParamValue`]).
+pub fn run_report_with(
+    conn: &Connection,
+    key: &str,
+    filters: &ReportFilters,
+    params: &BTreeMap<String, ParamValue>,
+) -> Result<ReportResult, ReportError> {
+    registry().get(key).ok_or_else(|| ReportError::UnknownReport(key.to_string()))?.run_with(conn, filters, params)
 }

@@ -41,6 +41,9 @@ fn rows_json(spec: &ReportSpec, data: &Dataset) -> Vec<Json> {
 /// The JSON document `copilot report --format json` prints.
 pub fn report_json(spec: &ReportSpec, result: &ReportResult) -> Json {
     let kpis: Map<String, Json> = result.kpis.iter().map(|k| (k.name.clone(), to_json(&export_value(&k.value, k.unit)))).collect();
+    // Numeric params as numbers, text params as strings, in one object by name.
+    let mut params: Map<String, Json> = result.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    params.extend(result.text_params.iter().map(|(k, v)| (k.clone(), json!(v))));
     json!({
         "report": result.key,
         "filters": {
@@ -48,7 +51,7 @@ pub fn report_json(spec: &ReportSpec, result: &ReportResult) -> Json {
             "to": result.filters.to.to_string(),
             "workspace": result.filters.workspace,
         },
-        "params": result.params,
+        "params": params,
         "kpis": kpis,
         "rows": rows_json(spec, result.rows()),
     })

@@ -42,6 +42,11 @@ impl Unit {
     }
 }
 
+/// A report parameter, bound by name (`:<name>`) in the report's SQL. A number (the
+/// default kind: `default`, `min`, `max`, optionally `integer`) or, with `text = true`, a
+/// text: its `default` is a string, `choices` may fix the values it takes, and
+/// `choices_query` may name a query of the report's SQL file whose first column lists the
+/// values the data offers (shown as a select; other values stay allowed).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParamSpec {
@@ -52,9 +57,47 @@ pub struct ParamSpec {
     /// Whole numbers only when true.
     #[serde(default)]
     pub integer: bool,
-    pub default: f64,
+    /// A text parameter when true.
+    #[serde(default)]
+    pub text: bool,
+    pub default: ParamDefault,
+    #[serde(default)]
     pub min: f64,
+    #[serde(default)]
     pub max: f64,
+    /// The only values a text parameter takes (any text when empty).
+    #[serde(default)]
+    pub choices: Vec<String>,
+    /// A query of the report's SQL file listing the values the data offers (first column).
+    #[serde(default)]
+    pub choices_query: Option<String>,
+}
+
+/// A parameter's default: a number, or a text for a text parameter.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum ParamDefault {
+    Number(f64),
+    Text(String),
+}
+
+impl std::fmt::Display for ParamDefault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamDefault::Number(x) => write!(f, "{x}"),
+            ParamDefault::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl ParamSpec {
+    /// The numeric default (0 for a text parameter).
+    pub fn default_number(&self) -> f64 {
+        match &self.default {
+            ParamDefault::Number(x) => *x,
+            ParamDefault::Text(_) => 0.0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -164,6 +207,28 @@ pub enum TransformSpec {
     /// Sets `column` to the value of the first case whose condition holds on the row, or
     /// to `default`.
     Classify { input: String, output: String, column: String, cases: Vec<ClassCase>, default: String },
+    /// Splits the amount in column `amount` (read from the first row) over the rows in
+    /// proportion to column `weight`, in whole units of 1 ÷ `scale` (default 100: cents),
+    /// by the largest-remainder method, so the shares sum to the amount exactly
+    /// (`transform::apportion`). Writes `share`, and optionally `total` (weight + share)
+    /// and `pct` (the row's part of Σ weights + amount, in %).
+    Apportion {
+        input: String,
+        output: String,
+        weight: String,
+        amount: String,
+        #[serde(default = "default_scale")]
+        scale: i64,
+        share: String,
+        #[serde(default)]
+        total: Option<String>,
+        #[serde(default)]
+        pct: Option<String>,
+    },
+}
+
+fn default_scale() -> i64 {
+    100
 }
 
 /// One case of a `classify` transform.
@@ -183,7 +248,8 @@ impl TransformSpec {
             | TransformSpec::Sort { input, .. }
             | TransformSpec::ChangePoint { input, .. }
             | TransformSpec::MonthForecast { input, .. }
-            | TransformSpec::Classify { input, .. } => input,
+            | TransformSpec::Classify { input, .. }
+            | TransformSpec::Apportion { input, .. } => input,
         }
     }
 
@@ -194,7 +260,8 @@ impl TransformSpec {
             | TransformSpec::Sort { output, .. }
             | TransformSpec::ChangePoint { output, .. }
             | TransformSpec::MonthForecast { output, .. }
-            | TransformSpec::Classify { output, .. } => output,
+            | TransformSpec::Classify { output, .. }
+            | TransformSpec::Apportion { output, .. } => output,
         }
     }
 }
@@ -462,8 +529,10 @@ impl ReportSpec {
             }
             if let TransformSpec::RollingZscore { window, warmup, threshold, .. } = t {
                 for p in [window, warmup, threshold] {
-                    if self.param(p).is_none() {
-                        return Err(format!("transform names unknown param {p:?}"));
+                    match self.param(p) {
+                        None => return Err(format!("transform names unknown param {p:?}")),
+                        Some(spec) if spec.text => return Err(format!("transform param {p:?} must be a number")),
+                        Some(_) => {}
                     }
                 }
             }
@@ -477,9 +546,14 @@ impl ReportSpec {
             };
             if let Some(min_side) = whole_param {
                 match self.param(min_side) {
-                    Some(p) if p.integer && p.min >= 1.0 => {}
+                    Some(p) if p.integer && !p.text && p.min >= 1.0 => {}
                     Some(_) => return Err(format!("transform param {min_side:?} must be a whole number of at least 1")),
                     None => return Err(format!("transform names unknown param {min_side:?}")),
+                }
+            }
+            if let TransformSpec::Apportion { scale, .. } = t {
+                if *scale < 1 {
+                    return Err(format!("transform {} needs a scale of at least 1", t.output()));
                 }
             }
             if let TransformSpec::Classify { cases, .. } = t {
@@ -536,8 +610,27 @@ impl ReportSpec {
             }
         }
         for p in &self.params {
-            if !(p.min <= p.default && p.default <= p.max) {
-                return Err(format!("param {} default {} is outside {}..{}", p.name, p.default, p.min, p.max));
+            match (&p.default, p.text) {
+                (ParamDefault::Number(x), false) => {
+                    if !(p.min <= *x && *x <= p.max) {
+                        return Err(format!("param {} default {x} is outside {}..{}", p.name, p.min, p.max));
+                    }
+                    if !p.choices.is_empty() || p.choices_query.is_some() {
+                        return Err(format!("param {} is a number: choices are for text params", p.name));
+                    }
+                }
+                (ParamDefault::Text(t), true) => {
+                    if !p.choices.is_empty() && !p.choices.contains(t) {
+                        return Err(format!("param {} default {t:?} is not one of its choices", p.name));
+                    }
+                    if let Some(q) = &p.choices_query {
+                        if !query_names.contains(q) {
+                            return Err(format!("param {} names unknown choices query {q:?}", p.name));
+                        }
+                    }
+                }
+                (_, true) => return Err(format!("param {} is text: its default must be a string", p.name)),
+                (_, false) => return Err(format!("param {} is a number: its default must be a number", p.name)),
             }
         }
         Ok(())

@@ -496,9 +496,102 @@ pub fn classify(data: &Dataset, column: &str, cases: &[(Condition, &str)], defau
     out
 }
 
+/// What an [`apportion`] reads and writes.
+pub struct Apportion<'a> {
+    /// Each row's weight (negative weights count as 0).
+    pub weight: &'a str,
+    /// The amount to split, read from the first row.
+    pub amount: &'a str,
+    /// Units per 1 of the columns' values (100: cents of a dollar).
+    pub scale: i64,
+    /// Written: the row's share of the amount.
+    pub share: &'a str,
+    /// Written when given: weight + share.
+    pub total: Option<&'a str>,
+    /// Written when given: 100 × (weight + share) ÷ (Σ weights + amount), the row's part of
+    /// the whole.
+    pub pct: Option<&'a str>,
+}
+
+/// Splits an amount over the rows in proportion to their weights, in whole units of
+/// 1 ÷ `scale` (cents when `scale` is 100), so that the shares sum to the amount exactly:
+/// weights and amount are first rounded to whole units (half away from zero); each row gets
+/// ⌊|amount| × weight ÷ Σ weights⌋ units, then the units left over go one each to the rows
+/// with the largest remainders (ties: the earlier row), and the sign of the amount is put
+/// back (the largest-remainder method). With no positive weight every share is 0. Exact
+/// in 128-bit integers.
+pub fn apportion(data: &Dataset, a: &Apportion<'_>) -> Dataset {
+    let scale = a.scale.max(1) as f64;
+    let units = |v: &Value| v.as_f64().map_or(0, |x| (x * scale).round() as i128);
+    let weights: Vec<i128> = (0..data.len()).map(|i| units(data.get(i, a.weight)).max(0)).collect();
+    let amount = if data.is_empty() { 0 } else { units(data.get(0, a.amount)) };
+    let sum: i128 = weights.iter().sum();
+    let mut shares: Vec<i128> = vec![0; weights.len()];
+    if sum > 0 {
+        let whole = amount.abs();
+        let mut remainders: Vec<(i128, usize)> = Vec::with_capacity(weights.len());
+        for (i, w) in weights.iter().enumerate() {
+            shares[i] = whole * w / sum;
+            remainders.push((whole * w % sum, i));
+        }
+        let left = whole - shares.iter().sum::<i128>();
+        remainders.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+        for (_, i) in remainders.into_iter().take(left as usize) {
+            shares[i] += 1;
+        }
+        if amount < 0 {
+            shares.iter_mut().for_each(|s| *s = -*s);
+        }
+    }
+    let raw_weights: Vec<i128> = (0..data.len()).map(|i| units(data.get(i, a.weight))).collect();
+    let whole: i128 = raw_weights.iter().sum::<i128>() + amount;
+    let mut out = data.clone();
+    out.set_column(a.share, |i| Value::Real(shares[i] as f64 / scale));
+    if let Some(total) = a.total {
+        out.set_column(total, |i| Value::Real((raw_weights[i] + shares[i]) as f64 / scale));
+    }
+    if let Some(pct) = a.pct {
+        out.set_column(
+            pct,
+            |i| {
+                if whole == 0 {
+                    Value::Null
+                } else {
+                    Value::Real(100.0 * (raw_weights[i] + shares[i]) as f64 / whole as f64)
+                }
+            },
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn apportioned(weights: &[f64], amount: f64) -> Vec<f64> {
+        let data =
+            Dataset::from_rows(vec!["w".into(), "a".into()], weights.iter().map(|w| vec![Value::Real(*w), Value::Real(amount)]).collect());
+        let spec = Apportion { weight: "w", amount: "a", scale: 100, share: "s", total: Some("t"), pct: None };
+        let out = apportion(&data, &spec);
+        (0..out.len()).map(|i| out.get(i, "s").as_f64().unwrap()).collect()
+    }
+
+    #[test]
+    fn apportions_by_largest_remainder_to_the_cent() {
+        // $1.00 over three equal weights: 33 + 33 + 33 cents and the last cent to the
+        // first row (equal remainders: the earlier row).
+        assert_eq!(apportioned(&[1.0, 1.0, 1.0], 1.0), [0.34, 0.33, 0.33]);
+        // 10 cents by 1 : 2 : 3 → 1.67, 3.33, 5.0 → 2, 3, 5.
+        assert_eq!(apportioned(&[0.01, 0.02, 0.03], 0.10), [0.02, 0.03, 0.05]);
+        // A negative amount mirrors the positive split; no positive weight shares nothing.
+        assert_eq!(apportioned(&[1.0, 1.0, 1.0], -1.0), [-0.34, -0.33, -0.33]);
+        assert_eq!(apportioned(&[0.0, -1.0], 5.0), [0.0, 0.0]);
+        // Sums exactly, for amounts far beyond 64-bit products of cents.
+        let shares = apportioned(&[123_456_789.01, 987_654_321.99, 0.07], 55_555_555.55);
+        let cents: i128 = shares.iter().map(|s| (s * 100.0).round() as i128).sum();
+        assert_eq!(cents, 5_555_555_555);
+    }
 
     fn series(values: &[(&str, f64)]) -> Dataset {
         Dataset::from_rows(

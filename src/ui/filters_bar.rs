@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use super::report_context::ReportContext;
 use super::state::AppData;
 use crate::app::engine::DatasetInfo;
 use crate::app::roles::{default_from, role_of};
@@ -28,12 +29,70 @@ pub fn FiltersBar(data: Rc<DatasetInfo>, report_key: String) -> impl IntoView {
     };
     let workspaces = data.workspaces.clone();
     let params = registry().get(&report_key).map(|r| r.spec.params.clone()).unwrap_or_default();
+    let ctx = expect_context::<ReportContext>();
     let param_inputs = params
         .into_iter()
         .map(|p| {
             let name = p.name.clone();
             let shown = name.clone();
-            let value = move || app.view.with(|v| v.params.get(&shown).cloned()).unwrap_or_else(|| p.default.to_string());
+            let default = p.default.to_string();
+            let value = move || app.view.with(|v| v.params.get(&shown).cloned()).unwrap_or_else(|| default.clone());
+            // Every change is a navigation; an emptied field returns to the default.
+            let set = move |text: String, name: String| {
+                app.update_view(|v| {
+                    if text.trim().is_empty() {
+                        v.params.remove(&name);
+                    } else {
+                        v.params.insert(name, text);
+                    }
+                });
+            };
+            if p.text {
+                // A text param: a select of the values the report offers (its choices or
+                // what its choices query found), else a text field.
+                let param = name.clone();
+                let choices = move || ctx.with_page(|page| page.param_choices.get(&param).cloned()).flatten().unwrap_or_default();
+                let shown_value = value.clone();
+                let options = move || {
+                    let current = shown_value();
+                    choices()
+                        .into_iter()
+                        .map(|c| {
+                            let selected = c == current;
+                            view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
+                        })
+                        .collect_view()
+                };
+                let has_choices = !p.choices.is_empty() || p.choices_query.is_some();
+                return if has_choices {
+                    view! {
+                        <label title=p.help.clone()>
+                            {p.label.clone()}
+                            <select
+                                data-param=name.clone()
+                                prop:value=value
+                                on:change=move |ev| set(event_target_value(&ev), name.clone())
+                            >
+                                {options}
+                            </select>
+                        </label>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <label title=p.help.clone()>
+                            {p.label.clone()}
+                            <input
+                                type="text"
+                                data-param=name.clone()
+                                prop:value=value
+                                on:change=move |ev| set(event_target_value(&ev), name.clone())
+                            />
+                        </label>
+                    }
+                    .into_any()
+                };
+            }
             view! {
                 <label title=p.help.clone()>
                     {p.label.clone()}
@@ -44,20 +103,11 @@ pub fn FiltersBar(data: Rc<DatasetInfo>, report_key: String) -> impl IntoView {
                         max=p.max
                         step=if p.integer { "1" } else { "0.1" }
                         prop:value=value
-                        on:change=move |ev| {
-                            let text = event_target_value(&ev);
-                            let name = name.clone();
-                            app.update_view(|v| {
-                                if text.trim().is_empty() {
-                                    v.params.remove(&name);
-                                } else {
-                                    v.params.insert(name, text);
-                                }
-                            });
-                        }
+                        on:change=move |ev| set(event_target_value(&ev), name.clone())
                     />
                 </label>
             }
+            .into_any()
         })
         .collect_view();
     view! {

@@ -28,6 +28,7 @@ use usage_copilot::data::db::UsageDb;
 use usage_copilot::data::focus::{focus_csv, FOCUS_VERSION};
 use usage_copilot::data::seed::{self, SeedConfig};
 use usage_copilot::data::summary::compute_type_label;
+use usage_copilot::report::engine::typed_texts;
 use usage_copilot::report::selection::find_selection;
 use usage_copilot::report::{output, registry, EntityRef, Report, ReportFilters, ReportResult, Selection};
 use usage_copilot::retrieval::{DocsIndex, StaticModel};
@@ -200,7 +201,7 @@ impl TargetArgs {
         self.filters.load_budgets(&mut session)?;
         let report = registry().get(&self.report).ok_or_else(|| anyhow!("there is no report {:?}", self.report))?;
         let (filters, params) = self.filters.resolve(&session.data_range)?;
-        let result = report.run(session.db.conn(), &filters, &params)?;
+        let result = report.run_with(session.db.conn(), &filters, &typed_texts(&params))?;
         let entity =
             EntityRef::parse(&self.entity).ok_or_else(|| anyhow!("--entity {:?} is not TYPE:ID with a known entity type", self.entity))?;
         let selection = find_selection(&report.spec, &result, &entity)
@@ -235,7 +236,7 @@ struct FilterArgs {
     /// Only this workspace id; default: all.
     #[arg(long)]
     workspace: Option<String>,
-    /// Report parameter, e.g. --param window=21 (repeatable).
+    /// Report parameter, e.g. --param window=21 or --param tag_key=team (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE")]
     params: Vec<String>,
     /// A budgets file (JSON, as the page exports it) for the budget report.
@@ -253,7 +254,9 @@ impl FilterArgs {
         Ok(())
     }
 
-    fn resolve(&self, data_range: &ReportFilters) -> Result<(ReportFilters, BTreeMap<String, f64>)> {
+    /// The filters and params as typed; the report engine parses each param by its kind
+    /// (a number, or a text such as `--param tag_key=cost_center`).
+    fn resolve(&self, data_range: &ReportFilters) -> Result<(ReportFilters, BTreeMap<String, String>)> {
         let mut filters = data_range.clone();
         let date = |flag: &str, text: &str| Date::parse(text).ok_or_else(|| anyhow!("--{flag} {text:?} is not a date like 2025-11-01"));
         if let Some(from) = &self.from {
@@ -266,8 +269,7 @@ impl FilterArgs {
         let mut params = BTreeMap::new();
         for p in &self.params {
             let (name, value) = p.split_once('=').ok_or_else(|| anyhow!("--param {p:?} is not NAME=VALUE"))?;
-            let value: f64 = value.parse().map_err(|_| anyhow!("--param {name}: {value:?} is not a number"))?;
-            params.insert(name.to_string(), value);
+            params.insert(name.to_string(), value.to_string());
         }
         Ok((filters, params))
     }
@@ -608,7 +610,7 @@ fn run(cli: Cli) -> Result<()> {
             let mut session = open_session(&db)?;
             filters.load_budgets(&mut session)?;
             let (filters, params) = filters.resolve(&session.data_range)?;
-            let result = session.run_report(&key, Some(&filters), &params)?;
+            let result = session.run_report_with(&key, Some(&filters), &typed_texts(&params))?;
             let report = registry().get(&key).expect("run_report checked the key");
             match format {
                 TableFormat::Json => println!("{}", serde_json::to_string_pretty(&output::report_json(&report.spec, &result))?),
