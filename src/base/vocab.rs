@@ -24,11 +24,13 @@ pub enum EntityType {
     Anomaly,
     /// A monthly budget the user set, by its name.
     Budget,
+    /// One normalised value of a tag key: a chargeback line (`team=supply chain`).
+    TagValue,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 5] =
-        [EntityType::Job, EntityType::ComputeType, EntityType::Compute, EntityType::Anomaly, EntityType::Budget];
+    pub const ALL: [EntityType; 6] =
+        [EntityType::Job, EntityType::ComputeType, EntityType::Compute, EntityType::Anomaly, EntityType::Budget, EntityType::TagValue];
 
     /// The name used in specs, URLs and prompts.
     pub fn name(self) -> &'static str {
@@ -38,6 +40,7 @@ impl EntityType {
             EntityType::Compute => "compute",
             EntityType::Anomaly => "anomaly",
             EntityType::Budget => "budget",
+            EntityType::TagValue => "tag_value",
         }
     }
 

@@ -184,6 +184,12 @@ fn opening(e: &Evidence) -> String {
         );
     }
     match (s.total_cost, s.share_pct) {
+        (Some(cost), Some(share)) if e.entity_type == EntityType::TagValue => format!(
+            "{} is charged {} {range}, {} of all spend {t1}.",
+            md(&e.label),
+            usd(cost),
+            report_value(&Value::Real(share), Unit::Pct)
+        ),
         (Some(cost), Some(share)) if e.entity_type == EntityType::ComputeType => {
             format!("{} cost {} {range}, {} of all spend {t1}.", md(&e.label), usd(cost), report_value(&Value::Real(share), Unit::Pct))
         }
@@ -429,6 +435,26 @@ fn next_steps(e: &Evidence) -> Vec<String> {
     }
     if s.share_pct.is_some_and(|x| x > 15.0) && e.entity_type == EntityType::Job {
         steps.push(format!("It is a cost hotspot: right-size its cluster and check its autoscaling first {}.", e.cite(Topic::Selection)));
+    }
+    if e.entity_type == EntityType::TagValue {
+        if s.tag_spellings.len() > 1 {
+            let spellings: Vec<String> = s.tag_spellings.iter().map(|t| format!("\"{}\"", md(t))).collect();
+            steps.push(format!(
+                "Agree one spelling for this value ({}) and fix it on the jobs, so the chargeback does not rest on normalisation {}.",
+                spellings.join(", "),
+                cite(Topic::Configuration)
+            ));
+        }
+        if let Some(share) = s.untagged_share_pct.filter(|x| *x > 10.0) {
+            steps.push(format!(
+                "{} of all spend carries no value of the key: tag the jobs without it and move recurring work off shared clusters and warehouses onto tagged job compute {}.",
+                pct(share),
+                cite(Topic::Baseline)
+            ));
+        }
+        if !cite(Topic::Changes).is_empty() {
+            steps.push(format!("Review the value's weekly spend against the figures above every week {}.", cite(Topic::Changes)));
+        }
     }
     if steps.is_empty() {
         steps.push(format!("Keep watching its daily cost and failure rate against the figures above {}.", e.cite(Topic::Selection)));

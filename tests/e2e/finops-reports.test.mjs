@@ -14,10 +14,23 @@ after(async () => { await browser?.close(); server?.stop(); });
 const REPORTS = [
   { key: 'runtime_regression', chart: 'medians', entity: (row) => `job:${row.job_id}` },
   { key: 'reliability_scorecard', chart: 'scores', entity: (row) => `job:${row.job_id}` },
+  { key: 'tag_chargeback', chart: 'by_value', entity: (row) => `tag_value:${row.entity_id}` },
 ];
 
-function cli(key) {
-  return JSON.parse(copilot('report', key, '--db', SEEDED_DB, '--format', 'json'));
+function cli(key, ...params) {
+  const args = params.flatMap((p) => ['--param', p]);
+  return JSON.parse(copilot('report', key, '--db', SEEDED_DB, '--format', 'json', ...args));
+}
+
+// The KPIs shown equal the CLI's (waits for the page to catch up with a changed filter).
+async function kpisMatch(page, expected, what) {
+  for (const [name, value] of Object.entries(expected.kpis)) {
+    if (value === null) continue;
+    const kpi = page.locator(`[data-kpi="${name}"]`);
+    await page.waitForFunction(([n, v]) => Number(document.querySelector(`[data-kpi="${n}"]`)?.getAttribute('data-value')) === v, [name, value])
+      .catch(() => {});
+    assert.equal(Number(await kpi.getAttribute('data-value')), value, `${what} KPI ${name}`);
+  }
 }
 
 async function clickTopBar(page, chartId) {
@@ -68,3 +81,35 @@ for (const { key, chart, entity } of REPORTS) {
     await page.close();
   });
 }
+
+test('tag_chargeback: the tag key and the allocation rule are filters kept in the URL, with the CLI\'s figures', async () => {
+  const errors = [];
+  const page = await openPage(browser, `${server.url}/#/report/tag_chargeback`, errors);
+  await page.locator('[data-testid=report-kpis]').waitFor({ timeout: 30000 });
+  const keys = page.locator('select[data-param=tag_key]');
+  // The key picker offers the keys the jobs carry.
+  await page.waitForFunction(() => document.querySelectorAll('select[data-param=tag_key] option').length > 1);
+  const offered = await keys.locator('option').evaluateAll((os) => os.map((o) => o.value));
+  assert.ok(offered.includes('team') && offered.includes('cost_center'), offered.join());
+  assert.equal(await keys.inputValue(), 'team');
+
+  await keys.selectOption('cost_center');
+  await page.waitForFunction(() => location.hash.includes('tag_key=cost_center'));
+  await kpisMatch(page, cli('tag_chargeback', 'tag_key=cost_center'), 'cost_center');
+  assert.equal(await page.locator('[data-table=lines] tbody tr').count(), cli('tag_chargeback', 'tag_key=cost_center').rows.length);
+
+  await page.locator('select[data-param=allocation]').selectOption('unallocated');
+  await page.waitForFunction(() => location.hash.includes('allocation=unallocated'));
+  const unallocated = cli('tag_chargeback', 'tag_key=cost_center', 'allocation=unallocated');
+  await kpisMatch(page, unallocated, 'cost_center unallocated');
+  await page.locator('[data-table=lines] tbody tr', { hasText: 'Unallocated' }).first().waitFor();
+
+  // A reload restores both from the URL.
+  await page.reload();
+  await page.locator('[data-testid=report-kpis]').waitFor({ timeout: 30000 });
+  await kpisMatch(page, unallocated, 'after reload');
+  assert.equal(await page.locator('select[data-param=tag_key]').inputValue(), 'cost_center');
+  assert.equal(await page.locator('select[data-param=allocation]').inputValue(), 'unallocated');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -426,6 +426,7 @@ fn coverage_lists_every_report_with_its_specs_title_and_requirements() {
             ("job_cost", "Job Cost & Reliability", true),
             ("compute_type_cost", "Total Cost by Compute Type", true),
             ("job_cost_pareto", "Cost Concentration (Pareto)", true),
+            ("tag_chargeback", "Tag Chargeback", true),
             ("budget_status", "Budgets", true),
             ("spot_risk_by_job", "Spot Risk Exposure", true),
             ("reliability_scorecard", "Reliability Scorecard", true),

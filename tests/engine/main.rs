@@ -31,3 +31,4 @@ mod seed_consistency;
 mod seed_determinism;
 mod seed_scenarios;
 mod stream_import;
+mod tag_chargeback;

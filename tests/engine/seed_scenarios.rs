@@ -225,10 +225,7 @@ fn messy_tags_month_start_doubling_and_ad_hoc_query_problems() {
         strings(&c, "SELECT COALESCE(tags, 'NULL') FROM jobs WHERE job_id IN ('J-HR-WEEKLY', 'J-LEGACY-ETL') ORDER BY job_id"),
         ["[\"team=HR\"]", "NULL"]
     );
-    assert_eq!(
-        strings(&c, "SELECT tags FROM jobs WHERE job_id = 'J-SUPPLY-DASHBOARD'"),
-        ["[\"stage=dashboard\",\"team=supply-chain\"]"]
-    );
+    assert_eq!(strings(&c, "SELECT tags FROM jobs WHERE job_id = 'J-SUPPLY-DASHBOARD'"), ["[\"stage=dashboard\",\"team=supply-chain\"]"]);
     // APC-FINANCE draws 300–500 DBUs a day, doubled on the 1st of each month.
     assert_eq!(
         strings(&c, "SELECT usage_date || ' ' || dbus_consumed FROM compute_usage WHERE parent_id = 'APC-FINANCE' AND dbus_consumed >= 500 ORDER BY 1"),

@@ -9,6 +9,7 @@ mod budget;
 mod common;
 mod compute_type;
 mod job;
+mod tag_value;
 
 use rusqlite::Connection;
 use serde::Serialize;
@@ -137,6 +138,12 @@ pub struct Signals {
     pub other_anomaly_days: Vec<String>,
     pub day_runs: Option<(i64, i64)>,
     pub typical_runs_per_day: Option<f64>,
+    /// Tag value: the raw spellings grouped into it, most spend first.
+    #[serde(default)]
+    pub tag_spellings: Vec<String>,
+    /// Tag value: the share of all spend that carries no value of the key, in %.
+    #[serde(default)]
+    pub untagged_share_pct: Option<f64>,
     /// A budget's month: (spent so far, budget, forecast, forecast high, status, days left,
     /// daily spend that keeps it under).
     pub budget: Option<BudgetStanding>,
@@ -248,6 +255,17 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
             }
             let (month_start, _) = crate::report::forecast::month_of(filters.to);
             (starts, (month_start, filters.to))
+        }
+        EntityType::TagValue => {
+            // A tag value is no node of the graph: its subgraph starts at its largest jobs.
+            let top = tag_value::facts(req.conn, req.selection, req.result, &filters, &mut facts, &mut signals)?;
+            let mut starts = Vec::new();
+            for id in top {
+                if starts.len() < 3 && req.graph.contains(NodeKind::Job, &id)? {
+                    starts.push((NodeKind::Job, id));
+                }
+            }
+            (starts, (filters.from, filters.to))
         }
     };
     signals_from_selection(req.selection, &mut signals);

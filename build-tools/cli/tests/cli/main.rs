@@ -7,6 +7,7 @@ mod docs;
 mod finops;
 mod graph_export;
 mod pull;
+mod tag_chargeback;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
