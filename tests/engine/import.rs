@@ -269,6 +269,30 @@ fn jobs_keep_their_latest_version() {
     };
     assert_eq!(tags("1001"), serde_json::json!(["env=prod", "team=data-eng"]));
     assert_eq!(tags("1002"), serde_json::json!(["cost_center=cc-42", "team=ml"]));
+    // The chargeback reads the imported key=value tags: one line per team, each the cents
+    // of its job's usage, and the lines reconcile to the usage total.
+    let result = registry().get("tag_chargeback").unwrap().run(conn, &ReportFilters::data_range(conn).unwrap(), &BTreeMap::new()).unwrap();
+    let rows = result.rows();
+    let cents = |v: &Value| (v.as_f64().unwrap() * 100.0).round() as i64;
+    let direct: BTreeMap<String, i64> = (0..rows.len())
+        .filter(|&i| rows.row(i).text("tag_value") != "(unallocated)")
+        .map(|i| (rows.row(i).text("tag_value"), cents(rows.get(i, "direct_cost_usd"))))
+        .collect();
+    let of_job = |job: &str| {
+        common::int(
+            conn,
+            &format!(
+                "SELECT COALESCE(SUM(CAST(ROUND(u.total_cost * 100) AS INTEGER)), 0) FROM compute_usage u JOIN job_runs r \
+                 ON r.job_run_id = u.parent_id AND u.parent_type = 'JOB_RUN' WHERE r.job_id = '{job}'"
+            ),
+        )
+    };
+    let expected: BTreeMap<String, i64> =
+        [("data eng".to_string(), of_job("1001")), ("ml".to_string(), of_job("1002"))].into_iter().filter(|(_, c)| *c != 0).collect();
+    assert!(expected.len() == 2, "{expected:?}");
+    assert_eq!(direct, expected);
+    let lines: i64 = (0..rows.len()).map(|i| cents(rows.get(i, "total_cost_usd"))).sum();
+    assert_eq!(lines, common::int(conn, "SELECT SUM(CAST(ROUND(total_cost * 100) AS INTEGER)) FROM compute_usage"));
 }
 
 #[test]
