@@ -14,8 +14,9 @@
 //! - the quantities are DBUs; the provider, publisher and invoice issuer are Databricks; the
 //!   sub account is the workspace and the billing account its Databricks account (`unknown`
 //!   when the data does not say: FOCUS allows no empty BillingAccountId);
-//! - Tags are the job's tags as a JSON object: tags without a value (the data's tags are plain
-//!   strings) map to `true`, as FOCUS asks; other compute has none (empty);
+//! - Tags are the job's tags as a JSON object: a `key=value` string (what an import writes)
+//!   is that pair, a tag without a value maps to `true`, as FOCUS asks; other compute has none
+//!   (empty);
 //! - Databricks facts FOCUS has no column for are `x_` columns (compute type, job and run ids,
 //!   run status, spot share, DBUs, cluster, CPU, production flag).
 //!
@@ -170,7 +171,11 @@ fn tags_json(raw: &str) -> Result<Option<String>, ()> {
         serde_json::Value::Array(items) => items
             .into_iter()
             .map(|item| match item {
-                serde_json::Value::String(key) => Ok((key, serde_json::Value::Bool(true))),
+                // `key=value` (what an import writes) is that pair; a bare label is `true`.
+                serde_json::Value::String(tag) => Ok(match tag.split_once('=') {
+                    Some((key, value)) if !key.is_empty() => (key.to_string(), serde_json::Value::String(value.to_string())),
+                    _ => (tag, serde_json::Value::Bool(true)),
+                }),
                 _ => Err(()),
             })
             .collect::<Result<_, _>>()?,
@@ -304,6 +309,10 @@ mod tests {
         assert_eq!(decimal(1234567.5), "1234567.5");
         assert_eq!(decimal(-0.0), "0");
         assert_eq!(tags_json(r#"["b","a"]"#), Ok(Some(r#"{"a":true,"b":true}"#.to_string())));
+        assert_eq!(
+            tags_json(r#"["team=ml","cost_center=cc=42","x"]"#),
+            Ok(Some(r#"{"cost_center":"cc=42","team":"ml","x":true}"#.to_string()))
+        );
         assert_eq!(tags_json(r#"{"team":"ops"}"#), Ok(Some(r#"{"team":"ops"}"#.to_string())));
         assert_eq!(tags_json("[]"), Ok(None));
         assert_eq!(tags_json("not json"), Err(()));

@@ -302,7 +302,13 @@ fn one_row_per_usage_row_with_its_own_figures_adding_up_to_the_spend() {
         assert_eq!(text(row, "BillingAccountId"), Some(account.as_deref().unwrap_or("unknown")));
         let expected_tags = tags.as_deref().map(|t| {
             let list: Vec<String> = serde_json::from_str(t).unwrap();
-            list.into_iter().map(|k| (k, serde_json::Value::Bool(true))).collect::<serde_json::Map<_, _>>()
+            // `key=value` is the pair (the seed's tags all are), a bare label `true`.
+            list.into_iter()
+                .map(|tag| match tag.split_once('=') {
+                    Some((k, v)) => (k.to_string(), serde_json::Value::String(v.to_string())),
+                    None => (tag, serde_json::Value::Bool(true)),
+                })
+                .collect::<serde_json::Map<_, _>>()
         });
         let got_tags = text(row, "Tags").map(|t| serde_json::from_str::<serde_json::Map<_, _>>(t).unwrap());
         assert_eq!(got_tags, expected_tags.filter(|m| !m.is_empty()), "{id}");
