@@ -174,6 +174,19 @@ CREATE TABLE IF NOT EXISTS job_run_spot (
     source     TEXT NOT NULL CHECK (source IN ('observed', 'configured', 'unknown'))
 );
 
+-- Settings of each all-purpose cluster and SQL warehouse, as system.compute.clusters
+-- (auto_termination_minutes, min/max_autoscale_workers) and system.compute.warehouses
+-- (auto_stop_minutes, min/max_num_clusters) state them: minutes without a running
+-- statement before it stops (0 = never), and its autoscaling range (workers of a cluster,
+-- clusters of a warehouse; min = max when it does not autoscale). Filled by the seed; the
+-- import does not fill it yet. A database without it gets it empty when opened.
+CREATE TABLE IF NOT EXISTS compute_settings (
+    compute_id            TEXT PRIMARY KEY,
+    auto_termination_mins INTEGER,
+    min_workers           INTEGER,
+    max_workers           INTEGER
+);
+
 -- Aggregates -------------------------------------------------------------------
 -- Pre-aggregated facts the reports read instead of the raw tables, so that a report's cost
 -- grows with the size of its answer, not with the size of the data. They are derived data,

@@ -43,6 +43,11 @@ pub fn minutes(value: f64) -> String {
     format!("{value:.1} min")
 }
 
+/// "12.25 h": hours with two decimals.
+pub fn hours(value: f64) -> String {
+    format!("{value:.2} h")
+}
+
 /// "2025-11-28 to 2025-11-30, 2025-12-03" from sorted, distinct dates.
 pub fn date_ranges(dates: &[String]) -> String {
     let parsed: Vec<crate::base::calendar::Date> = dates.iter().filter_map(|d| crate::base::calendar::Date::parse(d)).collect();

@@ -157,6 +157,7 @@ fn axis_name(unit: crate::report::spec::Unit) -> String {
     match unit {
         crate::report::spec::Unit::Usd => "USD".into(),
         crate::report::spec::Unit::Pct => "%".into(),
+        crate::report::spec::Unit::Hours => "hours".into(),
         _ => String::new(),
     }
 }

@@ -433,6 +433,23 @@ fn next_steps(e: &Evidence) -> Vec<String> {
             cite(Topic::Baseline)
         ));
     }
+    if let (Some(busy), Some(tail)) = (s.busy_pct, s.idle_tail_minutes) {
+        if busy < 50.0 {
+            let setting = match s.auto_termination_mins {
+                Some(m) if m > 0 => format!(" (now {})", minutes(m as f64)),
+                _ => String::new(),
+            };
+            let monthly =
+                s.idle_cost_per_month.map(|m| format!(" Idling costs {} a month {}.", usd(m), cite(Topic::Selection))).unwrap_or_default();
+            steps.push(format!(
+                "It was busy only {} of its up time and stayed up {} after its last statement: shorten its auto-termination{setting} to the pauses its users take between statements {}{}.{monthly}",
+                pct(busy),
+                minutes(tail),
+                cite(Topic::Utilization),
+                cite(Topic::Configuration)
+            ));
+        }
+    }
     if s.share_pct.is_some_and(|x| x > 15.0) && e.entity_type == EntityType::Job {
         steps.push(format!("It is a cost hotspot: right-size its cluster and check its autoscaling first {}.", e.cite(Topic::Selection)));
     }

@@ -86,7 +86,7 @@ pub const REQUIRED_TABLES: &[TableSpec] = &[
 ];
 
 /// Tables the app creates (empty, or derived) when a loaded database lacks them.
-pub const OPTIONAL_TABLES: &[&str] = &["date_series", "job_dependencies", "sku_prices"];
+pub const OPTIONAL_TABLES: &[&str] = &["date_series", "job_dependencies", "sku_prices", "compute_settings"];
 
 /// What a database lacks, table by table.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]

@@ -1,7 +1,8 @@
 //! Which reports an import can power, and why not: every report of a registry checked
 //! against what its spec requires (`[requires]`: tables, priced or job-attributed usage,
-//! days of data, optional tables) and the facts of the imported data. A new report spec
-//! appears on the import page with its own title and no code.
+//! what the import does not map yet, days of data, optional tables) and the facts of the
+//! imported data. A new report spec appears on the import page with its own title and no
+//! code.
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,9 @@ fn or_list(tables: &[SystemTable]) -> String {
 fn unmet(req: &Requirements, facts: &DataFacts) -> Option<String> {
     if let Some(missing) = req.tables.iter().find(|t| facts.rows(**t) == 0) {
         return Some(format!("needs {missing} ({})", missing.provides()));
+    }
+    if let Some(why) = &req.not_imported {
+        return Some(why.clone());
     }
     if (req.priced_usage || req.job_usage) && !facts.priced_usage {
         return Some("no usage row has a list price for its SKU at its time".to_string());

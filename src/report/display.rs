@@ -1,7 +1,7 @@
 //! Report values as users read them, by the column's unit: `$1,234.50`, `52.47%`,
-//! `1,234`, `205.1 min`, `+3.72σ`. Used by tables, charts, evidence and CSV alike.
+//! `1,234`, `205.1 min`, `12.25 h`, `+3.72σ`. Used by tables, charts, evidence and CSV alike.
 
-use crate::base::format::{minutes, thousands, usd};
+use crate::base::format::{hours, minutes, thousands, usd};
 use crate::report::dataset::Value;
 use crate::report::spec::Unit;
 
@@ -27,6 +27,7 @@ pub fn report_value(value: &Value, unit: Unit) -> String {
             }
         }
         Unit::Minutes => minutes(x),
+        Unit::Hours => hours(x),
         Unit::Ratio => format!("{x:.3}"),
         Unit::Score => format!("{x:.2}"),
         Unit::Zscore => format!("{x:+.2}σ"),
@@ -44,6 +45,7 @@ mod tests {
         assert_eq!(report_value(&Value::Real(52.468), Unit::Pct), "52.47%");
         assert_eq!(report_value(&Value::Int(1234), Unit::Count), "1,234");
         assert_eq!(report_value(&Value::Real(-5.4912), Unit::Zscore), "-5.49σ");
+        assert_eq!(report_value(&Value::Real(12.246), Unit::Hours), "12.25 h");
         assert_eq!(report_value(&Value::Real(3.72), Unit::Zscore), "+3.72σ");
         assert_eq!(report_value(&Value::Null, Unit::Usd), "–");
         assert_eq!(report_value(&Value::Text("2025-12-05".into()), Unit::Date), "2025-12-05");

@@ -97,6 +97,7 @@ mod tests {
                 "job_cost",
                 "compute_type_cost",
                 "job_cost_pareto",
+                "utilization",
                 "tag_chargeback",
                 "budget_status",
                 "spot_risk_by_job",
@@ -109,7 +110,7 @@ mod tests {
         let pillars: Vec<&str> = registry().pillars.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(pillars, ["cost", "reliability", "change"]);
         assert_eq!(registry().first().spec.key, "job_cost");
-        assert_eq!(registry().in_pillar("cost").count(), 5);
+        assert_eq!(registry().in_pillar("cost").count(), 6);
     }
 
     const PILLARS: &str = "[[pillars]]\nkey = \"cost\"\ntitle = \"Cost\"\ndescription = \"d\"\n";

@@ -19,6 +19,8 @@ pub enum Unit {
     Pct,
     Count,
     Minutes,
+    /// Hours (2 decimals), e.g. up and busy time.
+    Hours,
     /// A plain ratio (3 decimals).
     Ratio,
     /// A dimensionless score (2 decimals).
@@ -33,7 +35,7 @@ impl Unit {
     /// Decimal places kept in exported figures; `None` for non-numeric units.
     pub fn decimals(self) -> Option<u32> {
         match self {
-            Unit::Usd | Unit::Pct | Unit::Score | Unit::Zscore => Some(2),
+            Unit::Usd | Unit::Pct | Unit::Score | Unit::Zscore | Unit::Hours => Some(2),
             Unit::Ratio => Some(3),
             Unit::Minutes => Some(1),
             Unit::Count => Some(0),
@@ -452,6 +454,10 @@ pub struct Requirements {
     /// Tables that complete the picture; named in the note when missing.
     #[serde(default)]
     pub optional: Vec<OptionalTable>,
+    /// Set when the import does not map what the report needs from the files yet: the
+    /// report is then not available from imported files, and this says why.
+    #[serde(default)]
+    pub not_imported: Option<String>,
     /// Shown when the report is available; `{name}` quotes a figure of the import
     /// (`usage_days`, `spot_observed_runs`, `spot_configured_runs`, `spot_unknown_runs`).
     pub note: String,

@@ -15,6 +15,7 @@ const REPORTS = [
   { key: 'runtime_regression', chart: 'medians', entity: (row) => `job:${row.job_id}` },
   { key: 'reliability_scorecard', chart: 'scores', entity: (row) => `job:${row.job_id}` },
   { key: 'tag_chargeback', chart: 'by_value', entity: (row) => `tag_value:${row.entity_id}` },
+  { key: 'utilization', chart: 'hours', entity: (row) => `compute:${row.compute_id}` },
 ];
 
 function cli(key, ...params) {

@@ -32,3 +32,4 @@ mod seed_determinism;
 mod seed_scenarios;
 mod stream_import;
 mod tag_chargeback;
+mod utilization;

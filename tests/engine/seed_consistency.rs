@@ -46,10 +46,33 @@ const RULES: &[(&str, &str)] = &[
     ("run that is not SKIPPED without exactly one usage row",
      "SELECT COUNT(*) FROM job_runs r WHERE r.run_status <> 'SKIPPED'
         AND (SELECT COUNT(*) FROM compute_usage u WHERE u.parent_id = r.job_run_id AND u.parent_type = 'JOB_RUN') <> 1"),
-    ("query on something other than a SQL warehouse, or by an unknown user",
+    ("query on something other than a shared cluster or warehouse, ad-hoc query on a cluster, or by an unknown user",
      "SELECT COUNT(*) FROM sql_query_history q WHERE
-        NOT EXISTS (SELECT 1 FROM non_job_compute c WHERE c.compute_id = q.parent_id AND c.compute_type = 'SQL_WAREHOUSE')
+        NOT EXISTS (SELECT 1 FROM non_job_compute c WHERE c.compute_id = q.parent_id
+                    AND (c.compute_type = 'SQL_WAREHOUSE' OR q.query_id LIKE 'QS-%'))
      OR NOT EXISTS (SELECT 1 FROM users_lookup x WHERE x.user_id = q.user_id)"),
+    ("shared cluster or warehouse without settings, or with min > max",
+     "SELECT COUNT(*) FROM non_job_compute c LEFT JOIN compute_settings s ON s.compute_id = c.compute_id
+      WHERE s.compute_id IS NULL OR s.min_workers > s.max_workers"),
+    ("shared compute session that does not end on its day after a start",
+     "SELECT COUNT(*) FROM events e JOIN compute_usage u ON u.compute_usage_id = e.compute_usage_id
+      WHERE u.parent_type <> 'JOB_RUN' AND e.event_type = 'CLUSTER_START' AND NOT EXISTS (
+          SELECT 1 FROM events t WHERE t.event_id = replace(e.event_id, '-START', '-END') AND t.event_type = 'CLUSTER_TERMINATE'
+            AND t.event_time > e.event_time AND substr(t.event_time, 1, 10) = u.usage_date)"),
+    ("shared compute statement outside every session of its day",
+     "SELECT COUNT(*) FROM sql_query_history q WHERE q.query_id LIKE 'QS-%' AND NOT EXISTS (
+          SELECT 1 FROM events s JOIN events t ON t.event_id = replace(s.event_id, '-START', '-END')
+          WHERE s.compute_usage_id = 'CU-' || q.parent_id || '-' || replace(substr(q.start_time, 1, 10), '-', '')
+            AND s.event_type = 'CLUSTER_START' AND s.event_time < q.start_time
+            AND strftime('%s', q.start_time) + q.duration_ms / 1000.0 < strftime('%s', t.event_time))"),
+    ("shared compute session that does not stop auto-termination minutes after its last statement (to the second)",
+     "SELECT COUNT(*) FROM events s JOIN events t ON t.event_id = replace(s.event_id, '-START', '-END')
+      JOIN compute_usage u ON u.compute_usage_id = s.compute_usage_id AND u.parent_type <> 'JOB_RUN'
+      JOIN compute_settings cs ON cs.compute_id = u.parent_id
+      WHERE s.event_type = 'CLUSTER_START' AND (
+          SELECT strftime('%s', t.event_time) - 60 * cs.auto_termination_mins - MAX(strftime('%s', q.start_time) + q.duration_ms / 1000.0)
+          FROM sql_query_history q
+          WHERE q.parent_id = u.parent_id AND q.start_time > s.event_time AND q.start_time < t.event_time) NOT BETWEEN 0 AND 0.999"),
     ("dependency on an unknown job",
      "SELECT COUNT(*) FROM job_dependencies d WHERE
         NOT EXISTS (SELECT 1 FROM jobs j WHERE j.job_id = d.job_id)

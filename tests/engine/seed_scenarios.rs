@@ -231,7 +231,9 @@ fn messy_tags_month_start_doubling_and_ad_hoc_query_problems() {
         strings(&c, "SELECT usage_date || ' ' || dbus_consumed FROM compute_usage WHERE parent_id = 'APC-FINANCE' AND dbus_consumed >= 500 ORDER BY 1"),
         ["2025-11-01 614.44", "2025-12-01 993.96"]
     );
-    assert_eq!(int(&c, "SELECT COUNT(*) FROM sql_query_history"), 72);
+    // 72 ad-hoc queries (Q-…); the rest are the shared resources' daily statements (QS-…).
+    assert_eq!(int(&c, "SELECT COUNT(*) FROM sql_query_history WHERE query_id LIKE 'Q-%'"), 72);
+    assert_eq!(int(&c, "SELECT COUNT(*) FROM sql_query_history"), 72 + 834);
     assert_eq!(
         int(
             &c,
@@ -259,8 +261,47 @@ fn evictions_and_events_per_job() {
         ),
         ["J-FIN-DAILY:9", "J-ML-TRAINING:15", "J-ROUTE-OPT:3"]
     );
+    // Job clusters' events, then the sessions of the shared clusters and warehouses.
     assert_eq!(
-        strings(&c, "SELECT event_type || ':' || COUNT(*) FROM events GROUP BY event_type ORDER BY 1"),
-        ["AUTOSCALING:131", "CLUSTER_START:373", "CLUSTER_TERMINATE:373", "SPOT_EVICTION:27"]
+        strings(
+            &c,
+            "SELECT u.parent_type || ' ' || e.event_type || ':' || COUNT(*) FROM events e
+             JOIN compute_usage u ON u.compute_usage_id = e.compute_usage_id GROUP BY u.parent_type, e.event_type ORDER BY 1"
+        ),
+        [
+            "APC_CLUSTER AUTOSCALING:62",
+            "APC_CLUSTER CLUSTER_START:137",
+            "APC_CLUSTER CLUSTER_TERMINATE:137",
+            "JOB_RUN AUTOSCALING:131",
+            "JOB_RUN CLUSTER_START:373",
+            "JOB_RUN CLUSTER_TERMINATE:373",
+            "JOB_RUN SPOT_EVICTION:27",
+            "SQL_WAREHOUSE AUTOSCALING:82",
+            "SQL_WAREHOUSE CLUSTER_START:207",
+            "SQL_WAREHOUSE CLUSTER_TERMINATE:207",
+        ]
     );
+}
+
+#[test]
+fn shared_compute_sessions_follow_their_statements_and_settings() {
+    let c = common::seeded();
+    // The planted idler: the legacy cluster waits eight hours after its last command.
+    assert_eq!(
+        strings(
+            &c,
+            "SELECT compute_id || ' ' || auto_termination_mins || ' ' || min_workers || '-' || max_workers FROM compute_settings ORDER BY 1"
+        ),
+        ["APC-FINANCE 30 2-8", "APC-LEGACY 480 4-4", "APC-LOGISTICS 60 2-16", "WH-FINANCE 10 1-4", "WH-HR 45 1-2", "WH-ML 120 1-1", "WH-SUPPLY 15 1-3"]
+    );
+    // The logistics cluster may grow to 16 workers but never needs more than 6.
+    assert_eq!(
+        int(
+            &c,
+            "SELECT MAX(CAST(substr(details, instr(details, ' to ') + 4) AS INTEGER)) FROM events
+             WHERE event_type = 'AUTOSCALING' AND compute_usage_id LIKE 'CU-APC-LOGISTICS-%'"
+        ),
+        6
+    );
+    assert_eq!(int(&c, "SELECT COUNT(*) FROM events WHERE compute_usage_id LIKE 'CU-APC-LEGACY-%' AND event_type = 'CLUSTER_START'"), 45);
 }

@@ -7,6 +7,7 @@
 mod anomaly;
 mod budget;
 mod common;
+mod compute;
 mod compute_type;
 mod job;
 mod tag_value;
@@ -138,6 +139,17 @@ pub struct Signals {
     pub other_anomaly_days: Vec<String>,
     pub day_runs: Option<(i64, i64)>,
     pub typical_runs_per_day: Option<f64>,
+    /// A cluster or warehouse: busy hours ÷ up hours of its sessions, in %.
+    #[serde(default)]
+    pub busy_pct: Option<f64>,
+    /// Minutes a session stayed up on average after its last statement ended.
+    #[serde(default)]
+    pub idle_tail_minutes: Option<f64>,
+    #[serde(default)]
+    pub auto_termination_mins: Option<i64>,
+    /// What its idle time costs per month (the selected row's figure).
+    #[serde(default)]
+    pub idle_cost_per_month: Option<f64>,
     /// Tag value: the raw spellings grouped into it, most spend first.
     #[serde(default)]
     pub tag_spellings: Vec<String>,
@@ -244,7 +256,10 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
             let (kind, id, day) = anomaly::facts(req.conn, req.result, req.selection, &filters, &mut facts, &mut signals)?;
             (vec![(kind, id)], (day, day))
         }
-        EntityType::Compute => (vec![(NodeKind::Compute, entity_id.clone())], (filters.from, filters.to)),
+        EntityType::Compute => {
+            compute::facts(req.conn, entity_id, &filters, &mut facts, &mut signals)?;
+            (vec![(NodeKind::Compute, entity_id.clone())], (filters.from, filters.to))
+        }
         EntityType::Budget => {
             let top = budget::facts(req.conn, entity_id, &filters, &mut facts, &mut signals)?;
             let mut starts = Vec::new();
@@ -408,6 +423,7 @@ fn signals_from_selection(sel: &Selection, s: &mut Signals) {
     s.share_pct = s.share_pct.or(num("share_pct"));
     s.spot_pct = s.spot_pct.or(num("spot_cost_pct"));
     s.volatility = s.volatility.or(num("volatility"));
+    s.idle_cost_per_month = s.idle_cost_per_month.or(num("idle_cost_per_month_usd"));
     if s.evictions.is_none() {
         s.evictions = num("evictions").map(|x| x as i64);
     }

@@ -67,6 +67,33 @@ pub struct NonJobSpec {
     pub memory_gb: f64,
     pub users: (i64, i64),
     pub production: bool,
+    /// How it is configured and used each day: its settings and its statements.
+    pub sessions: SessionSpec,
+}
+
+/// The settings and daily use of a shared resource. Each day it runs a run of statements
+/// (notebook commands on a cluster, SQL on a warehouse), one after another from a start
+/// time; it starts shortly before a statement when it is down, and stops when it has been
+/// idle for its auto-termination time. Its up time therefore follows from its statements
+/// and its settings, as on Databricks.
+pub struct SessionSpec {
+    /// Minutes of inactivity after which it stops (`compute_settings.auto_termination_mins`).
+    pub auto_termination_mins: i64,
+    /// The autoscaling range: workers of a cluster, clusters of a warehouse.
+    pub scale: (u32, u32),
+    /// How far into the range above its minimum a session scales (a share of max − min).
+    pub peak_share: (f64, f64),
+    /// Statements a weekday and a weekend day.
+    pub weekday_statements: (i64, i64),
+    pub weekend_statements: (i64, i64),
+    /// When the first statement starts, in minutes after midnight.
+    pub first_at_mins: (i64, i64),
+    /// How long one statement runs, in seconds.
+    pub duration_s: (i64, i64),
+    /// From one statement's start to the next one's, in minutes.
+    pub gap_mins: (i64, i64),
+    pub users: &'static [&'static str],
+    pub sql: &'static str,
 }
 
 #[derive(Clone, Copy)]
@@ -184,6 +211,18 @@ pub const NON_JOB_COMPUTE: &[NonJobSpec] = &[
         memory_gb: 128.0,
         users: (2, 5),
         production: false,
+        sessions: SessionSpec {
+            auto_termination_mins: 60,
+            scale: (2, 16),
+            peak_share: (0.1, 0.3),
+            weekday_statements: (3, 5),
+            weekend_statements: (1, 1),
+            first_at_mins: (480, 540),
+            duration_s: (1200, 3600),
+            gap_mins: (40, 90),
+            users: &["U-DAVID"],
+            sql: "%python route_legs_by_depot()",
+        },
     },
     NonJobSpec {
         id: "APC-FINANCE",
@@ -197,6 +236,18 @@ pub const NON_JOB_COMPUTE: &[NonJobSpec] = &[
         memory_gb: 128.0,
         users: (2, 5),
         production: true,
+        sessions: SessionSpec {
+            auto_termination_mins: 30,
+            scale: (2, 8),
+            peak_share: (0.5, 1.0),
+            weekday_statements: (3, 4),
+            weekend_statements: (1, 1),
+            first_at_mins: (510, 570),
+            duration_s: (1800, 4500),
+            gap_mins: (35, 70),
+            users: &["U-ALICE"],
+            sql: "%sql SELECT * FROM finance.ledger_close",
+        },
     },
     NonJobSpec {
         id: "APC-LEGACY",
@@ -210,6 +261,18 @@ pub const NON_JOB_COMPUTE: &[NonJobSpec] = &[
         memory_gb: 128.0,
         users: (2, 5),
         production: false,
+        sessions: SessionSpec {
+            auto_termination_mins: 480,
+            scale: (4, 4),
+            peak_share: (0.0, 0.0),
+            weekday_statements: (2, 2),
+            weekend_statements: (1, 1),
+            first_at_mins: (330, 390),
+            duration_s: (1800, 4800),
+            gap_mins: (50, 90),
+            users: &["U-FRANK"],
+            sql: "%scala LegacyEtl.run()",
+        },
     },
     NonJobSpec {
         id: "WH-FINANCE",
@@ -223,6 +286,18 @@ pub const NON_JOB_COMPUTE: &[NonJobSpec] = &[
         memory_gb: 256.0,
         users: (3, 10),
         production: true,
+        sessions: SessionSpec {
+            auto_termination_mins: 10,
+            scale: (1, 4),
+            peak_share: (0.3, 0.7),
+            weekday_statements: (5, 7),
+            weekend_statements: (1, 1),
+            first_at_mins: (450, 510),
+            duration_s: (900, 2700),
+            gap_mins: (10, 40),
+            users: &["U-ALICE"],
+            sql: "SELECT * FROM finance.revenue_board",
+        },
     },
     NonJobSpec {
         id: "WH-SUPPLY",
@@ -236,6 +311,18 @@ pub const NON_JOB_COMPUTE: &[NonJobSpec] = &[
         memory_gb: 256.0,
         users: (3, 10),
         production: true,
+        sessions: SessionSpec {
+            auto_termination_mins: 15,
+            scale: (1, 3),
+            peak_share: (0.3, 1.0),
+            weekday_statements: (3, 5),
+            weekend_statements: (1, 1),
+            first_at_mins: (420, 480),
+            duration_s: (300, 1200),
+            gap_mins: (10, 25),
+            users: &["U-BOB", "U-FRANK"],
+            sql: "SELECT * FROM supply.stock_board",
+        },
     },
     NonJobSpec {
         id: "WH-HR",
@@ -249,6 +336,18 @@ pub const NON_JOB_COMPUTE: &[NonJobSpec] = &[
         memory_gb: 128.0,
         users: (3, 10),
         production: false,
+        sessions: SessionSpec {
+            auto_termination_mins: 45,
+            scale: (1, 2),
+            peak_share: (0.0, 0.8),
+            weekday_statements: (2, 2),
+            weekend_statements: (1, 1),
+            first_at_mins: (540, 600),
+            duration_s: (10, 120),
+            gap_mins: (20, 40),
+            users: &["U-CHARLIE"],
+            sql: "SELECT * FROM hr.headcount",
+        },
     },
     NonJobSpec {
         id: "WH-ML",
@@ -262,6 +361,18 @@ pub const NON_JOB_COMPUTE: &[NonJobSpec] = &[
         memory_gb: 512.0,
         users: (3, 10),
         production: false,
+        sessions: SessionSpec {
+            auto_termination_mins: 120,
+            scale: (1, 1),
+            peak_share: (0.0, 0.0),
+            weekday_statements: (2, 3),
+            weekend_statements: (1, 1),
+            first_at_mins: (600, 660),
+            duration_s: (600, 1500),
+            gap_mins: (60, 120),
+            users: &["U-EMILY"],
+            sql: "SELECT * FROM ml.click_sample",
+        },
     },
 ];
 

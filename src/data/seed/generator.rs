@@ -1,6 +1,7 @@
 //! Writes the seeded usage data: the cast, then day by day every job run with its usage,
-//! cluster events and spot evictions, the daily usage of shared compute, ad-hoc queries
-//! and the calendar.
+//! cluster events and spot evictions, the daily usage of shared compute, ad-hoc queries,
+//! the statements and sessions (start, autoscaling and termination events) of the shared
+//! clusters and warehouses, and the calendar.
 //!
 //! Guarantees, checked by the tests: the same configuration gives byte-identical files;
 //! `end_time = start_time + duration_ms` with whole seconds; `total_cost = dbus_consumed ×
@@ -69,6 +70,11 @@ pub struct SeedStats {
 const STREAM_JOB_DAY: u64 = 1;
 const STREAM_NON_JOB_DAY: u64 = 2;
 const STREAM_QUERY_DAY: u64 = 3;
+const STREAM_SESSION_DAY: u64 = 4;
+
+/// The clone groups whose shared clusters and warehouses get statements and sessions (the
+/// cast's only; the clones' resources have usage and settings, no up time).
+const SESSION_GROUPS: usize = 1;
 
 /// Builds the database in memory and writes it compactly to `path` (replacing it).
 pub fn write_database(path: &Path, config: &SeedConfig) -> Result<SeedStats, SeedError> {
@@ -198,7 +204,8 @@ impl Writer<'_> {
                 }
             }
             self.write_non_job_day(day, date)?;
-            self.write_queries(day, date)?;
+            let ad_hoc = self.write_queries(day, date)?;
+            self.write_sessions_day(day, date, &ad_hoc)?;
         }
         let mut stmt = self.conn.prepare("INSERT INTO date_series(date) VALUES (?1)")?;
         for date in self.config.first_day.through(self.config.last_day()) {
@@ -254,6 +261,11 @@ impl Writer<'_> {
                 c.execute(
                     "INSERT INTO non_job_compute(compute_id, compute_name, compute_type, workspace_id) VALUES (?1, ?2, ?3, ?4)",
                     params![format!("{}{sfx}", res.id), name, res.kind.compute_type(), workspace_of_group(group)],
+                )?;
+                let settings = &res.sessions;
+                c.execute(
+                    "INSERT INTO compute_settings(compute_id, auto_termination_mins, min_workers, max_workers) VALUES (?1, ?2, ?3, ?4)",
+                    params![format!("{}{sfx}", res.id), settings.auto_termination_mins, settings.scale.0, settings.scale.1],
                 )?;
             }
         }
@@ -532,18 +544,22 @@ impl Writer<'_> {
     }
 
     /// Ad-hoc SQL: on about a third of the weekdays, analysts run every query shape once.
-    fn write_queries(&mut self, day: i64, date: Date) -> Result<(), SeedError> {
+    /// Returns each query's warehouse and [`Statement`] (their warehouses must be up then).
+    fn write_queries(&mut self, day: i64, date: Date) -> Result<Vec<(String, Statement)>, SeedError> {
+        let mut written = Vec::new();
         if matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) {
-            return Ok(());
+            return Ok(written);
         }
         let mut day_rng = Prng::keyed(self.config.seed, &[STREAM_QUERY_DAY, day as u64]);
         if !day_rng.chance(0.3) {
-            return Ok(());
+            return Ok(written);
         }
         for group in 0..self.config.groups() {
             let sfx = suffix(group);
             for (q_index, query) in QUERIES.iter().enumerate() {
-                let start = date.at_midnight().add_seconds(8 * 3600 + 15 * 60 * q_index as i64 + day_rng.int_between(0, 599));
+                let start_s = 8 * 3600 + 15 * 60 * q_index as i64 + day_rng.int_between(0, 599);
+                let start = date.at_midnight().add_seconds(start_s);
+                let duration_ms = query.base_ms + day_rng.int_between(0, 499);
                 self.conn
                     .prepare_cached(
                         "INSERT INTO sql_query_history(query_id, parent_id, user_id, start_time, duration_ms, warehouse_sku, sql_text, error_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -553,14 +569,164 @@ impl Writer<'_> {
                         format!("{}{sfx}", query.warehouse),
                         query.user,
                         start.to_string(),
-                        query.base_ms + day_rng.int_between(0, 499),
+                        duration_ms,
                         query.size,
                         query.sql,
                         query.error,
                     ])?;
                 self.stats.sql_query_history += 1;
+                written.push((format!("{}{sfx}", query.warehouse), Statement { start_ms: start_s * 1000, duration_ms, user: query.user }));
             }
         }
+        Ok(written)
+    }
+}
+
+/// One statement of a shared resource's day: its start (milliseconds after midnight), how
+/// long it ran and who ran it.
+#[derive(Clone)]
+struct Statement {
+    start_ms: i64,
+    duration_ms: i64,
+    user: &'static str,
+}
+
+impl Statement {
+    fn end_ms(&self) -> i64 {
+        self.start_ms + self.duration_ms
+    }
+}
+
+impl Writer<'_> {
+    /// The statements of each shared cluster and warehouse for one day, and the sessions
+    /// they and the day's ad-hoc queries (`ad_hoc`, already written) imply: it starts
+    /// shortly before a statement when it is down (CLUSTER_START), may scale up once when
+    /// the session runs more than one statement (AUTOSCALING), and stops `auto_termination_mins` after the end of its last running
+    /// statement, rounded up to the second (CLUSTER_TERMINATE). Every event belongs to the
+    /// day's usage row; no statement starts so late that its session would run past midnight.
+    /// Written for the first [`SESSION_GROUPS`] groups.
+    fn write_sessions_day(&mut self, day: i64, date: Date, ad_hoc: &[(String, Statement)]) -> Result<(), SeedError> {
+        let weekend = matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday);
+        // Only the cast's resources: thousands of statements a day per clone group would make
+        // a scaled database many times larger without telling the reports anything new.
+        for group in 0..SESSION_GROUPS.min(self.config.groups()) {
+            let sfx = suffix(group);
+            for (res_index, res) in NON_JOB_COMPUTE.iter().enumerate() {
+                let mut rng = Prng::keyed(self.config.seed, &[STREAM_SESSION_DAY, group as u64, res_index as u64, day as u64]);
+                let spec = &res.sessions;
+                let compute_id = format!("{}{sfx}", res.id);
+                let usage_id = format!("CU-{compute_id}-{}", date.compact());
+                let idle_s = spec.auto_termination_mins * 60;
+                let (lo, hi) = if weekend { spec.weekend_statements } else { spec.weekday_statements };
+                let count = rng.int_between(lo, hi);
+                let mut statements: Vec<Statement> = Vec::new();
+                let mut at = spec.first_at_mins.0 * 60 + rng.int_between(0, (spec.first_at_mins.1 - spec.first_at_mins.0) * 60);
+                for i in 0..count {
+                    let duration_s = rng.int_between(spec.duration_s.0, spec.duration_s.1);
+                    if at + duration_s + idle_s + 60 > 86_400 {
+                        break;
+                    }
+                    statements.push(Statement {
+                        start_ms: at * 1000,
+                        duration_ms: duration_s * 1000,
+                        user: spec.users[i as usize % spec.users.len()],
+                    });
+                    at += rng.int_between(spec.gap_mins.0, spec.gap_mins.1) * 60 + rng.int_between(0, 59);
+                }
+                let (lead_s, unit, verb) = match res.kind {
+                    cast::NonJobKind::AllPurposeCluster => (240, "workers", "Autoscaled"),
+                    cast::NonJobKind::SqlWarehouse => (20, "clusters", "Scaled"),
+                };
+                let midnight = date.at_midnight();
+                let mut all: Vec<Statement> = statements.clone();
+                all.extend(ad_hoc.iter().filter(|(id, _)| *id == compute_id).map(|(_, st)| st.clone()));
+                all.sort_by_key(|st| (st.start_ms, st.duration_ms));
+                // Sessions: (first statement, statements in it, end of the last running statement).
+                let mut sessions: Vec<(usize, usize, i64)> = Vec::new();
+                for (i, st) in all.iter().enumerate() {
+                    match sessions.last_mut() {
+                        Some((_, n, busy_until)) if st.start_ms - lead_s * 1000 <= *busy_until + idle_s * 1000 => {
+                            *n += 1;
+                            *busy_until = (*busy_until).max(st.end_ms());
+                        }
+                        _ => sessions.push((i, 1, st.end_ms())),
+                    }
+                }
+                for (k, (first, n, busy_until)) in sessions.iter().enumerate() {
+                    let tag = format!("EV-{compute_id}-{}-S{:02}", date.compact(), k + 1);
+                    let opener = &all[*first];
+                    let opened_s = opener.start_ms / 1000;
+                    self.insert_event_by(
+                        &format!("{tag}-START"),
+                        &usage_id,
+                        midnight.add_seconds(opened_s - lead_s),
+                        "CLUSTER_START",
+                        &format!("Started for {}", opener.user),
+                        opener.user,
+                    )?;
+                    let (min, max) = spec.scale;
+                    let peak = min + (f64::from(max - min) * rng.between(spec.peak_share.0, spec.peak_share.1)).round() as u32;
+                    // A session of one statement does not scale.
+                    if peak > min && *n > 1 {
+                        self.insert_event_by(
+                            &format!("{tag}-SCALE"),
+                            &usage_id,
+                            midnight.add_seconds(opened_s + 60),
+                            "AUTOSCALING",
+                            &format!("{verb} from {min} to {peak} {unit}"),
+                            cast::SYSTEM_USER,
+                        )?;
+                    }
+                    self.insert_event_by(
+                        &format!("{tag}-END"),
+                        &usage_id,
+                        midnight.add_seconds((busy_until + 999) / 1000 + idle_s),
+                        "CLUSTER_TERMINATE",
+                        &format!("Auto-terminated, {} min idle after {n} statements", spec.auto_termination_mins),
+                        cast::SYSTEM_USER,
+                    )?;
+                }
+                let size = match res.kind {
+                    cast::NonJobKind::SqlWarehouse => Some(res.instance_type),
+                    cast::NonJobKind::AllPurposeCluster => None,
+                };
+                for (i, st) in statements.iter().enumerate() {
+                    self.conn
+                        .prepare_cached(
+                            "INSERT INTO sql_query_history(query_id, parent_id, user_id, start_time, duration_ms, warehouse_sku, sql_text, error_message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
+                        )?
+                        .execute(params![
+                            format!("QS-{compute_id}-{}-{:03}", date.compact(), i + 1),
+                            compute_id,
+                            st.user,
+                            midnight.add_seconds(st.start_ms / 1000).to_string(),
+                            st.duration_ms,
+                            size,
+                            spec.sql,
+                        ])?;
+                    self.stats.sql_query_history += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An event by `user` (the job events are all by the system account).
+    fn insert_event_by(
+        &mut self,
+        event_id: &str,
+        usage_id: &str,
+        at: Timestamp,
+        event_type: &str,
+        details: &str,
+        user: &str,
+    ) -> Result<(), SeedError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO events(event_id, compute_usage_id, event_time, event_type, user_id, details, eviction_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+            )?
+            .execute(params![event_id, usage_id, at.to_string(), event_type, user, details])?;
+        self.stats.events += 1;
         Ok(())
     }
 }

@@ -44,6 +44,23 @@ const REPORTS: &[(&str, &[&str])] = &[
             "movement",
         ],
     ),
+    (
+        "utilization",
+        &[
+            "compute_id",
+            "compute_name",
+            "up_hours",
+            "busy_hours",
+            "idle_hours",
+            "busy_pct",
+            "idle_cost_usd",
+            "idle_cost_per_month_usd",
+            "auto_termination_mins",
+            "min_workers",
+            "max_workers",
+            "peak_workers",
+        ],
+    ),
 ];
 
 #[test]
