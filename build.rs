@@ -1,6 +1,8 @@
 //! Embeds every report (`sql/reports/<key>.toml` + `<key>.sql`), every evidence SQL file
 //! (`sql/evidence/*.sql`) and every chip template (`src/prompts/chips/*.toml`) into the
-//! library, so adding one is adding files.
+//! library, so adding one is adding files. TOML files are embedded as written for native
+//! builds and as JSON (converted here, same data) for the browser build, whose wasm then
+//! needs no TOML parser (`base::embedded::parse`).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -17,6 +19,15 @@ fn files_with_extension(dir: &Path, ext: &str) -> Vec<String> {
     names
 }
 
+/// A Rust expression for the TOML file at `path`: the file itself natively, its JSON in the
+/// browser build. A file that is not TOML fails the build, naming it.
+fn embedded_toml(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let value: toml::Value = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let json = serde_json::to_string(&value).expect("TOML values are JSON values");
+    format!("if cfg!(target_arch = \"wasm32\") {{ {json:?} }} else {{ include_str!({:?}) }}", path.display().to_string())
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let reports = root.join("sql/reports");
@@ -30,14 +41,15 @@ fn main() {
         assert!(sql.exists(), "report {key} has a spec but no {}", sql.display());
         println!("cargo:rerun-if-changed={}", spec.display());
         println!("cargo:rerun-if-changed={}", sql.display());
-        writeln!(out, "    ({key:?}, include_str!({:?}), include_str!({:?})),", spec.display().to_string(), sql.display().to_string())
-            .unwrap();
+        writeln!(out, "    ({key:?}, {}, include_str!({:?})),", embedded_toml(&spec), sql.display().to_string()).unwrap();
     }
     out.push_str("];\n");
     let pillars = reports.join("pillars.toml");
     println!("cargo:rerun-if-changed={}", pillars.display());
-    writeln!(out, "/// Pillars in navigation order.\npub static PILLARS_TOML: &str = include_str!({:?});", pillars.display().to_string())
-        .unwrap();
+    writeln!(out, "/// Pillars in navigation order.\npub static PILLARS_TOML: &str = {};", embedded_toml(&pillars)).unwrap();
+    let roles = reports.join("roles.toml");
+    println!("cargo:rerun-if-changed={}", roles.display());
+    writeln!(out, "/// The role views.\npub static ROLES_TOML: &str = {};", embedded_toml(&roles)).unwrap();
 
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     std::fs::write(Path::new(&out_dir).join("embedded_reports.rs"), out).expect("write embedded_reports.rs");
@@ -63,7 +75,7 @@ fn main() {
     for name in files_with_extension(&chips, "toml") {
         let path = chips.join(format!("{name}.toml"));
         println!("cargo:rerun-if-changed={}", path.display());
-        writeln!(out, "    ({name:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+        writeln!(out, "    ({name:?}, {}),", embedded_toml(&path)).unwrap();
     }
     out.push_str("];\n");
     std::fs::write(Path::new(&out_dir).join("embedded_chips.rs"), out).expect("write embedded_chips.rs");

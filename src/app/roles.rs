@@ -10,12 +10,11 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::base::calendar::Date;
-use crate::report::registry::{Pillar, Registry};
+use crate::report::registry::{Pillar, Registry, ROLES_TOML};
 use crate::report::Report;
 
 /// The file the embedded roles come from, as errors name it.
 pub const ROLES_FILE: &str = "sql/reports/roles.toml";
-const ROLES_TOML: &str = include_str!("../../sql/reports/roles.toml");
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +64,8 @@ pub struct Roles {
 impl Roles {
     /// Parses `text` (read from `file`) and checks every key it names.
     pub fn parse(file: &str, text: &str, registry: &Registry, chip_ids: &[&str]) -> Result<Roles, RoleError> {
-        let parsed: RolesFile = toml::from_str(text).map_err(|e| RoleError::Syntax { file: file.to_string(), message: e.to_string() })?;
+        let parsed: RolesFile =
+            crate::base::embedded::parse(text).map_err(|message| RoleError::Syntax { file: file.to_string(), message })?;
         let unknown = |role: &Role, what: &'static str, name: &str| RoleError::Unknown {
             file: file.to_string(),
             role: role.key.clone(),

@@ -177,7 +177,7 @@ impl Catalogue {
     pub fn from_sources(sources: &[(&str, &str)]) -> Result<Catalogue, String> {
         let mut chips: Vec<ChipTemplate> = Vec::new();
         for (file, text) in sources {
-            let parsed: ChipFile = toml::from_str(text).map_err(|e| format!("{file}.toml: {e}"))?;
+            let parsed: ChipFile = crate::base::embedded::parse(text).map_err(|e| format!("{file}.toml: {e}"))?;
             for chip in parsed.chips {
                 let at = format!("{file}.toml, chip {}", chip.id);
                 if chips.iter().any(|c| c.id == chip.id) {
@@ -240,6 +240,18 @@ pub fn catalogue() -> &'static Catalogue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The browser build embeds each chip file as the JSON build.rs converts it to.
+    #[test]
+    fn the_browser_builds_json_copies_parse_to_the_same_chips() {
+        for (file, text) in EMBEDDED_CHIPS {
+            let from_toml: ChipFile = toml::from_str(text).unwrap();
+            let json = serde_json::to_string(&toml::from_str::<toml::Value>(text).unwrap()).unwrap();
+            let from_json: ChipFile = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let value = |f: &ChipFile| serde_json::to_value(&f.chips).unwrap();
+            assert_eq!(value(&from_toml), value(&from_json), "{file}");
+        }
+    }
     use crate::report::registry;
 
     #[test]

@@ -5,6 +5,8 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::base::embedded;
+
 use super::engine::{parse_sql_file, NamedQuery};
 use super::spec::ReportSpec;
 
@@ -40,10 +42,10 @@ pub struct Registry {
 impl Registry {
     /// Parses and validates report files; the error names the file and the problem.
     pub fn from_sources(pillars_toml: &str, sources: &[(&str, &str, &str)]) -> Result<Registry, String> {
-        let pillars = toml::from_str::<PillarsFile>(pillars_toml).map_err(|e| format!("pillars.toml: {e}"))?.pillars;
+        let pillars = embedded::parse::<PillarsFile>(pillars_toml).map_err(|e| format!("pillars.toml: {e}"))?.pillars;
         let mut reports = Vec::new();
         for (key, spec_text, sql_text) in sources {
-            let spec: ReportSpec = toml::from_str(spec_text).map_err(|e| format!("{key}.toml: {e}"))?;
+            let spec: ReportSpec = embedded::parse(spec_text).map_err(|e| format!("{key}.toml: {e}"))?;
             if spec.key != *key {
                 return Err(format!("{key}.toml: key {:?} does not match the file name", spec.key));
             }
@@ -87,6 +89,18 @@ pub fn registry() -> &'static Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The browser build embeds each spec as the JSON build.rs converts it to; natively the
+    /// TOML is parsed. Both must give the same spec.
+    #[test]
+    fn the_browser_builds_json_copies_parse_to_the_same_specs() {
+        for (key, text, _) in EMBEDDED_REPORTS {
+            let from_toml: ReportSpec = toml::from_str(text).unwrap();
+            let json = serde_json::to_string(&toml::from_str::<toml::Value>(text).unwrap()).unwrap();
+            let from_json: ReportSpec = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{key}: {e}"));
+            assert_eq!(serde_json::to_value(&from_toml).unwrap(), serde_json::to_value(&from_json).unwrap(), "{key}");
+        }
+    }
 
     #[test]
     fn built_in_reports_load_in_navigation_order() {

@@ -10,6 +10,8 @@ pub mod bm25;
 pub mod corpus;
 pub mod dense;
 pub mod embed;
+/// Native only: its question files are TOML, and the browser never scores retrieval.
+#[cfg(not(target_arch = "wasm32"))]
 pub mod eval;
 pub mod hybrid;
 pub mod index;
