@@ -5,22 +5,27 @@
 -- money in whole cents per usage row, as the report counts it.
 -- Columns are read by name; every computed column has an alias.
 
--- query: jobs
--- The jobs carrying the value, by spend in the range, with their raw spelling.
-WITH pairs AS (
+-- with:
+-- Each job's value of the key (its smallest when the key is there twice), normalised.
+pairs AS (
     SELECT j.job_id,
            lower(trim(CASE WHEN typeof(e.key) = 'text' THEN e.key WHEN instr(e.value, '=') > 0 THEN substr(e.value, 1, instr(e.value, '=') - 1) END)) AS k,
            trim(CASE WHEN typeof(e.key) = 'text' THEN e.value ELSE substr(e.value, instr(e.value, '=') + 1) END) AS raw
     FROM jobs j, json_each(CASE WHEN json_valid(j.tags) THEN j.tags END) e
     WHERE e.type = 'text'
 ),
-tagged AS (SELECT job_id, MIN(raw) AS raw FROM pairs WHERE k = lower(trim(:key)) AND raw <> '' GROUP BY job_id),
-named AS MATERIALIZED (
-    SELECT job_id, raw FROM tagged
-    WHERE trim(replace(replace(replace(replace(replace(
-              replace(replace(replace(lower(raw), '-', ' '), '_', ' '), char(9), ' '),
-              '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' ')) = :value
+first AS (SELECT job_id, MIN(raw) AS raw FROM pairs WHERE k = lower(trim(:key)) AND raw <> '' GROUP BY job_id),
+normalised AS MATERIALIZED (
+    SELECT job_id, raw,
+           trim(replace(replace(replace(replace(replace(
+               replace(replace(replace(lower(raw), '-', ' '), '_', ' '), char(9), ' '),
+               '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' ')) AS value
+    FROM first
 )
+
+-- query: jobs
+-- The jobs carrying the value, by spend in the range, with their raw spelling.
+WITH named AS (SELECT job_id, raw FROM normalised WHERE value = :value)
 SELECT n.job_id AS id, j.job_name AS name, n.raw AS spelling,
        COALESCE(SUM(CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER)), 0) / 100.0 AS cost,
        COUNT(DISTINCT r.job_run_id) AS runs
@@ -34,20 +39,7 @@ ORDER BY cost DESC, id
 
 -- query: daily
 -- The value's direct spend per day with spend.
-WITH pairs AS (
-    SELECT j.job_id,
-           lower(trim(CASE WHEN typeof(e.key) = 'text' THEN e.key WHEN instr(e.value, '=') > 0 THEN substr(e.value, 1, instr(e.value, '=') - 1) END)) AS k,
-           trim(CASE WHEN typeof(e.key) = 'text' THEN e.value ELSE substr(e.value, instr(e.value, '=') + 1) END) AS raw
-    FROM jobs j, json_each(CASE WHEN json_valid(j.tags) THEN j.tags END) e
-    WHERE e.type = 'text'
-),
-tagged AS (SELECT job_id, MIN(raw) AS raw FROM pairs WHERE k = lower(trim(:key)) AND raw <> '' GROUP BY job_id),
-named AS MATERIALIZED (
-    SELECT job_id FROM tagged
-    WHERE trim(replace(replace(replace(replace(replace(
-              replace(replace(replace(lower(raw), '-', ' '), '_', ' '), char(9), ' '),
-              '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' ')) = :value
-)
+WITH named AS (SELECT job_id FROM normalised WHERE value = :value)
 SELECT u.usage_date AS day, SUM(CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER)) / 100.0 AS cost
 FROM named n
 JOIN jobs j ON j.job_id = n.job_id
@@ -60,20 +52,7 @@ ORDER BY u.usage_date
 -- query: untagged
 -- Where the spend without the key comes from: jobs without it (their ids), and clusters
 -- and warehouses; with the range's total.
-WITH pairs AS (
-    SELECT j.job_id,
-           lower(trim(CASE WHEN typeof(e.key) = 'text' THEN e.key WHEN instr(e.value, '=') > 0 THEN substr(e.value, 1, instr(e.value, '=') - 1) END)) AS k,
-           trim(CASE WHEN typeof(e.key) = 'text' THEN e.value ELSE substr(e.value, instr(e.value, '=') + 1) END) AS raw
-    FROM jobs j, json_each(CASE WHEN json_valid(j.tags) THEN j.tags END) e
-    WHERE e.type = 'text'
-),
-first AS (SELECT job_id, MIN(raw) AS raw FROM pairs WHERE k = lower(trim(:key)) AND raw <> '' GROUP BY job_id),
-tagged AS MATERIALIZED (
-    SELECT job_id FROM first
-    WHERE trim(replace(replace(replace(replace(replace(
-              replace(replace(replace(lower(raw), '-', ' '), '_', ' '), char(9), ' '),
-              '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' ')) <> ''
-),
+WITH tagged AS (SELECT job_id FROM normalised WHERE value <> ''),
 spend AS (
     SELECT u.parent_type, r.job_id, t.job_id AS tagged_job, CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER) AS cents
     FROM compute_usage u

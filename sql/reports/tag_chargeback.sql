@@ -17,17 +17,9 @@
 -- The workspace filter keeps usage whose run's job, or whose cluster or warehouse, is in
 -- the workspace (as in Total Cost by Compute Type).
 
--- query: tag_keys
--- The tag keys the jobs carry (normalised to lowercase), for the key picker.
-SELECT DISTINCT lower(trim(CASE WHEN typeof(e.key) = 'text' THEN e.key ELSE substr(e.value, 1, instr(e.value, '=') - 1) END)) AS tag_key
-FROM jobs j, json_each(CASE WHEN json_valid(j.tags) THEN j.tags END) e
-WHERE (:workspace IS NULL OR j.workspace_id = :workspace)
-  AND e.type = 'text' AND (typeof(e.key) = 'text' OR instr(e.value, '=') > 1)
-  AND trim(CASE WHEN typeof(e.key) = 'text' THEN e.key ELSE substr(e.value, 1, instr(e.value, '=') - 1) END) <> ''
-ORDER BY tag_key
-
--- query: lines
-WITH pairs AS (
+-- with:
+-- Each job's value of the key (its smallest when the key is there twice), normalised.
+pairs AS (
     SELECT j.job_id,
            lower(trim(CASE WHEN typeof(e.key) = 'text' THEN e.key WHEN instr(e.value, '=') > 0 THEN substr(e.value, 1, instr(e.value, '=') - 1) END)) AS k,
            trim(CASE WHEN typeof(e.key) = 'text' THEN e.value ELSE substr(e.value, instr(e.value, '=') + 1) END) AS raw
@@ -45,8 +37,19 @@ named AS MATERIALIZED (
                    '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' ')) AS value
         FROM tagged
     ) WHERE value <> ''
-),
-spend AS MATERIALIZED (
+)
+
+-- query: tag_keys
+-- The tag keys the jobs carry (normalised to lowercase), for the key picker.
+SELECT DISTINCT lower(trim(CASE WHEN typeof(e.key) = 'text' THEN e.key ELSE substr(e.value, 1, instr(e.value, '=') - 1) END)) AS tag_key
+FROM jobs j, json_each(CASE WHEN json_valid(j.tags) THEN j.tags END) e
+WHERE (:workspace IS NULL OR j.workspace_id = :workspace)
+  AND e.type = 'text' AND (typeof(e.key) = 'text' OR instr(e.value, '=') > 1)
+  AND trim(CASE WHEN typeof(e.key) = 'text' THEN e.key ELSE substr(e.value, 1, instr(e.value, '=') - 1) END) <> ''
+ORDER BY tag_key
+
+-- query: lines
+WITH spend AS MATERIALIZED (
     SELECT u.parent_type, r.job_id, n.value, n.raw, CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER) AS cents
     FROM compute_usage u
     LEFT JOIN job_runs r ON u.parent_type = 'JOB_RUN' AND r.job_run_id = u.parent_id
@@ -94,26 +97,7 @@ ORDER BY is_unallocated, direct_cost_usd DESC, tag_value
 
 -- query: spellings
 -- Every raw spelling of the key's values, the group it normalises to, and its spend.
-WITH pairs AS (
-    SELECT j.job_id,
-           lower(trim(CASE WHEN typeof(e.key) = 'text' THEN e.key WHEN instr(e.value, '=') > 0 THEN substr(e.value, 1, instr(e.value, '=') - 1) END)) AS k,
-           trim(CASE WHEN typeof(e.key) = 'text' THEN e.value ELSE substr(e.value, instr(e.value, '=') + 1) END) AS raw
-    FROM jobs j, json_each(CASE WHEN json_valid(j.tags) THEN j.tags END) e
-    WHERE e.type = 'text'
-),
-tagged AS MATERIALIZED (
-    SELECT job_id, MIN(raw) AS raw FROM pairs WHERE k = lower(trim(:tag_key)) AND raw <> '' GROUP BY job_id
-),
-named AS MATERIALIZED (
-    SELECT job_id, raw, value FROM (
-        SELECT job_id, raw,
-               trim(replace(replace(replace(replace(replace(
-                   replace(replace(replace(lower(raw), '-', ' '), '_', ' '), char(9), ' '),
-                   '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' ')) AS value
-        FROM tagged
-    ) WHERE value <> ''
-),
-spend AS MATERIALIZED (
+WITH spend AS MATERIALIZED (
     SELECT r.job_id, n.value, n.raw, CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER) AS cents
     FROM compute_usage u
     JOIN job_runs r ON r.job_run_id = u.parent_id
@@ -134,26 +118,7 @@ ORDER BY value, spelling_cost_usd DESC, raw
 
 -- query: summary
 -- One row: the range's total and where it went (tagged, untagged jobs, other compute).
-WITH pairs AS (
-    SELECT j.job_id,
-           lower(trim(CASE WHEN typeof(e.key) = 'text' THEN e.key WHEN instr(e.value, '=') > 0 THEN substr(e.value, 1, instr(e.value, '=') - 1) END)) AS k,
-           trim(CASE WHEN typeof(e.key) = 'text' THEN e.value ELSE substr(e.value, instr(e.value, '=') + 1) END) AS raw
-    FROM jobs j, json_each(CASE WHEN json_valid(j.tags) THEN j.tags END) e
-    WHERE e.type = 'text'
-),
-tagged AS MATERIALIZED (
-    SELECT job_id, MIN(raw) AS raw FROM pairs WHERE k = lower(trim(:tag_key)) AND raw <> '' GROUP BY job_id
-),
-named AS MATERIALIZED (
-    SELECT job_id, raw, value FROM (
-        SELECT job_id, raw,
-               trim(replace(replace(replace(replace(replace(
-                   replace(replace(replace(lower(raw), '-', ' '), '_', ' '), char(9), ' '),
-                   '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' ')) AS value
-        FROM tagged
-    ) WHERE value <> ''
-),
-spend AS MATERIALIZED (
+WITH spend AS MATERIALIZED (
     SELECT u.parent_type, r.job_id, n.value, CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER) AS cents
     FROM compute_usage u
     LEFT JOIN job_runs r ON u.parent_type = 'JOB_RUN' AND r.job_run_id = u.parent_id
