@@ -13,13 +13,13 @@
 //!
 //! | layer | owns | may use |
 //! |-------|------|---------|
-//! | `base` | civil dates and timestamps, the timing clock and median, number formatting, and the shared vocabulary (`vocab`: entity types, system tables, graph node kinds, fact topics, doc chunks, mentions, the `DocsSource` / `EntitySource` traits) | nothing |
-//! | `data` | the usage schema, opening a DB from bytes, the seeded demo, importing system-table exports, the dataset summary | `base` |
+//! | `base` | civil dates and timestamps, the timing clock and median, number formatting, parsing the embedded spec files (TOML natively, JSON in the browser build), and the shared vocabulary (`vocab`: entity types, system tables, graph node kinds, fact topics, doc chunks, mentions, the `DocsSource` / `EntitySource` traits) | nothing |
+//! | `data` | the usage schema, opening a DB from bytes, the seeded demo, importing system-table exports, the dataset summary, the FOCUS export, the budgets users keep beside a dataset | `base` |
 //! | `retrieval` | the pure docs search library: corpus chunking, BM25, WordPiece, the static embedding model, HNSW / exact dense search, hybrid fusion, the docs index, retrieval evaluation | `base` |
 //! | `report` | the report engine: specs and SQL in `sql/reports/`, filters, transforms, KPIs, selection, display and JSON/CSV output, coverage of imported data | `base`, `data` |
 //! | `copilot` | chips, the usage graph, routing, the telemetry index, evidence (SQL in `sql/evidence/`), prompts, offline narratives, grounding, citations, Markdown, SSE decoding, the pipeline, evidence packs | `base`, `data`, `report`, `retrieval` |
 //! | `charts` | ECharts options (charming) for reports, the summary and the evidence subgraph | `base`, `data`, `report`, `copilot` |
-//! | `app` | one session per loaded DB, the catalogue of datasets kept in the browser, URL state, the report page's presenter, host config, the LLM retry policy, what a drop holds, table rows and CSV names, bench timings | every layer above |
+//! | `app` | one session per loaded DB (with its budgets), the catalogue of datasets (and their budgets) kept in the browser, URL state, the report page's presenter, host config, the LLM retry policy, what a drop holds, table rows and CSV names, bench timings | every layer above |
 //! | `web` | (wasm only) browser I/O for the page and the worker alike: fetch with progress from any global scope, file streams, the browser's private storage | `base` |
 //! | `worker` | (wasm only) the engine's dedicated Web Worker: `app::engine` requests in, replies and progress out, one at a time; all SQLite work happens here, and the datasets kept in the origin-private file system (OPFS) are opened in place through a SQLite VFS | every layer but `ui` |
 //! | `ui` | (wasm only) Leptos components that render what the engine replies; see `ui/mod.rs` | every layer but `worker` |
