@@ -29,7 +29,8 @@ pub struct NamedQuery {
 /// (`name AS (…), …`) that every query of the file can read, so that queries sharing a base
 /// (the same usage rows, say) state it once. Each query is then run as `WITH <section>, <its
 /// own CTEs> <its SELECT>`; a query's own `WITH` (or `WITH RECURSIVE`, which then applies to
-/// the whole list) continues the list. SQLite evaluates only the expressions a query reads.
+/// the whole list) continues the list. A query gets only the shared expressions it reads
+/// (directly or through another shared one), so the SQL a fact shows is the SQL it needs.
 pub fn parse_sql_file(text: &str) -> Result<Vec<NamedQuery>, String> {
     let mut queries: Vec<NamedQuery> = Vec::new();
     let mut shared: Option<String> = None;
@@ -58,22 +59,110 @@ pub fn parse_sql_file(text: &str) -> Result<Vec<NamedQuery>, String> {
     if queries.is_empty() {
         return Err("no `-- query: <name>` section".into());
     }
-    let shared = shared.map(|s| s.trim().trim_end_matches(',').to_string());
-    if shared.as_deref() == Some("") {
-        return Err("the `-- with:` section is empty".into());
-    }
+    let shared = match shared.map(|s| s.trim().trim_end_matches(',').to_string()) {
+        Some(s) if s.is_empty() => return Err("the `-- with:` section is empty".into()),
+        Some(s) => split_ctes(&s)?,
+        None => Vec::new(),
+    };
     for q in &mut queries {
         let sql = q.sql.trim().trim_end_matches(';');
-        q.sql = match &shared {
-            Some(shared) => with_shared(shared, sql),
-            None => sql.to_string(),
-        };
+        q.sql = with_shared(&shared, sql);
     }
     Ok(queries)
 }
 
-/// `sql` with the shared common table expressions in front of its own.
-fn with_shared(shared: &str, sql: &str) -> String {
+/// One common table expression of a `-- with:` section: its name and its whole text.
+struct SharedCte {
+    name: String,
+    text: String,
+}
+
+/// Calls `f` with each character of `sql` that is SQL (not inside a quoted string or
+/// identifier or a `--` comment), with its byte offset.
+fn for_each_sql_char(sql: &str, mut f: impl FnMut(usize, char)) {
+    let mut chars = sql.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                for (_, d) in chars.by_ref() {
+                    if d == c {
+                        break;
+                    }
+                }
+                f(i, ' ');
+            }
+            '-' if chars.peek().is_some_and(|(_, d)| *d == '-') => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                f(i, '\n');
+            }
+            _ => f(i, c),
+        }
+    }
+}
+
+/// The section's expressions, split at the commas outside parentheses.
+fn split_ctes(shared: &str) -> Result<Vec<SharedCte>, String> {
+    let mut cuts = vec![0];
+    let mut depth = 0i32;
+    for_each_sql_char(shared, |i, c| match c {
+        '(' => depth += 1,
+        ')' => depth -= 1,
+        ',' if depth == 0 => cuts.push(i),
+        _ => {}
+    });
+    cuts.push(shared.len());
+    let mut ctes = Vec::new();
+    for w in cuts.windows(2) {
+        let text = shared[w[0]..w[1]].trim_start_matches(',').trim();
+        let name: String = sql_body(text).chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        if name.is_empty() {
+            return Err(format!("the `-- with:` section has an expression without a name: {:?}", text.lines().next().unwrap_or("")));
+        }
+        ctes.push(SharedCte { name: name.to_lowercase(), text: text.to_string() });
+    }
+    Ok(ctes)
+}
+
+/// The identifiers `sql` mentions outside strings and comments, lowercased.
+fn mentioned_names(sql: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut word = String::new();
+    let mut flush = |word: &mut String| {
+        if !word.is_empty() {
+            names.insert(std::mem::take(word).to_lowercase());
+        }
+    };
+    for_each_sql_char(sql, |_, c| {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word);
+        }
+    });
+    flush(&mut word);
+    names
+}
+
+/// `sql` with the shared common table expressions it reads in front of its own.
+fn with_shared(all: &[SharedCte], sql: &str) -> String {
+    let mut wanted = mentioned_names(sql);
+    let mut used = vec![false; all.len()];
+    // A shared expression reads only those before it, so one pass backwards finds them all.
+    for (i, cte) in all.iter().enumerate().rev() {
+        if wanted.contains(&cte.name) {
+            used[i] = true;
+            wanted.extend(mentioned_names(&cte.text));
+        }
+    }
+    let kept: Vec<&str> = all.iter().zip(&used).filter(|(_, u)| **u).map(|(c, _)| c.text.as_str()).collect();
+    if kept.is_empty() {
+        return sql.to_string();
+    }
+    let shared = kept.join(",\n");
     let body = sql_body(sql);
     let (recursive, own) = match leading_keyword(body, "WITH") {
         Some(rest) => match leading_keyword(rest, "RECURSIVE") {
@@ -593,16 +682,31 @@ mod tests {
         let q = parse_sql_file(file).unwrap();
         assert_eq!(q[0].sql, "WITH base AS (SELECT 1 AS x)\nSELECT x FROM base");
         assert_eq!(q[1].sql, "WITH base AS (SELECT 1 AS x),\nmore AS (SELECT x + 1 AS y FROM base) SELECT y FROM more");
-        assert_eq!(
-            q[2].sql,
-            "WITH RECURSIVE base AS (SELECT 1 AS x),\nn(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3) SELECT i FROM n"
-        );
+        assert_eq!(q[2].sql, "with recursive n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3) SELECT i FROM n", "base unread");
         let conn = Connection::open_in_memory().unwrap();
         let counts: Vec<i64> =
             q.iter().map(|q| conn.query_row(&format!("SELECT COUNT(*) FROM ({})", q.sql), [], |r| r.get(0)).unwrap()).collect();
         assert_eq!(counts, [1, 1, 3]);
         assert!(parse_sql_file("-- query: a\nSELECT 1\n-- with:\nb AS (SELECT 1)").is_err(), "after a query");
         assert!(parse_sql_file("-- with:\n-- query: a\nSELECT 1").is_err(), "empty");
+    }
+
+    #[test]
+    fn a_query_gets_only_the_shared_expressions_it_reads() {
+        let file = "-- with:\n-- the base rows\nbase AS (SELECT 1 AS x, ',' AS sep),\nnext AS MATERIALIZED (SELECT x + 1 AS y FROM base),\n\
+                    other(z) AS (SELECT 'base -- (' FROM (SELECT 1))\n\
+                    -- query: through\nSELECT y FROM next\n-- query: other\nSELECT z FROM other\n-- query: none\nSELECT 'next' AS base_name";
+        let q = parse_sql_file(file).unwrap();
+        assert_eq!(q[0].sql, "WITH -- the base rows\nbase AS (SELECT 1 AS x, ',' AS sep),\nnext AS MATERIALIZED (SELECT x + 1 AS y FROM base)\nSELECT y FROM next");
+        assert_eq!(q[1].sql, "WITH other(z) AS (SELECT 'base -- (' FROM (SELECT 1))\nSELECT z FROM other", "names in strings do not count");
+        assert_eq!(q[2].sql, "SELECT 'next' AS base_name");
+        let conn = Connection::open_in_memory().unwrap();
+        let first: Vec<String> = q
+            .iter()
+            .map(|q| conn.query_row(&q.sql, [], |r| r.get::<_, rusqlite::types::Value>(0)).map(|v| format!("{v:?}")).unwrap())
+            .collect();
+        assert_eq!(first, ["Integer(2)", "Text(\"base -- (\")", "Text(\"next\")"]);
+        assert!(parse_sql_file("-- with:\n(SELECT 1)\n-- query: a\nSELECT 1").is_err(), "no name");
     }
 
     #[test]

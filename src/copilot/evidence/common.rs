@@ -114,8 +114,12 @@ impl<'a> Row<'a> {
 
 impl FactQuery {
     /// Query `name` of `sql/evidence/<file>.sql` with its parameters (`None` binds NULL).
+    /// Parameters the query does not read are left out (a file's queries share one set, and
+    /// a query gets only the shared expressions it reads).
     pub fn new(file: &str, name: &str, params: &[(&'static str, Param)]) -> FactQuery {
-        FactQuery { name: format!("{file}.{name}"), sql: evidence_sql(file, name), params: params.to_vec() }
+        let sql = evidence_sql(file, name);
+        let params = params.iter().filter(|(k, _)| reads_param(sql, k)).cloned().collect();
+        FactQuery { name: format!("{file}.{name}"), sql, params }
     }
 
     /// Rows of the query.
@@ -148,6 +152,11 @@ impl FactQuery {
     pub fn fact(&self, topic: Topic, title: &str, text: String) -> Fact {
         Fact { id: String::new(), topic, title: title.to_string(), text, sql: self.shown() }
     }
+}
+
+/// Whether `sql` reads parameter `name` (`:to`, not `:top`).
+fn reads_param(sql: &str, name: &str) -> bool {
+    sql.match_indices(name).any(|(i, _)| !sql[i + name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
 /// Parameters from (name, value) pairs.
