@@ -2,10 +2,14 @@
 //! (`sql/evidence/*.sql`) and every chip template (`src/prompts/chips/*.toml`) into the
 //! library, so adding one is adding files. TOML files are embedded as written for native
 //! builds and as JSON (converted here, same data) for the browser build, whose wasm then
-//! needs no TOML parser (`base::embedded::parse`).
+//! needs no TOML parser (`base::embedded::parse`). The browser build's SQL (those files and
+//! the schema) leaves out the comments nothing reads at run time (`base::sql_text`).
 
 use std::fmt::Write as _;
 use std::path::Path;
+
+#[path = "src/base/sql_text.rs"]
+mod sql_text;
 
 fn files_with_extension(dir: &Path, ext: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -28,6 +32,13 @@ fn embedded_toml(path: &Path) -> String {
     format!("if cfg!(target_arch = \"wasm32\") {{ {json:?} }} else {{ include_str!({:?}) }}", path.display().to_string())
 }
 
+/// A Rust expression for the SQL file at `path`: the file natively, `strip` of it in the
+/// browser build (which drops only comments nothing reads; `base::sql_text`).
+fn embedded_sql(path: &Path, strip: fn(&str) -> String) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    format!("if cfg!(target_arch = \"wasm32\") {{ {:?} }} else {{ include_str!({:?}) }}", strip(&text), path.display().to_string())
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let reports = root.join("sql/reports");
@@ -41,7 +52,7 @@ fn main() {
         assert!(sql.exists(), "report {key} has a spec but no {}", sql.display());
         println!("cargo:rerun-if-changed={}", spec.display());
         println!("cargo:rerun-if-changed={}", sql.display());
-        writeln!(out, "    ({key:?}, {}, include_str!({:?})),", embedded_toml(&spec), sql.display().to_string()).unwrap();
+        writeln!(out, "    ({key:?}, {}, {}),", embedded_toml(&spec), embedded_sql(&sql, sql_text::without_header)).unwrap();
     }
     out.push_str("];\n");
     let pillars = reports.join("pillars.toml");
@@ -62,10 +73,19 @@ fn main() {
     for name in files_with_extension(&evidence, "sql") {
         let path = evidence.join(format!("{name}.sql"));
         println!("cargo:rerun-if-changed={}", path.display());
-        writeln!(out, "    ({name:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+        writeln!(out, "    ({name:?}, {}),", embedded_sql(&path, sql_text::without_header)).unwrap();
     }
     out.push_str("];\n");
     std::fs::write(Path::new(&out_dir).join("embedded_evidence.rs"), out).expect("write embedded_evidence.rs");
+
+    let schema = root.join("sql/create_usage_tables.sql");
+    println!("cargo:rerun-if-changed={}", schema.display());
+    let strip_schema: fn(&str) -> String = |sql| sql_text::without_comment_lines(sql, sql_text::AGGREGATES_MARKER);
+    let out = format!(
+        "/// The DDL of every table, index and addition (all `IF NOT EXISTS`).\npub const SCHEMA_SQL: &str = {};\n",
+        embedded_sql(&schema, strip_schema)
+    );
+    std::fs::write(Path::new(&out_dir).join("schema_sql.rs"), out).expect("write schema_sql.rs");
 
     let chips = root.join("src/prompts/chips");
     println!("cargo:rerun-if-changed={}", chips.display());

@@ -7,4 +7,5 @@ pub mod calendar;
 pub mod clock;
 pub mod embedded;
 pub mod format;
+pub mod sql_text;
 pub mod vocab;

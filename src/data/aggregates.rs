@@ -41,7 +41,7 @@ use crate::data::schema::SCHEMA_SQL;
 pub const VERSION: &str = "1";
 
 /// The line of `sql/create_usage_tables.sql` after which the aggregate tables are defined.
-const DDL_MARKER: &str = "-- Aggregates ---";
+use crate::base::sql_text::AGGREGATES_MARKER as DDL_MARKER;
 
 /// Levels of the day blocks besides single days (lvl 0): blocks of 2^lvl day ranks.
 const FIRST_BLOCK_LEVEL: u32 = 3;

@@ -3,8 +3,7 @@
 
 use rusqlite::Connection;
 
-/// The DDL of every table, index and addition (all `IF NOT EXISTS`).
-pub const SCHEMA_SQL: &str = include_str!("../../sql/create_usage_tables.sql");
+include!(concat!(env!("OUT_DIR"), "/schema_sql.rs"));
 
 /// A table the app reads and the columns it needs.
 pub struct TableSpec {

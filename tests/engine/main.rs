@@ -13,6 +13,7 @@ mod common;
 mod copilot;
 mod cost_drift;
 mod datasets;
+mod embedded_sql;
 mod engine_protocol;
 mod extract;
 mod finops_reports;
