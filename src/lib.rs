@@ -49,7 +49,8 @@
 //!                                                                  ▼
 //!   Ask (chip id | question) ─Session::prepare ▶ copilot::pipeline::prepare:
 //!     copilot::routing (the chip's need or the question's wording: telemetry, docs or both)
-//!     copilot::evidence::gather: SQL facts + copilot::graph::traverse from the selection and the
+//!     copilot::evidence::gather: SQL facts (a What if chip's counterfactual first,
+//!       copilot::evidence::what_if) + copilot::graph::traverse from the selection and the
 //!       entities a question names (copilot::telemetry), over their neighbourhood read from SQL
 //!       (copilot::graph::neighbourhood; the whole graph, copilot::graph::build, only for
 //!       `copilot graph export`) + documentation chunks (retrieval::index)

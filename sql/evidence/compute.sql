@@ -1,14 +1,14 @@
 -- Evidence about one all-purpose cluster or SQL warehouse (copilot::evidence::compute).
 -- Each query below is one fact's SQL.
--- Parameters: :id (non_job_compute.compute_id), :from, :to (inclusive dates).
+-- Parameters: :id (non_job_compute.compute_id), :from, :to (inclusive dates); the what-if
+-- queries also :cap (minutes).
 -- A session is a CLUSTER_START event of the resource's usage rows followed by a
 -- CLUSTER_TERMINATE event; statements are its rows of sql_query_history.
 
--- query: sessions
+-- with:
 -- Its sessions that start in the range: how long they were up, how much of it statements
--- ran (overlapping statements count once), and how long each stayed up after its last
--- statement ended.
-WITH marks AS (
+-- ran (overlapping statements count once), and when its last statement ended.
+marks AS (
     SELECT e.event_type, e.event_id, CAST(strftime('%s', e.event_time) AS INTEGER) AS t
     FROM compute_usage u
     JOIN events e ON e.compute_usage_id = u.compute_usage_id
@@ -45,6 +45,10 @@ per_session AS (
            (SELECT MAX(MIN(i.e, x.e)) FROM islands i WHERE i.s < x.e AND i.e > x.s) AS last_busy
     FROM sessions x
 )
+
+-- query: sessions
+-- Its sessions: how long they were up and busy, and how long each stayed up after its last
+-- statement ended.
 SELECT COUNT(*) AS sessions,
        SUM(e - s) / 3600.0 AS up_hours,
        COALESCE(SUM(busy_s), 0) / 3600.0 AS busy_hours,
@@ -96,3 +100,34 @@ FROM sql_query_history
 WHERE parent_id = :id AND error_message IS NOT NULL AND TRIM(error_message) <> ''
   AND start_time >= :from AND start_time < date(:to, '+1 day')
 GROUP BY error_message ORDER BY queries DESC, error LIMIT 3
+
+-- query: idle_tails
+-- What-if auto-termination after :cap minutes: in each session, the time it stayed up after
+-- its last statement ended (all of it when it ran none) beyond :cap minutes is cut. Pauses
+-- inside a session are not cut (each would cost a restart).
+SELECT COUNT(*) AS sessions,
+       COALESCE(SUM(e - s), 0) / 3600.0 AS up_hours,
+       COALESCE(SUM(MAX(0, e - COALESCE(last_busy, s) - 60 * :cap)), 0) / 3600.0 AS cut_hours,
+       COALESCE(SUM(e - COALESCE(last_busy, s) > 60 * :cap), 0) AS sessions_cut
+FROM per_session
+
+-- query: job_prices
+-- What-if job compute: its usage in the range by SKU, the list price per DBU of that SKU and
+-- of its jobs-compute counterpart (ALL_PURPOSE_COMPUTE → JOBS_COMPUTE or JOB_COMPUTE, same
+-- cloud) valid on :to; where the price list has several clouds, the one whose price is
+-- nearest to what the usage cost per DBU.
+WITH used AS (
+    SELECT compute_sku AS sku, SUM(dbus_consumed) AS dbus, SUM(total_cost) AS cost
+    FROM compute_usage
+    WHERE parent_id = :id AND parent_type <> 'JOB_RUN' AND usage_date BETWEEN :from AND :to
+    GROUP BY compute_sku
+),
+valid AS (
+    SELECT * FROM sku_prices WHERE price_start_date <= :to AND (price_end_date IS NULL OR price_end_date > :to)
+)
+SELECT u.sku, u.dbus, u.cost, p.usd_per_dbu AS price, j.compute_sku AS jobs_sku, j.usd_per_dbu AS jobs_price
+FROM used u
+LEFT JOIN valid p ON p.compute_sku = u.sku
+LEFT JOIN valid j ON j.compute_sku IN (replace(u.sku, 'ALL_PURPOSE_COMPUTE', 'JOBS_COMPUTE'), replace(u.sku, 'ALL_PURPOSE_COMPUTE', 'JOB_COMPUTE'))
+    AND j.compute_sku <> u.sku AND j.cloud IS p.cloud
+ORDER BY u.cost DESC, j.usd_per_dbu IS NULL, ABS(p.usd_per_dbu - u.cost / NULLIF(u.dbus, 0)), u.sku

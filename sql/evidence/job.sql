@@ -94,3 +94,35 @@ FROM compute_usage u JOIN job_runs r ON r.job_run_id = u.parent_id JOIN jobs j O
 WHERE u.parent_type = 'JOB_RUN' AND u.usage_date BETWEEN :from AND :to
   AND (:workspace IS NULL OR j.workspace_id = :workspace)
 GROUP BY r.job_id ORDER BY r.job_id
+
+-- query: retry_cap
+-- What-if retries capped at :retries: its finished runs in start order; an incident starts at
+-- a failure after a success (or at the first run), and its attempts are its failed runs and
+-- the success that ended it. With the cap, failed attempts after the first :retries + 1 of an
+-- incident are not run; the success that ended a longer incident is kept (rerun by hand).
+WITH runs AS (
+    SELECT r.job_run_id, r.start_time, r.run_status AS status,
+           (SELECT SUM(u.total_cost) FROM compute_usage u WHERE u.parent_id = r.job_run_id AND u.parent_type = 'JOB_RUN') AS cost
+    FROM job_runs r
+    WHERE r.job_id = :job AND r.start_time >= :from AND r.start_time < date(:to, '+1 day') AND r.run_status IN ('SUCCESS', 'FAILED')
+),
+marked AS (SELECT x.*, LAG(x.status) OVER (ORDER BY x.start_time, x.job_run_id) AS previous FROM runs x),
+numbered AS (
+    SELECT m.*, SUM(m.status = 'FAILED' AND (m.previous IS NULL OR m.previous = 'SUCCESS'))
+               OVER (ORDER BY m.start_time, m.job_run_id ROWS UNBOUNDED PRECEDING) AS incident
+    FROM marked m
+),
+attempts AS (
+    SELECT n.*, ROW_NUMBER() OVER (PARTITION BY n.incident ORDER BY n.start_time, n.job_run_id) AS attempt
+    FROM numbered n
+    WHERE n.incident > 0 AND (n.status = 'FAILED' OR n.previous = 'FAILED')
+)
+SELECT COUNT(DISTINCT incident) AS incidents,
+       COALESCE(SUM(status = 'FAILED'), 0) AS failed_attempts,
+       COALESCE(SUM(CASE WHEN status = 'FAILED' THEN cost END), 0) AS failed_cost,
+       COALESCE(SUM(status = 'FAILED' AND attempt > :retries + 1), 0) AS capped_attempts,
+       COALESCE(SUM(CASE WHEN status = 'FAILED' AND attempt > :retries + 1 THEN cost END), 0) AS capped_cost,
+       COUNT(DISTINCT CASE WHEN attempt > :retries + 1 THEN incident END) AS capped_incidents,
+       COUNT(DISTINCT CASE WHEN status = 'SUCCESS' AND attempt > :retries + 1 THEN incident END) AS late_recoveries,
+       MAX(attempt) AS most_attempts
+FROM attempts

@@ -219,6 +219,8 @@ pub enum Topic {
     Day,
     Baseline,
     History,
+    /// A What if chip's counterfactual: its result, formula and assumptions.
+    WhatIf,
     /// Entities a follow-up question names (found in the telemetry index).
     Mentions,
 }

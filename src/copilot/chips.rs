@@ -14,24 +14,26 @@ use crate::report::{ReportSpec, Selection};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_chips.rs"));
 
-/// The four lanes, in display order.
+/// The lanes, in display order. What if holds the counterfactual chips (`what_if`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lane {
     Understand,
     Diagnose,
     Optimize,
+    WhatIf,
     Monitor,
 }
 
 impl Lane {
-    pub const ALL: [Lane; 4] = [Lane::Understand, Lane::Diagnose, Lane::Optimize, Lane::Monitor];
+    pub const ALL: [Lane; 5] = [Lane::Understand, Lane::Diagnose, Lane::Optimize, Lane::WhatIf, Lane::Monitor];
 
     pub fn title(self) -> &'static str {
         match self {
             Lane::Understand => "Understand",
             Lane::Diagnose => "Diagnose",
             Lane::Optimize => "Optimize",
+            Lane::WhatIf => "What if",
             Lane::Monitor => "Monitor",
         }
     }
@@ -112,6 +114,33 @@ pub struct ChipTemplate {
     /// What an answer must cover (the completeness check; not part of the prompt).
     #[serde(default)]
     pub covers: Vec<Cover>,
+    /// The counterfactual a What if chip computes before any narrative.
+    #[serde(default)]
+    pub what_if: Option<WhatIf>,
+}
+
+/// A counterfactual, with the parameters its chip fixes: computed from prices and the
+/// evidence by `copilot::evidence::what_if`, its formula stated in a fact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "scenario", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WhatIf {
+    /// A cluster or warehouse stops `minutes` after its last statement.
+    AutoTermination { minutes: u32 },
+    /// An all-purpose cluster's work runs on job compute, each session as one job run
+    /// whose cluster takes `startup_minutes` to start.
+    JobCompute { startup_minutes: u32 },
+    /// A job retries a failure at most `retries` times.
+    RetryCap { retries: u32 },
+}
+
+impl WhatIf {
+    /// The one entity type the counterfactual is computed for.
+    pub fn entity_type(self) -> EntityType {
+        match self {
+            WhatIf::AutoTermination { .. } | WhatIf::JobCompute { .. } => EntityType::Compute,
+            WhatIf::RetryCap { .. } => EntityType::Job,
+        }
+    }
 }
 
 /// One thing an answer to a chip must cover: a fact topic (the answer cites that fact or
@@ -187,6 +216,18 @@ impl Catalogue {
                     Condition::parse(cond).map_err(|e| format!("{at}: {e}"))?;
                 }
                 check_placeholders(&chip.instruction).map_err(|e| format!("{at}: {e}"))?;
+                match (chip.lane, chip.what_if) {
+                    (Lane::WhatIf, None) => {
+                        return Err(format!("{at}: a What if chip must say which counterfactual it computes (what_if)"))
+                    }
+                    (Lane::WhatIf, Some(w)) if chip.entity_types != [AppliesTo::Only(w.entity_type())] => {
+                        return Err(format!("{at}: its counterfactual is computed for entity type {} only", w.entity_type().name()))
+                    }
+                    (lane, Some(_)) if lane != Lane::WhatIf => {
+                        return Err(format!("{at}: only chips of the what_if lane compute a counterfactual"))
+                    }
+                    _ => {}
+                }
                 if chip.evidence != EvidenceNeed::Telemetry && chip.docs_query.is_none() {
                     return Err(format!("{at}: a chip that needs docs must say what to look up (docs_query)"));
                 }
@@ -301,5 +342,20 @@ mod tests {
         let err = Catalogue::from_sources(&[("f", &unknown)]).err().unwrap();
         assert!(err.starts_with("f.toml: ") && err.contains("unknown entity type \"warehouse\""), "{err}");
         assert!(Catalogue::from_sources(&[("f", &docs)]).err().unwrap().contains("docs_query"));
+        let what_if = dup.replace("lane='monitor'", "lane='what_if'");
+        let err = Catalogue::from_sources(&[("f", &what_if)]).err().unwrap();
+        assert_eq!(err, "f.toml, chip a: a What if chip must say which counterfactual it computes (what_if)");
+        let any = format!("{what_if}what_if = {{ scenario = 'retry_cap', retries = 1 }}\n");
+        let err = Catalogue::from_sources(&[("f", &any)]).err().unwrap();
+        assert_eq!(err, "f.toml, chip a: its counterfactual is computed for entity type job only");
+        let ok = any.replace("entity_types=['*']", "entity_types=['job']");
+        assert_eq!(Catalogue::from_sources(&[("f", &ok)]).unwrap().chips[0].what_if, Some(WhatIf::RetryCap { retries: 1 }));
+        let unknown = ok.replace("retries = 1", "retries = 1, minutes = 3");
+        assert!(Catalogue::from_sources(&[("f", &unknown)]).err().unwrap().contains("unknown field `minutes`"));
+        let elsewhere = ok.replace("lane='what_if'", "lane='optimize'");
+        assert_eq!(
+            Catalogue::from_sources(&[("f", &elsewhere)]).err().unwrap(),
+            "f.toml, chip a: only chips of the what_if lane compute a counterfactual"
+        );
     }
 }

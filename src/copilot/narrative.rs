@@ -5,7 +5,7 @@
 
 use crate::base::format::{date_ranges, minutes, pct, thousands, usd};
 use crate::base::vocab::{EntityType, Topic};
-use crate::copilot::chips::{ChipTemplate, Cover, CoverSignal};
+use crate::copilot::chips::{ChipTemplate, Cover, CoverSignal, WhatIf};
 use crate::copilot::evidence::{Evidence, Signals};
 use crate::copilot::markdown::escape_text as md;
 use crate::report::display::report_value;
@@ -18,6 +18,9 @@ pub const OFFLINE_LABEL: &str = "Offline answer (built from the evidence, no LLM
 /// The narrative for a chip, in the Markdown subset the UI renders.
 pub fn narrate(chip: &ChipTemplate, e: &Evidence) -> String {
     let mut out = format!("**{OFFLINE_LABEL}**\n\n**{} — {}**\n\n", chip.label, md(&e.label));
+    if let Some(block) = what_if_block(e) {
+        out.push_str(&block);
+    }
     out.push_str(&opening(e));
     out.push_str("\n\n");
     let mut topics: Vec<Topic> = chip.focus.clone();
@@ -93,6 +96,40 @@ fn cover_sentence(cover: &Cover, e: &Evidence) -> Option<String> {
         CoverSignal::MeanMinutes => format!("Successful runs averaged {} {cite}.", minutes(s.mean_minutes?)),
         CoverSignal::QueryError => format!("The most frequent query failure was \"{}\" {cite}.", md(&s.query_errors.first()?.0)),
     })
+}
+
+/// A What if chip's computed result, formula, inputs and assumptions, before anything else.
+fn what_if_block(e: &Evidence) -> Option<String> {
+    let cf = e.signals.what_if.as_ref()?;
+    let mut facts = e.facts.iter().filter(|f| f.topic == Topic::WhatIf).map(|f| format!("[{}]", f.id));
+    let (result, assumptions) = (facts.next()?, facts.next().unwrap_or_default());
+    let listed: Vec<String> = cf.assumptions.iter().map(|a| format!("- {} {assumptions}", md(a))).collect();
+    Some(format!(
+        "**What if: {}** — {} {result}.\n\nFormula: {} {result}. Inputs: {} {result}.\n\nAssumptions:\n\n{}\n\n",
+        md(&cf.title),
+        md(&cf.result),
+        md(&cf.formula),
+        md(&cf.inputs),
+        listed.join("\n")
+    ))
+}
+
+/// How to act on a counterfactual that saves money: its setting, and how to check it.
+fn what_if_step(e: &Evidence) -> Option<String> {
+    let cf = e.signals.what_if.as_ref().filter(|cf| cf.saving > 0.0)?;
+    let result = e.facts.iter().find(|f| f.topic == Topic::WhatIf).map(|f| format!("[{}]", f.id))?;
+    let how = match cf.scenario {
+        WhatIf::AutoTermination { .. } => {
+            "set it (autotermination_minutes of a cluster, auto_stop_mins of a warehouse, or a compute policy that caps it)"
+        }
+        WhatIf::JobCompute { .. } => "move its scheduled statements into jobs on job compute, one notebook or SQL task at a time",
+        WhatIf::RetryCap { .. } => "set max_retries on its tasks and retry only the errors that are transient",
+    };
+    Some(format!(
+        "To realise the {} per 30 days of {}: {how}, then compare the next month's figures with this estimate {result}.",
+        usd(cf.per_month),
+        md(&cf.title)
+    ))
 }
 
 /// What the documentation in the evidence says, quoted with its ids.
@@ -329,7 +366,9 @@ fn section(topic: Topic, e: &Evidence) -> Option<String> {
                 format!("It was also flagged on {} {cite}.", date_ranges(&s.other_anomaly_days))
             }
         }
-        Topic::Baseline | Topic::Configuration | Topic::Utilization => {
+        // A computed counterfactual leads the answer (`what_if_block`).
+        Topic::WhatIf if s.what_if.is_some() => return None,
+        Topic::Baseline | Topic::Configuration | Topic::Utilization | Topic::WhatIf => {
             format!("{}: {} {cite}.", title_of(e, topic)?, first_fact_text(e, topic)?)
         }
     };
@@ -357,6 +396,9 @@ fn next_steps(e: &Evidence) -> Vec<String> {
     let s = &e.signals;
     let mut steps: Vec<String> = Vec::new();
     let cite = |t: Topic| e.cite(t);
+    if let Some(step) = what_if_step(e) {
+        steps.push(step);
+    }
     if let Some((err, ..)) = s.top_errors.first() {
         let lower = err.to_lowercase();
         // A spot loss is handled by the eviction step below.

@@ -2,7 +2,7 @@
 //! what the checks found marked at its exact position), the wait for a slow model's first
 //! token (with Stop), a notice when the answer was cut at the token limit, the checks in
 //! one line, the deterministic answer beside an LLM answer on demand, and evidence-pack
-//! downloads.
+//! downloads. A What if chip's computed result stands above an LLM's text.
 
 use std::rc::Rc;
 
@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use super::browser_io::download_text;
 use super::copilot_state::{Answer, AnswerStatus};
 use super::markdown_view::MarkdownView;
+use super::what_if_box::WhatIfBox;
 use crate::app::llm_policy::waiting_notice;
 use crate::copilot::checks::Mark;
 use crate::copilot::llm_stream::{is_cut, CUT_NOTICE};
@@ -146,6 +147,8 @@ pub fn AnswerCard(answer: Rc<Answer>, #[prop(default = 300)] first_token_secs: u
         }
     };
     let title = answer.prepared.title.clone();
+    let what_if = answer.prepared.evidence.signals.what_if.clone();
+    let is_llm_box = is_llm.clone();
     view! {
         <article class="answer" data-testid="answer" data-seq=answer.seq data-state=state data-chip=answer.prepared.chip.clone().unwrap_or_default()>
             <header>
@@ -156,6 +159,7 @@ pub fn AnswerCard(answer: Rc<Answer>, #[prop(default = 300)] first_token_secs: u
                 })}
             </header>
             {waiting}
+            {move || what_if.clone().filter(|_| is_llm_box()).map(|cf| view! { <WhatIfBox counterfactual=cf/> })}
             <div class="answer-text" data-testid="answer-text">
                 <MarkdownView text=text marks=marks/>
             </div>

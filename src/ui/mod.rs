@@ -23,6 +23,7 @@
 //! | `copilot_state` | answers per selection (built by `Session::prepare`), streaming them with `app::llm_policy` |
 //! | `docs_state` | the docs index and model, fetched on the first question that needs them |
 //! | `answer_card`, `markdown_view` | an answer, rendered from the safe Markdown AST |
+//! | `what_if_box` | a What if chip's computed result above an LLM's answer |
 //! | `debug_panel` | exact messages, facts with SQL, subgraph, timings, groundedness |
 //! | `llm_client` | the proxy's health and streamed chat completions, cancellable |
 //! | `llm_notice` | where answers come from, and how to configure an LLM |
@@ -62,6 +63,7 @@ mod role_select;
 mod router;
 mod selection_pane;
 mod state;
+mod what_if_box;
 
 /// Mounts the app on `<body>`.
 pub fn mount() {

@@ -66,8 +66,12 @@ for (const { key, chart, entity } of REPORTS) {
     await clickTopBar(page, chart);
     await page.locator(`[data-testid=selection-banner][data-entity="${wanted}"]`).waitFor();
     const lanes = await page.locator('[data-lane]').evaluateAll((ls) => ls.map((l) => l.dataset.lane));
-    assert.deepEqual(lanes, ['Understand', 'Diagnose', 'Optimize', 'Monitor']);
     const chips = await page.locator('[data-chip-id]').evaluateAll((cs) => cs.map((c) => c.dataset.chipId));
+    // The What if lane shows when the row offers a counterfactual (LEGACY-ETL's retries,
+    // APC-LEGACY's idle tail), between Optimize and Monitor.
+    const whatIf = chips.some((c) => c.startsWith('whatif.')) ? ['What if'] : [];
+    assert.deepEqual(lanes, ['Understand', 'Diagnose', 'Optimize', ...whatIf, 'Monitor']);
+    if (key === 'utilization' || key === 'reliability_scorecard') assert.deepEqual(whatIf, ['What if'], `${key}: ${chips.join()}`);
     const own = chips.filter((c) => c.startsWith(`${key.split('_')[0]}.`));
     assert.ok(own.length >= 4, `${key} offers its own chips: ${chips.join()}`);
     for (const [i, chip] of chips.entries()) {

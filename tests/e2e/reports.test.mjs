@@ -69,9 +69,10 @@ test('clicking a bar in job_cost selects the job and shows its chips by lane', a
   assert.equal(await banner.getAttribute('data-entity'), 'job:J-LEGACY-ETL');
   assert.match(page.url(), /sel=job%3AJ-LEGACY-ETL/);
   const lanes = await page.locator('[data-lane]').evaluateAll((ls) => ls.map((l) => l.dataset.lane));
-  assert.deepEqual(lanes, ['Understand', 'Diagnose', 'Optimize', 'Monitor']);
+  assert.deepEqual(lanes, ['Understand', 'Diagnose', 'Optimize', 'What if', 'Monitor']);
   const chips = await page.locator('[data-chip-id]').evaluateAll((cs) => cs.map((c) => c.dataset.chipId));
   assert.ok(chips.includes('job.why_failing') && chips.includes('core.explain'), chips.join());
+  assert.ok(chips.includes('whatif.retry_cap'), 'its failures offer "Cap retries at 1"');
   assert.ok(!chips.includes('job.spot_risk'), 'LEGACY has 5 % spot: no spot chip');
   await page.locator('[data-chip-id="job.why_failing"]').click();
   assert.equal(await page.getByTestId('answer').first().getAttribute('data-chip'), 'job.why_failing@1');

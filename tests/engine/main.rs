@@ -34,3 +34,4 @@ mod seed_scenarios;
 mod stream_import;
 mod tag_chargeback;
 mod utilization;
+mod what_if;

@@ -22,7 +22,8 @@ fn a_url_restores_report_filters_and_selection_with_its_chips() {
     assert_eq!(sel.label, "Legacy Customer Data ETL");
     let offered: Vec<(Lane, &str)> = catalogue().offered(&run.report.spec, sel).iter().map(|c| (c.lane, c.id.as_str())).collect();
     // LEGACY fails 33 % of its December runs and holds most spend: "Why is this failing?"
-    // is offered; it has little spot, so "Spot risk analysis" is not.
+    // is offered, and with its failures "Cap retries at 1"; it has little spot, so "Spot
+    // risk analysis" is not.
     assert_eq!(
         offered,
         [
@@ -35,6 +36,7 @@ fn a_url_restores_report_filters_and_selection_with_its_chips() {
             (Lane::Optimize, "job.optimize_cost"),
             (Lane::Optimize, "job.reliability"),
             (Lane::Optimize, "job.optimization"),
+            (Lane::WhatIf, "whatif.retry_cap"),
             (Lane::Monitor, "core.next_steps"),
         ]
     );

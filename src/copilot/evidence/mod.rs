@@ -11,6 +11,7 @@ mod compute;
 mod compute_type;
 mod job;
 mod tag_value;
+mod what_if;
 
 use rusqlite::Connection;
 use serde::Serialize;
@@ -19,9 +20,11 @@ use crate::base::calendar::Date;
 use crate::base::vocab::EntityType;
 pub use crate::base::vocab::{DocChunk, DocsSource, EntitySource, Mention, Topic, NAMED_SCORE};
 use crate::copilot::ask::Action;
+use crate::copilot::chips::ChipTemplate;
 use crate::copilot::graph::{Budget, GraphSource, NeighbourhoodStats, NodeKind, Subgraph};
 use crate::copilot::routing::{route_chip, route_question, Routing};
 use crate::report::{ReportFilters, ReportResult, ReportSpec, Selection};
+pub use what_if::{counterfactual, Counterfactual, MONTH_DAYS};
 
 /// One SQL fact, citable as `[id]`.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -159,6 +162,9 @@ pub struct Signals {
     /// A budget's month: (spent so far, budget, forecast, forecast high, status, days left,
     /// daily spend that keeps it under).
     pub budget: Option<BudgetStanding>,
+    /// A What if chip's computed counterfactual.
+    #[serde(default)]
+    pub what_if: Option<Counterfactual>,
 }
 
 /// A budget's month as its report row states it.
@@ -283,6 +289,9 @@ pub fn gather(req: &EvidenceRequest<'_>) -> Result<Evidence, EvidenceError> {
             (starts, (filters.from, filters.to))
         }
     };
+    if let Action::Chip(ChipTemplate { what_if: Some(w), .. }) = req.action {
+        what_if::facts(req.conn, *w, req.selection, &filters, &mut facts, &mut signals)?;
+    }
     signals_from_selection(req.selection, &mut signals);
     timings.push(("facts".to_string(), crate::base::clock::now_ms() - started));
 
