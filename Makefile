@@ -19,7 +19,7 @@ ECHARTS := target/echarts/echarts.custom.min.js
 # The build id shown in the page, in version.json and in the service worker's cache name.
 export COPILOT_BUILD_ID ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 
-.PHONY: all setup tools model-tools db docs index dist app test lint test-rust test-docs test-spark test-e2e bench eval clean
+.PHONY: all setup tools model-tools db docs index dist parquet-module app test lint test-rust test-docs test-spark test-e2e bench eval clean
 
 ## all: everything the app serves (tools, seeded DB, wasm build), without serving it
 all: dist
@@ -65,7 +65,16 @@ index: db docs
 ## can be hosted under any path
 dist: setup db docs $(ECHARTS)
 	trunk build --release --public-url ./
+	$(MAKE) --no-print-directory parquet-module
 	node build-tools/web/postbuild.mjs dist $(COPILOT_BUILD_ID)
+
+# The browser's Parquet reader, a module of its own that the engine's worker loads only when
+# a Parquet file is dropped (crates/parquet-rows with its `web` feature).
+PARQUET_WASM := target/wasm32-unknown-unknown/wasm-release/parquet_rows.wasm
+parquet-module:
+	cargo build --profile wasm-release --target wasm32-unknown-unknown -p parquet-rows --features web
+	wasm-bindgen --target web --no-typescript --out-dir dist/parquet $(PARQUET_WASM)
+	node_modules/.bin/wasm-opt -Oz dist/parquet/parquet_rows_bg.wasm -o dist/parquet/parquet_rows_bg.wasm
 
 # ECharts bundled by esbuild from the npm package's ES modules (see build-tools/web/echarts-entry.mjs).
 $(ECHARTS): build-tools/web/echarts-entry.mjs build-tools/web/echarts-bundle.mjs package-lock.json | setup
@@ -85,6 +94,7 @@ lint: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p usage-copilot --lib --bins -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown -p parquet-rows --features web -- -D warnings
 
 # COPILOT_REQUIRE_DOCS: the copilot tests must use the real docs index and model (a plain
 # `cargo test` without them falls back to BM25 over the committed corpus).

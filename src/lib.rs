@@ -67,7 +67,10 @@
 //! This package is the engine (native and wasm). Beside it in `build-tools/`: `cli` (the
 //! `copilot` command), `proxy` (`copilot-proxy`, which compiles nothing of the engine),
 //! `model` (`copilot-model`, the candle-based distillation), and `prompts` (the system
-//! prompts, shared by the engine and the proxy). The browser entry point is `src/main.rs`.
+//! prompts, shared by the engine and the proxy); in `crates/`: `parquet-rows` (the Parquet
+//! reader, which `data::import` uses natively and the browser loads as a module of its own
+//! when a Parquet file is dropped, from `worker::parquet`). The browser entry point is
+//! `src/main.rs`.
 
 pub mod app;
 pub mod base;

@@ -34,8 +34,10 @@ if (!js || !wasm) throw new Error('postbuild: index.html names no usage-copilot 
 const worker = readFileSync(path.join(here, 'worker.js'), 'utf8').replace('__JS__', js).replace('__WASM__', wasm);
 writeFileSync(path.join(dist, 'worker.js'), worker);
 
-// The shell: everything but the lazily fetched docs files and compressed copies.
-const shell = ['./', ...files(dist).filter((f) => !compressed(f) && !f.startsWith('docs/') && f !== 'sw.js' && !f.startsWith('bench-data/'))];
+// The shell: everything but the lazily fetched docs files and Parquet module, the bench's
+// data and compressed copies.
+const lazy = (f) => f.startsWith('docs/') || f.startsWith('parquet/') || f.startsWith('bench-data/');
+const shell = ['./', ...files(dist).filter((f) => !compressed(f) && !lazy(f) && f !== 'sw.js')];
 const sw = readFileSync(path.join(here, 'sw.js'), 'utf8')
   .replace("'__VERSION__'", JSON.stringify(build))
   .replace('__SHELL__', JSON.stringify(shell, null, 2));

@@ -1,7 +1,7 @@
 // The service worker of one build (written into dist/ by build-tools/web/postbuild.mjs,
 // which fills in VERSION and SHELL). It keeps the app shell and the seeded database in a
-// cache named after the build, adds the docs index and model once the page has fetched
-// them, and deletes other builds' caches when it takes over, so an offline reload always
+// cache named after the build, adds the docs index and model and the Parquet module once
+// they have been fetched, and deletes other builds' caches when it takes over, so an offline reload always
 // runs one build's files together. Online, everything that is not content-hashed is
 // fetched from the network first, so a new deploy is used at once.
 const VERSION = '__VERSION__';
@@ -11,7 +11,8 @@ const scope = new URL(self.registration.scope);
 const shellPaths = new Set(SHELL.map((u) => new URL(u, scope).pathname));
 // trunk's content hashes are 16 hex digits, less when they start with zeros.
 const HASHED = /-[0-9a-f]{12,16}(_bg)?\.(js|wasm|css|svg)$/;
-const LAZY = /\/docs\/[^/]+\.bin$/;
+// Fetched when first needed, then kept: the docs index and model, the Parquet module.
+const LAZY = /\/(docs\/[^/]+\.bin|parquet\/[^/]+\.(js|wasm))$/;
 // The LLM proxy's endpoints are live by nature: never cached.
 const LIVE = /\/(healthz|v1\/)/;
 

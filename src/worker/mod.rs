@@ -10,6 +10,8 @@
 //! held whole in memory; a reload reopens the last one. Without that storage (an old
 //! browser, or another tab of the app holding it) data is opened in memory, as before.
 
+#[cfg(not(feature = "parquet"))]
+mod parquet;
 mod store;
 
 use std::cell::{Cell, RefCell};
@@ -547,7 +549,13 @@ async fn import_streams(id: u32, files: &[web_sys::File], heads: &[(String, Vec<
         .map(|(file, (name, head))| {
             let size = file.size() as u64;
             let parquet = head.starts_with(b"PAR1");
-            (if parquet { importer.add_parquet(name, size) } else { importer.add_file(name, Some(size)) }, parquet)
+            let fid = match parquet {
+                // Read by ranges here, or (the browser build) converted by the Parquet module.
+                true if cfg!(feature = "parquet") => importer.add_parquet(name, size),
+                true => importer.add_converted(name, "parquet"),
+                false => importer.add_file(name, Some(size)),
+            };
+            (fid, parquet)
         })
         .collect();
     for ((file, (name, _)), (fid, parquet)) in files.iter().zip(heads).zip(ids) {
@@ -555,7 +563,10 @@ async fn import_streams(id: u32, files: &[web_sys::File], heads: &[(String, Vec<
             return Err(Stop::Cancelled);
         }
         *reading.borrow_mut() = name.clone();
-        if parquet {
+        if parquet && !cfg!(feature = "parquet") {
+            #[cfg(not(feature = "parquet"))]
+            import_parquet_lines(id, file, name, fid, &mut importer, &cancel).await?;
+        } else if parquet {
             while let Some((offset, len)) = importer.parquet_need(fid) {
                 let part =
                     file.slice_with_f64_and_f64(offset as f64, (offset + len) as f64).map_err(|e| Stop::Failed(js_error_text(&e)))?;
@@ -592,6 +603,44 @@ async fn import_streams(id: u32, files: &[web_sys::File], heads: &[(String, Vec<
         return Err(Stop::Cancelled);
     }
     importer.finish().map_err(stopped)
+}
+
+/// A Parquet file through the lazily loaded Parquet module: each range it needs is read with
+/// `File.slice`, and the JSON Lines it makes of a row group are fed to the import.
+#[cfg(not(feature = "parquet"))]
+async fn import_parquet_lines(
+    id: u32,
+    file: &web_sys::File,
+    name: &str,
+    fid: FileId,
+    importer: &mut Importer,
+    cancel: &CancelFlag,
+) -> Result<(), Stop> {
+    let stopped =
+        |e: ImportError| if cancelled(id) || matches!(e, ImportError::Cancelled) { Stop::Cancelled } else { Stop::Failed(e.to_string()) };
+    let lines = parquet::reader(file.size() as u64).await.map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+    let result = async {
+        while let Some((offset, len)) = lines.need() {
+            let part = file.slice_with_f64_and_f64(offset as f64, (offset + len) as f64).map_err(|e| Stop::Failed(js_error_text(&e)))?;
+            let bytes = read_file(&part).await.map_err(|e| Stop::Failed(format!("{name}: {e}")))?;
+            if cancelled(id) {
+                cancel.cancel();
+            }
+            match lines.give(&bytes) {
+                Ok(text) => {
+                    importer.feed(fid, text.as_bytes()).map_err(stopped)?;
+                }
+                Err(detail) => {
+                    importer.converted_failed(fid, detail).map_err(stopped)?;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    lines.free();
+    result
 }
 
 /// One SQLite file opens as it is; anything else is imported as system-table exports.

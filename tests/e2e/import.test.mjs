@@ -91,3 +91,58 @@ test('dropped exports → coverage page → job_cost totals; reload keeps them; 
   assert.equal(await page.getByTestId('nav-import').count(), 0, 'the import is gone');
   assert.deepEqual(errors, []);
 });
+
+test('the Parquet export of the fixtures imports to the same figures; the Parquet reader loads only then', async () => {
+  const errors = [];
+  const context = await browser.newContext();
+  const fetched = [];
+  context.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(server.url);
+  await page.getByTestId('dataset-summary').waitFor({ timeout: 30000 });
+  assert.ok(!fetched.some((p) => p.includes('/parquet/')), `no Parquet module before a Parquet file: ${fetched.join(' ')}`);
+  const parquetDir = path.join(ROOT, 'tests/fixtures/system-tables-parquet');
+  const parquet = readdirSync(parquetDir).filter((f) => f.endsWith('.parquet')).sort().map((f) => path.join(parquetDir, f));
+  // A ZSTD-compressed file among them is refused, naming its codec; the others are read.
+  parquet.push(path.join(ROOT, 'tests/fixtures/system-tables-bad/warehouses_zstd.parquet'));
+  const payload = parquet.map((f) => ({ name: path.basename(f), base64: readFileSync(f).toString('base64') }));
+  await page.evaluate((list) => {
+    const transfer = new DataTransfer();
+    for (const f of list) transfer.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name));
+    const target = document.querySelector('.app');
+    target.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, payload);
+  await page.getByTestId('import-page').waitFor({ timeout: 60000 });
+  assert.ok(fetched.some((p) => p.endsWith('/parquet/parquet_rows_bg.wasm')), 'the Parquet module was fetched for the drop');
+  const recognised = await page.locator('[data-testid=import-files] tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.file, tr.children[1].textContent]));
+  const tables = recognised.filter(([f]) => f.startsWith('export_')).map(([, t]) => t);
+  assert.deepEqual(tables, [
+    'system.billing.usage', 'system.billing.list_prices', 'system.lakeflow.jobs', 'system.lakeflow.job_run_timeline',
+    'system.lakeflow.job_task_run_timeline', 'system.compute.clusters', 'system.compute.instance_events',
+    'system.compute.node_timeline', 'system.compute.warehouses', 'system.query.history',
+  ]);
+  const zstd = recognised.find(([f]) => f === 'warehouses_zstd.parquet');
+  assert.match(zstd[1], /^not read: .*compressed with ZSTD, which the importer does not read/, zstd[1]);
+  assert.equal(await page.getByTestId('gap-total').textContent(), '$25.70');
+  assert.equal(await page.getByTestId('gap-attributable').textContent(), '$3.00');
+
+  // The same job figures as the CSV and JSON Lines fixtures through `copilot import`.
+  const db = path.join(tempDir(), 'from-csv.db');
+  copilot('import', ...files, '--out', db);
+  const cli = JSON.parse(copilot('report', 'job_cost', '--db', db, '--format', 'json'));
+  await page.goto(`${server.url}/#/report/job_cost`);
+  const rows = page.locator('[data-table=jobs] tbody tr');
+  await rows.first().waitFor({ timeout: 30000 });
+  const shown = await rows.evaluateAll((trs) => trs.map((tr) => ({ entity: tr.querySelector('.row-select')?.dataset.entity, text: tr.textContent })));
+  assert.deepEqual(shown.map((r) => r.entity), cli.rows.map((r) => `job:${r.job_id}`));
+  for (const [i, r] of cli.rows.entries()) {
+    assert.ok(shown[i].text.includes(r.job_name) && shown[i].text.includes(`$${r.total_cost_usd.toFixed(2)}`), `${r.job_id}: ${shown[i].text}`);
+  }
+  const kpis = await page.locator('[data-kpi]').evaluateAll((ks) => Object.fromEntries(ks.map((k) => [k.dataset.kpi, Number(k.dataset.value)])));
+  for (const [name, value] of Object.entries(cli.kpis)) if (value !== null) assert.equal(kpis[name], value, `KPI ${name}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -238,6 +238,9 @@ impl Fingerprint {
 
 struct FileState {
     name: String,
+    /// The format its report names when its bytes are another format's conversion (JSON
+    /// Lines from Parquet in the browser).
+    format: Option<&'static str>,
     total: Option<u64>,
     fed: u64,
     fingerprint: Fingerprint,
@@ -252,6 +255,7 @@ struct FileState {
 struct Sink<'a> {
     id: usize,
     name: &'a str,
+    format: Option<&'static str>,
     report: &'a mut FileReport,
     source: &'a mut Option<Source>,
     raw: &'a mut load::Staging,
@@ -262,7 +266,7 @@ struct Sink<'a> {
 
 impl RowSink for Sink<'_> {
     fn columns(&mut self, columns: &Columns) -> bool {
-        self.report.format = columns.format.to_string();
+        self.report.format = self.format.unwrap_or(columns.format).to_string();
         match identify(columns) {
             Ok(source) => {
                 match source {
@@ -368,6 +372,7 @@ impl Importer {
     pub fn add_file(&mut self, name: &str, total_bytes: Option<u64>) -> FileId {
         self.files.push(FileState {
             name: name.to_string(),
+            format: None,
             total: total_bytes,
             fed: 0,
             fingerprint: Fingerprint::default(),
@@ -378,6 +383,28 @@ impl Importer {
             ended: false,
         });
         FileId(self.files.len() - 1)
+    }
+
+    /// Adds a file whose bytes are fed converted to JSON Lines (row N as line N), its report
+    /// naming its own `format`: a Parquet file in the browser, which the engine's worker turns
+    /// into JSON Lines with the lazily loaded `parquet-rows` module.
+    pub fn add_converted(&mut self, name: &str, format: &'static str) -> FileId {
+        let id = self.add_file(name, None);
+        self.files[id.0].format = Some(format);
+        id
+    }
+
+    /// The conversion of file `id` (added by [`add_converted`](Self::add_converted)) found
+    /// the file unreadable: `detail` says why, and the file's rows are dropped.
+    pub fn converted_failed(&mut self, id: FileId, detail: String) -> Result<Progress, ImportError> {
+        self.check()?;
+        self.file(id)?;
+        self.through_sink(id, |decoder, _, sink| {
+            *decoder = Decoder::Done;
+            sink.file_error(FileError::Parquet { detail });
+            Ok(())
+        })?;
+        Ok(self.report_progress())
     }
 
     /// The progress so far.
@@ -464,6 +491,7 @@ impl Importer {
             let mut sink = Sink {
                 id: id.0,
                 name: &f.name,
+                format: f.format,
                 report: &mut f.report,
                 source: &mut f.source,
                 raw,
