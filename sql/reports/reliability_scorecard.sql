@@ -17,11 +17,12 @@ WITH runs AS MATERIALIZED (
       AND r.run_status IN ('SUCCESS', 'FAILED')
 ),
 -- The cost of every job run, from one pass over the covering usage index (cheaper than a
--- lookup per run on a large file).
+-- lookup per run on a large file), from the range's first day on: a run that starts in the
+-- range has no usage dated before it.
 run_cost AS MATERIALIZED (
     SELECT u.parent_id AS job_run_id, SUM(u.total_cost) AS cost
     FROM compute_usage u INDEXED BY idx_compute_usage_day
-    WHERE u.parent_type = 'JOB_RUN'
+    WHERE u.usage_date >= :from AND u.parent_type = 'JOB_RUN'
     GROUP BY u.parent_id
 ),
 -- Runs in start order per job, each with its cost and the status of the run before it.
