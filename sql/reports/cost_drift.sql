@@ -37,6 +37,12 @@ per_entity AS (
 ),
 kept AS MATERIALIZED (
     SELECT e.entity_kind, e.entity_id, e.compute_type, e.prior_cents, e.current_cents,
+           CASE e.compute_type
+               WHEN 'JOB_RUN' THEN 'Jobs compute'
+               WHEN 'APC_CLUSTER' THEN 'All-purpose clusters'
+               WHEN 'SQL_WAREHOUSE' THEN 'SQL warehouses'
+               ELSE e.compute_type
+           END AS compute_type_label,
            e.current_cents - e.prior_cents AS change_cents,
            CASE WHEN e.entity_kind = 'job' THEN COALESCE(j.job_name, 'Job usage without a known run')
                 ELSE COALESCE(c.compute_name, e.entity_id) END AS entity_name,
@@ -58,12 +64,7 @@ SELECT k.entity_kind,
        k.entity_id,
        k.entity_name,
        k.compute_type,
-       CASE k.compute_type
-           WHEN 'JOB_RUN' THEN 'Jobs compute'
-           WHEN 'APC_CLUSTER' THEN 'All-purpose clusters'
-           WHEN 'SQL_WAREHOUSE' THEN 'SQL warehouses'
-           ELSE k.compute_type
-       END AS compute_type_label,
+       k.compute_type_label,
        COALESCE(k.workspace_id, '') AS workspace_id,
        COALESCE(w.workspace_name, k.workspace_id, '(no workspace)') AS workspace_name,
        k.prior_cents,
@@ -141,12 +142,7 @@ ORDER BY abs(SUM(k.change_cents)) DESC, workspace_id
 
 -- query: by_compute_type
 SELECT k.compute_type,
-       CASE k.compute_type
-           WHEN 'JOB_RUN' THEN 'Jobs compute'
-           WHEN 'APC_CLUSTER' THEN 'All-purpose clusters'
-           WHEN 'SQL_WAREHOUSE' THEN 'SQL warehouses'
-           ELSE k.compute_type
-       END AS compute_type_label,
+       k.compute_type_label,
        SUM(k.prior_cents) / 100.0 AS prior_usd,
        SUM(k.current_cents) / 100.0 AS current_usd,
        SUM(k.change_cents) / 100.0 AS change_usd,

@@ -37,6 +37,18 @@ named AS MATERIALIZED (
                    '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' '), '  ', ' ')) AS value
         FROM tagged
     ) WHERE value <> ''
+),
+-- Every usage row in the range, in whole cents, with its job's value (NULL: untagged or
+-- not a job's).
+spend AS MATERIALIZED (
+    SELECT u.parent_type, r.job_id, n.value, n.raw, CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER) AS cents
+    FROM compute_usage u
+    LEFT JOIN job_runs r ON u.parent_type = 'JOB_RUN' AND r.job_run_id = u.parent_id
+    LEFT JOIN jobs j ON j.job_id = r.job_id
+    LEFT JOIN non_job_compute c ON u.parent_type <> 'JOB_RUN' AND c.compute_id = u.parent_id
+    LEFT JOIN named n ON n.job_id = j.job_id
+    WHERE u.usage_date BETWEEN :from AND :to
+      AND (:workspace IS NULL OR COALESCE(j.workspace_id, c.workspace_id) = :workspace)
 )
 
 -- query: tag_keys
@@ -49,17 +61,7 @@ WHERE (:workspace IS NULL OR j.workspace_id = :workspace)
 ORDER BY tag_key
 
 -- query: lines
-WITH spend AS MATERIALIZED (
-    SELECT u.parent_type, r.job_id, n.value, n.raw, CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER) AS cents
-    FROM compute_usage u
-    LEFT JOIN job_runs r ON u.parent_type = 'JOB_RUN' AND r.job_run_id = u.parent_id
-    LEFT JOIN jobs j ON j.job_id = r.job_id
-    LEFT JOIN non_job_compute c ON u.parent_type <> 'JOB_RUN' AND c.compute_id = u.parent_id
-    LEFT JOIN named n ON n.job_id = j.job_id
-    WHERE u.usage_date BETWEEN :from AND :to
-      AND (:workspace IS NULL OR COALESCE(j.workspace_id, c.workspace_id) = :workspace)
-),
-spelled AS (SELECT value, raw, SUM(cents) AS cents FROM spend WHERE value IS NOT NULL GROUP BY value, raw),
+WITH spelled AS (SELECT value, raw, SUM(cents) AS cents FROM spend WHERE value IS NOT NULL GROUP BY value, raw),
 -- A value is shown as its spelling with the most spend (ties: the first in text order).
 shown AS (
     SELECT value, raw AS label FROM (
@@ -97,15 +99,6 @@ ORDER BY is_unallocated, direct_cost_usd DESC, tag_value
 
 -- query: spellings
 -- Every raw spelling of the key's values, the group it normalises to, and its spend.
-WITH spend AS MATERIALIZED (
-    SELECT r.job_id, n.value, n.raw, CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER) AS cents
-    FROM compute_usage u
-    JOIN job_runs r ON r.job_run_id = u.parent_id
-    JOIN jobs j ON j.job_id = r.job_id
-    JOIN named n ON n.job_id = j.job_id
-    WHERE u.parent_type = 'JOB_RUN' AND u.usage_date BETWEEN :from AND :to
-      AND (:workspace IS NULL OR j.workspace_id = :workspace)
-)
 SELECT raw AS spelling,
        value AS tag_value,
        lower(trim(:tag_key)) || '=' || value AS entity_id,
@@ -113,22 +106,13 @@ SELECT raw AS spelling,
        group_concat(DISTINCT job_id) AS job_ids,
        SUM(cents) / 100.0 AS spelling_cost_usd
 FROM spend
+WHERE value IS NOT NULL
 GROUP BY value, raw
 ORDER BY value, spelling_cost_usd DESC, raw
 
 -- query: summary
 -- One row: the range's total and where it went (tagged, untagged jobs, other compute).
-WITH spend AS MATERIALIZED (
-    SELECT u.parent_type, r.job_id, n.value, CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER) AS cents
-    FROM compute_usage u
-    LEFT JOIN job_runs r ON u.parent_type = 'JOB_RUN' AND r.job_run_id = u.parent_id
-    LEFT JOIN jobs j ON j.job_id = r.job_id
-    LEFT JOIN non_job_compute c ON u.parent_type <> 'JOB_RUN' AND c.compute_id = u.parent_id
-    LEFT JOIN named n ON n.job_id = j.job_id
-    WHERE u.usage_date BETWEEN :from AND :to
-      AND (:workspace IS NULL OR COALESCE(j.workspace_id, c.workspace_id) = :workspace)
-),
-totals AS (
+WITH totals AS (
     SELECT COALESCE(SUM(cents), 0) AS total,
            COALESCE(SUM(CASE WHEN value IS NOT NULL THEN cents END), 0) AS tagged,
            COALESCE(SUM(CASE WHEN value IS NULL AND job_id IS NOT NULL THEN cents END), 0) AS untagged_jobs,

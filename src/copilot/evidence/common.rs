@@ -159,6 +159,28 @@ fn reads_param(sql: &str, name: &str) -> bool {
     sql.match_indices(name).any(|(i, _)| !sql[i + name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
+/// A daily cost series over the filters' range: its mean per day of the range (days without
+/// usage count as nothing spent) and its most expensive day (the first of equals).
+pub struct DailyCost {
+    pub span: usize,
+    pub total: f64,
+    pub mean: f64,
+    pub peak: (String, f64),
+}
+
+/// The series' [`DailyCost`], also kept in the signals (`mean_daily_cost`, `peak_day`);
+/// `None` for an empty series.
+pub fn daily_cost(daily: &[(String, f64)], f: &crate::report::ReportFilters, s: &mut super::Signals) -> Option<DailyCost> {
+    let first = daily.first()?;
+    let span = (f.from.days_until(f.to) + 1).max(1) as usize;
+    let total: f64 = daily.iter().map(|d| d.1).sum();
+    let mean = total / span as f64;
+    let peak = daily.iter().fold(first, |b, d| if d.1 > b.1 { d } else { b }).clone();
+    s.mean_daily_cost = Some(mean);
+    s.peak_day = Some(peak.clone());
+    Some(DailyCost { span, total, mean, peak })
+}
+
 /// Parameters from (name, value) pairs.
 pub fn params(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, Param)> {
     pairs.iter().map(|(k, v)| (*k, Some(v.to_string()))).collect()

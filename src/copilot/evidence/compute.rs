@@ -4,7 +4,7 @@
 
 use rusqlite::Connection;
 
-use super::common::{FactQuery, Param};
+use super::common::{daily_cost, DailyCost, FactQuery, Param};
 use super::{Fact, Signals, Topic};
 use crate::base::format::{hours, minutes, pct, thousands, usd};
 use crate::report::ReportFilters;
@@ -86,13 +86,7 @@ pub fn facts(conn: &Connection, id: &str, f: &ReportFilters, facts: &mut Vec<Fac
 
     let q = query("daily");
     let daily: Vec<(String, f64)> = q.rows(conn)?.iter().map(|r| (r.text("day"), r.num("cost"))).collect();
-    if !daily.is_empty() {
-        let span = (f.from.days_until(f.to) + 1).max(1) as usize;
-        let total: f64 = daily.iter().map(|d| d.1).sum();
-        let mean = total / span as f64;
-        let peak = daily.iter().fold(&daily[0], |b, d| if d.1 > b.1 { d } else { b });
-        s.peak_day = Some((peak.0.clone(), peak.1));
-        s.mean_daily_cost = Some(mean);
+    if let Some(DailyCost { span, mean, peak, .. }) = daily_cost(&daily, f, s) {
         facts.push(q.fact(
             Topic::Cost,
             "Daily cost",

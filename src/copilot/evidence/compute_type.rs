@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::common::{FactQuery, Param};
+use super::common::{daily_cost, DailyCost, FactQuery, Param};
 use super::{Fact, Signals, Topic};
 use crate::base::format::{date_ranges, pct, thousands, usd};
 use crate::report::ReportFilters;
@@ -55,19 +55,13 @@ pub fn facts(
     }
 
     // Daily pattern over every day of the range.
-    if !daily.is_empty() {
-        let span = (f.from.days_until(f.to) + 1).max(1) as usize;
-        let total: f64 = daily.iter().map(|d| d.1).sum();
-        let mean = total / span as f64;
-        let peak = daily.iter().fold(&daily[0], |b, d| if d.1 > b.1 { d } else { b });
+    if let Some(DailyCost { span, mean, peak, .. }) = daily_cost(&daily, f, s) {
         let low = if daily.len() < span {
             ("a day without spend".to_string(), 0.0)
         } else {
             let l = daily.iter().fold(&daily[0], |b, d| if d.1 < b.1 { d } else { b });
             (l.0.clone(), l.1)
         };
-        s.peak_day = Some((peak.0.clone(), peak.1));
-        s.mean_daily_cost = Some(mean);
         facts.push(daily_q.fact(
             Topic::Cost,
             "Daily cost",

@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::common::{params, FactQuery, Param, Row};
+use super::common::{daily_cost, params, DailyCost, FactQuery, Param, Row};
 use super::{Fact, Signals, Topic};
 use crate::base::format::{date_ranges, minutes, pct, thousands, usd};
 use crate::report::ReportFilters;
@@ -208,14 +208,8 @@ pub fn facts(conn: &Connection, job: &str, f: &ReportFilters, facts: &mut Vec<Fa
     // Daily cost.
     let q = query("cost");
     let daily: Vec<(String, f64)> = q.rows(conn)?.iter().map(|r| (r.text("day"), r.num("cost"))).collect();
-    if !daily.is_empty() {
-        let total: f64 = daily.iter().map(|d| d.1).sum();
-        let span = f.from.days_until(f.to) + 1;
-        let mean = total / span as f64;
-        let peak = daily.iter().fold(&daily[0], |best, d| if d.1 > best.1 { d } else { best });
+    if let Some(DailyCost { span, total, mean, peak }) = daily_cost(&daily, f, s) {
         let low = daily.iter().fold(&daily[0], |best, d| if d.1 < best.1 { d } else { best });
-        s.mean_daily_cost = Some(mean);
-        s.peak_day = Some((peak.0.clone(), peak.1));
         facts.push(q.fact(
             Topic::Cost,
             "Daily cost",

@@ -4,7 +4,7 @@
 
 use rusqlite::Connection;
 
-use super::common::{FactQuery, Param};
+use super::common::{daily_cost, DailyCost, FactQuery, Param};
 use super::{Fact, Signals, Topic};
 use crate::base::calendar::{Date, Weekday};
 use crate::base::format::{pct, thousands, usd};
@@ -127,13 +127,7 @@ pub fn facts(
     // The value's direct spend by day and by week (weeks start on Monday).
     let daily_q = FactQuery::new(FILE, "daily", &of_value);
     let daily: Vec<(String, f64)> = daily_q.rows(conn)?.iter().map(|r| (r.text("day"), r.num("cost"))).collect();
-    if !daily.is_empty() {
-        let span = (f.from.days_until(f.to) + 1).max(1) as usize;
-        let total: f64 = daily.iter().map(|d| d.1).sum();
-        let mean = total / span as f64;
-        let peak = daily.iter().fold(&daily[0], |b, d| if d.1 > b.1 { d } else { b });
-        s.peak_day = Some((peak.0.clone(), peak.1));
-        s.mean_daily_cost = Some(mean);
+    if let Some(DailyCost { span, mean, peak, .. }) = daily_cost(&daily, f, s) {
         facts.push(daily_q.fact(
             Topic::Cost,
             "Daily direct spend",
