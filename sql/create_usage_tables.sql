@@ -242,6 +242,8 @@ CREATE TEMP TABLE IF NOT EXISTS agg_block (
 -- SUM() over the rows. unlisted_* sum only the runs that are not in agg_run_usage (NULL
 -- when every run is, i.e. listed_rows = 0: then they equal cost and spot_cost).
 -- evicted_* are the runs with one usage row whose evictions are all on its day.
+-- cents: the sum of each usage row's cost rounded to the cent,
+-- CAST(ROUND(COALESCE(total_cost, 0) * 100) AS INTEGER) (Tag Chargeback's unit).
 CREATE TEMP TABLE IF NOT EXISTS agg_job_block (
     lvl              INTEGER NOT NULL,
     pos              INTEGER NOT NULL,
@@ -276,7 +278,35 @@ CREATE TEMP TABLE IF NOT EXISTS agg_job_block (
     evicted_cost,
     evicted_cost_lo,
     evicted_cost_n   INTEGER NOT NULL,
+    cents            INTEGER NOT NULL,
     PRIMARY KEY (job_id, lvl, pos)
+) WITHOUT ROWID;
+
+-- Per day, the cent-rounded usage (as agg_job_block.cents) that is not of a run of a known
+-- job, by kind: 'compute' (a cluster's or warehouse's, workspace_id its non_job_compute
+-- row's), 'unlinked' (JOB_RUN usage whose run is not in job_runs) and 'orphan' (a known
+-- run whose job is not in jobs; job_id set). workspace_id and job_id are '' when none.
+CREATE TEMP TABLE IF NOT EXISTS agg_other_cents (
+    rank         INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    workspace_id TEXT NOT NULL,
+    job_id       TEXT NOT NULL,
+    cents        INTEGER NOT NULL,
+    usage_rows   INTEGER NOT NULL,
+    PRIMARY KEY (rank, kind, workspace_id, job_id)
+) WITHOUT ROWID;
+
+-- Every finished run (SUCCESS or FAILED) by job in start order, with its cost: the SUM() of
+-- all its usage rows' total_cost (NULL when it has none or none has a cost). A job's runs in
+-- a range are one range seek, in the order the Reliability Scorecard walks them.
+CREATE TEMP TABLE IF NOT EXISTS agg_run (
+    job_id      TEXT NOT NULL,
+    start_time  TEXT NOT NULL,
+    job_run_id  TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    duration_ms,
+    cost,
+    PRIMARY KEY (job_id, start_time, job_run_id)
 ) WITHOUT ROWID;
 
 -- The same usage spans by job_run_spot.source, for runs that have a job_run_spot row.

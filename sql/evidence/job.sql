@@ -88,12 +88,45 @@ WHERE d.depends_on_job_id = :job
 ORDER BY d.job_id, r.start_time
 
 -- query: peers
--- Spend and runs of every job with spend in range (in the workspace, when one is chosen).
-SELECT r.job_id, SUM(u.total_cost) AS cost, COUNT(DISTINCT r.job_run_id) AS runs
-FROM compute_usage u JOIN job_runs r ON r.job_run_id = u.parent_id JOIN jobs j ON j.job_id = r.job_id
-WHERE u.parent_type = 'JOB_RUN' AND u.usage_date BETWEEN :from AND :to
-  AND (:workspace IS NULL OR j.workspace_id = :workspace)
-GROUP BY r.job_id ORDER BY r.job_id
+-- Spend and runs with usage in range of every job with spend in range (in the workspace,
+-- when one is chosen), from the per-job aggregates (agg_job_block, see
+-- sql/create_usage_tables.sql) as in Spot Risk Exposure: a few blocks of days per job, and
+-- runs counted from their usage spans (starting in the range, plus those carried into its
+-- first day, minus the gaps inside it).
+WITH span AS (
+    SELECT (SELECT rank FROM agg_day WHERE day >= :from ORDER BY day LIMIT 1) AS lo,
+           (SELECT rank FROM agg_day WHERE day <= :to ORDER BY day DESC LIMIT 1) AS hi
+),
+blocks AS MATERIALIZED (
+    SELECT b.lvl, b.pos, 0 AS carry FROM span s CROSS JOIN agg_block b
+    WHERE b.pos >= s.lo AND b.last <= s.hi AND (b.up_pos < s.lo OR b.up_last > s.hi)
+    UNION ALL
+    SELECT 0, s.lo, 1 FROM span s WHERE s.lo <= s.hi
+),
+halves(half) AS (VALUES (0), (1)),
+sums AS (
+    SELECT j.job_id,
+           SUM(CASE WHEN b.carry = 0 THEN (CASE h.half WHEN 0 THEN a.cost ELSE a.cost_lo END) END) AS cost,
+           SUM(CASE WHEN b.carry = 0 AND h.half = 0 THEN a.usage_rows END) AS usage_rows,
+           SUM(CASE WHEN h.half = 0 THEN (CASE b.carry WHEN 0 THEN a.run_starts ELSE a.run_carried END) END) AS runs
+    FROM jobs j
+    CROSS JOIN blocks b
+    CROSS JOIN agg_job_block a
+    CROSS JOIN halves h
+    WHERE (:workspace IS NULL OR j.workspace_id = :workspace)
+      AND a.job_id = j.job_id AND a.lvl = b.lvl AND a.pos = b.pos
+    GROUP BY j.job_id
+),
+gaps AS (
+    SELECT g.job_id, COUNT(*) AS n
+    FROM span s CROSS JOIN agg_run_gap g
+    WHERE g.end_rank >= s.lo AND g.end_rank < s.hi AND g.next_rank <= s.hi
+    GROUP BY g.job_id
+)
+SELECT s.job_id, s.cost, s.runs - COALESCE(g.n, 0) AS runs
+FROM sums s LEFT JOIN gaps g ON g.job_id = s.job_id
+WHERE s.usage_rows > 0
+ORDER BY s.job_id
 
 -- query: retry_cap
 -- What-if retries capped at :retries: its finished runs in start order; an incident starts at

@@ -6,7 +6,9 @@
 --
 -- Money is counted in whole cents: each usage row's cost is rounded to the cent
 -- (ROUND(total_cost × 100), half away from zero) before anything is summed, so every line,
--- every spelling and the total are exact integers of cents. The proportional split is the
+-- every spelling and the total are exact integers of cents. The aggregates hold those cents
+-- per job and block of days (agg_job_block.cents) and per day for the rest
+-- (agg_other_cents), so the range costs a few rows per job, not a pass over its usage. The proportional split is the
 -- engine's `apportion` transform (largest remainder), which keeps the sum exact.
 --
 -- Tags: a job's `tags` is a JSON array of `key=value` strings (what an import writes) or a
@@ -38,17 +40,36 @@ named AS MATERIALIZED (
         FROM tagged
     ) WHERE value <> ''
 ),
--- Every usage row in the range, in whole cents, with its job's value (NULL: untagged or
--- not a job's).
+-- The range as day ranks and the few blocks of days inside it (see
+-- sql/create_usage_tables.sql).
+span AS (
+    SELECT (SELECT rank FROM agg_day WHERE day >= :from ORDER BY day LIMIT 1) AS lo,
+           (SELECT rank FROM agg_day WHERE day <= :to ORDER BY day DESC LIMIT 1) AS hi
+),
+blocks AS MATERIALIZED (
+    SELECT b.lvl, b.pos FROM span s CROSS JOIN agg_block b
+    WHERE b.pos >= s.lo AND b.last <= s.hi AND (b.up_pos < s.lo OR b.up_last > s.hi)
+),
+-- The range's spend in whole cents: a row per job with usage in the range (its runs'
+-- usage, from agg_job_block.cents) with its value (NULL: untagged), and a row per kind of
+-- the rest (agg_other_cents): clusters and warehouses (parent_type not JOB_RUN), run usage
+-- whose run is unknown (no job_id) and runs of jobs not in `jobs` (a row per such job).
 spend AS MATERIALIZED (
-    SELECT u.parent_type, r.job_id, n.value, n.raw, CAST(ROUND(COALESCE(u.total_cost, 0) * 100) AS INTEGER) AS cents
-    FROM compute_usage u
-    LEFT JOIN job_runs r ON u.parent_type = 'JOB_RUN' AND r.job_run_id = u.parent_id
-    LEFT JOIN jobs j ON j.job_id = r.job_id
-    LEFT JOIN non_job_compute c ON u.parent_type <> 'JOB_RUN' AND c.compute_id = u.parent_id
-    LEFT JOIN named n ON n.job_id = j.job_id
-    WHERE u.usage_date BETWEEN :from AND :to
-      AND (:workspace IS NULL OR COALESCE(j.workspace_id, c.workspace_id) = :workspace)
+    SELECT 'JOB_RUN' AS parent_type, c.job_id, n.value, n.raw, c.cents
+    FROM (
+        SELECT j.job_id, SUM(a.cents) AS cents, SUM(a.usage_rows) AS usage_rows
+        FROM jobs j CROSS JOIN blocks b CROSS JOIN agg_job_block a
+        WHERE (:workspace IS NULL OR j.workspace_id = :workspace)
+          AND a.job_id = j.job_id AND a.lvl = b.lvl AND a.pos = b.pos
+        GROUP BY j.job_id
+    ) c
+    LEFT JOIN named n ON n.job_id = c.job_id
+    WHERE c.usage_rows > 0
+    UNION ALL
+    SELECT CASE o.kind WHEN 'compute' THEN 'COMPUTE' ELSE 'JOB_RUN' END, NULLIF(o.job_id, ''), NULL, NULL, SUM(o.cents)
+    FROM span s CROSS JOIN agg_other_cents o
+    WHERE o.rank BETWEEN s.lo AND s.hi AND (:workspace IS NULL OR (o.workspace_id <> '' AND o.workspace_id = :workspace))
+    GROUP BY o.kind, o.job_id
 )
 
 -- query: tag_keys
@@ -98,12 +119,13 @@ FROM rule r WHERE NOT r.spread AND r.shared <> 0
 ORDER BY is_unallocated, direct_cost_usd DESC, tag_value
 
 -- query: spellings
--- Every raw spelling of the key's values, the group it normalises to, and its spend.
+-- Every raw spelling of the key's values, the group it normalises to, its jobs (in id order)
+-- and its spend.
 SELECT raw AS spelling,
        value AS tag_value,
        lower(trim(:tag_key)) || '=' || value AS entity_id,
        COUNT(DISTINCT job_id) AS jobs,
-       group_concat(DISTINCT job_id) AS job_ids,
+       group_concat(DISTINCT job_id ORDER BY job_id) AS job_ids,
        SUM(cents) / 100.0 AS spelling_cost_usd
 FROM spend
 WHERE value IS NOT NULL

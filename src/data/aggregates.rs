@@ -1,7 +1,8 @@
 //! The pre-aggregated tables the reports read (`agg_*`, defined at the end of
 //! `sql/create_usage_tables.sql`, which says what each holds): facts per job and block of
-//! days, per compute type and day, and each entity's daily cost series, built once from the
-//! raw rows and stored with the dataset.
+//! days (with the cent-rounded spend Tag Chargeback counts), per compute type and day, every
+//! finished run with its cost in start order per job, and each entity's daily cost series,
+//! built once from the raw rows and stored with the dataset.
 //!
 //! - [`build`] (re)builds the whole set from the raw tables: **an importer calls it once at
 //!   the end of an import**, after the last raw row is written and before the database is
@@ -38,7 +39,7 @@ use crate::data::schema::SCHEMA_SQL;
 
 /// The version of the aggregate tables' layout and meaning; a set of another version is
 /// rebuilt.
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
 
 /// The line of `sql/create_usage_tables.sql` after which the aggregate tables are defined.
 use crate::base::sql_text::AGGREGATES_MARKER as DDL_MARKER;
@@ -58,6 +59,7 @@ pub struct BuildStats {
     pub run_gaps: usize,
     pub listed_rows: usize,
     pub complex_evicted_runs: usize,
+    pub run_rows: usize,
     /// Milliseconds per phase: reading the raw rows, summing, writing, the fingerprint.
     pub phase_ms: BTreeMap<String, f64>,
 }
@@ -428,6 +430,7 @@ struct JobAcc {
     evicted_runs: i64,
     evicted_cost: SqlSum,
     evicted_cost_n: i64,
+    cents: i64,
 }
 
 /// Facts of one compute type on one day, in one scope.
@@ -509,16 +512,43 @@ struct JobRow {
     cost: Num,
     spot: Num,
     dbus: Num,
+    /// The row's cost rounded to the cent (see `agg_job_block.cents`).
+    cents: i64,
 }
 
 struct Run {
     job: u32,
+    /// start_time as it is (text), for `agg_run`.
+    start_time: Option<Box<str>>,
     /// The day id of date(start_time), then its rank.
     start: Option<u32>,
     status: Status,
     duration: Num,
     spot_ratio: Num,
     source: Option<u32>,
+    /// The SUM() of its usage rows' cost.
+    cost: SqlSum,
+}
+
+/// A row of `agg_other_cents`: day rank, kind, workspace id and job id (as ids).
+type OtherCentsKey = (u32, OtherKind, Option<u32>, Option<u32>);
+
+/// What usage in `agg_other_cents` is of (its `kind`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum OtherKind {
+    Compute,
+    Unlinked,
+    Orphan,
+}
+
+impl OtherKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            OtherKind::Compute => "compute",
+            OtherKind::Unlinked => "unlinked",
+            OtherKind::Orphan => "orphan",
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -679,11 +709,16 @@ fn pack(days: &[(u32, Num)], calendar: &[Option<Date>]) -> Series {
 #[derive(Default)]
 struct Builder {
     jobs: Names,
-    /// Workspace of each job id (None: not in `jobs`).
+    /// Workspace of each job id (None: not in `jobs`), and whether `jobs` lists it.
     job_workspace: Vec<Option<u32>>,
+    job_listed: Vec<bool>,
     workspaces: Names,
-    /// (compute_id, compute_type) → workspace.
+    /// (compute_id, compute_type) → workspace, and compute_id → workspace.
     compute_workspace: FxMap<(String, String), u32>,
+    compute_id_workspace: FxMap<String, u32>,
+    /// Cent-rounded usage that is not of a listed job's run: (rank, kind, workspace, job)
+    /// → (cents, rows); see `agg_other_cents`.
+    other_cents: BTreeMap<OtherCentsKey, (i64, i64)>,
     sources: Names,
     runs: Vec<Run>,
     run_ids: Names,
@@ -717,6 +752,7 @@ impl Builder {
         let id = self.jobs.id(name);
         if self.job_workspace.len() <= id as usize {
             self.job_workspace.resize(id as usize + 1, None);
+            self.job_listed.resize(id as usize + 1, false);
         }
         id
     }
@@ -725,15 +761,18 @@ impl Builder {
         let mut stmt = conn.prepare("SELECT job_id, workspace_id FROM jobs")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let (Some(job), Some(ws)) = (text(r.get_ref(0)?), text(r.get_ref(1)?)) else { continue };
-            let (job, ws) = (self.job_id(&job), self.workspaces.id(&ws));
-            self.job_workspace[job as usize] = Some(ws);
+            let Some(job) = text(r.get_ref(0)?) else { continue };
+            let job = self.job_id(&job);
+            self.job_listed[job as usize] = true;
+            let Some(ws) = text(r.get_ref(1)?) else { continue };
+            self.job_workspace[job as usize] = Some(self.workspaces.id(&ws));
         }
         let mut stmt = conn.prepare("SELECT compute_id, compute_type, workspace_id FROM non_job_compute")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let (Some(id), Some(ty), Some(ws)) = (text(r.get_ref(0)?), text(r.get_ref(1)?), text(r.get_ref(2)?)) else { continue };
             let ws = self.workspaces.id(&ws);
+            self.compute_id_workspace.insert(id.clone(), ws);
             self.compute_workspace.insert((id, ty), ws);
         }
         let mut spot: FxMap<String, u32> = FxMap::default();
@@ -744,7 +783,8 @@ impl Builder {
             let source = self.sources.id(&source);
             spot.insert(run, source);
         }
-        let mut stmt = conn.prepare("SELECT job_run_id, job_id, date(start_time), run_status, duration_ms, spot_ratio FROM job_runs")?;
+        let mut stmt =
+            conn.prepare("SELECT job_run_id, job_id, date(start_time), run_status, duration_ms, spot_ratio, start_time FROM job_runs")?;
         let mut rows = stmt.query([])?;
         let (mut last_day, mut last_day_id) = (String::new(), 0u32);
         while let Some(r) = rows.next()? {
@@ -770,11 +810,16 @@ impl Builder {
             };
             let run = Run {
                 job: self.job_id(job),
+                start_time: match r.get_ref(6)? {
+                    ValueRef::Null => None,
+                    other => text(other).map(String::into_boxed_str),
+                },
                 start,
                 status,
                 duration: Num::of(r.get_ref(4)?),
                 spot_ratio: Num::of(r.get_ref(5)?),
                 source: spot.get(id).copied(),
+                cost: SqlSum::default(),
             };
             self.run_ids.id(id);
             self.runs.push(run);
@@ -821,7 +866,8 @@ impl Builder {
         let job_run = self.types.id("JOB_RUN");
         // In usage_date order (the covering index), so consecutive rows share their day.
         let mut stmt = conn.prepare(
-            "SELECT parent_type, parent_id, usage_date, total_cost, dbus_consumed, avg_cpu_utilization
+            "SELECT parent_type, parent_id, usage_date, total_cost, dbus_consumed, avg_cpu_utilization,
+                    CAST(ROUND(COALESCE(total_cost, 0) * 100) AS INTEGER)
              FROM compute_usage WHERE typeof(usage_date) = 'text'",
         )?;
         let mut rows = stmt.query([])?;
@@ -852,13 +898,28 @@ impl Builder {
             let mut id_text = String::new();
             let Some(parent_id) = str_of(r.get_ref(1)?, &mut id_text) else { continue };
             let (cost, dbus, cpu) = (Num::of(r.get_ref(3)?), Num::of(r.get_ref(4)?), Num::of(r.get_ref(5)?));
+            let cents: i64 = r.get(6)?;
             let run = if ty == job_run { self.run_ids.get(parent_id) } else { None };
+            let other = match run {
+                Some(run) => {
+                    let job = self.runs[run as usize].job;
+                    (!self.job_listed[job as usize]).then_some((OtherKind::Orphan, None, Some(job)))
+                }
+                None if ty == job_run => Some((OtherKind::Unlinked, None, None)),
+                None => Some((OtherKind::Compute, self.compute_id_workspace.get(parent_id).copied(), None)),
+            };
+            if let Some((kind, ws, job)) = other {
+                let acc = self.other_cents.entry((rank, kind, ws, job)).or_default();
+                acc.0 += cents;
+                acc.1 += 1;
+            }
             // The compute-type facts: all workspaces, and the workspace in scope (if any).
             let workspace = match run {
                 Some(run) => {
+                    self.runs[run as usize].cost.add(cost);
                     let r = &self.runs[run as usize];
                     let spot = cost.times(if r.spot_ratio.is_null() { Num::Int(0) } else { r.spot_ratio });
-                    self.job_rows.push(JobRow { run, rank, cost, spot, dbus });
+                    self.job_rows.push(JobRow { run, rank, cost, spot, dbus, cents });
                     self.job_workspace[r.job as usize]
                 }
                 None => {
@@ -976,7 +1037,7 @@ impl Builder {
         let job_columns = "job_id, lvl, pos, cost, cost_lo, spot_cost, spot_cost_lo, dbus, dbus_lo, usage_rows, listed_rows, \
              unlisted_cost, unlisted_cost_lo, unlisted_spot, unlisted_spot_lo, runs, succeeded, failed, skipped, finished, \
              finished_ms, finished_ms_lo, finished_ms_n, run_starts, failed_starts, run_carried, failed_carried, evictions, \
-             eviction_days, evicted_runs, evicted_cost, evicted_cost_lo, evicted_cost_n";
+             eviction_days, evicted_runs, evicted_cost, evicted_cost_lo, evicted_cost_n, cents";
         let names = std::mem::take(&mut self.jobs.names);
         let run_names = std::mem::take(&mut self.run_ids.names);
         let source_names = std::mem::take(&mut self.sources.names);
@@ -985,6 +1046,7 @@ impl Builder {
         let mut gap_batch = Batch::new(conn, schema, "agg_run_gap", "end_rank, job_id, job_run_id, next_rank, failed, source");
         let mut listed_batch = Batch::new(conn, schema, "agg_run_usage", "rank, job_id, job_run_id, seq, cost, spot_cost");
         let mut event_batch = Batch::new(conn, schema, "agg_evicted_event", "rank, job_id, job_run_id");
+        let mut run_batch = Batch::new(conn, schema, "agg_run", "job_id, start_time, job_run_id, status, duration_ms, cost");
         let mut series: Vec<(&'static str, String, Series)> = Vec::new();
         let mut eviction_day = vec![false; self.day_of_rank.len()];
         for &job in &job_order {
@@ -1029,6 +1091,7 @@ impl Builder {
                     a.cost.add(row.cost);
                     a.spot_cost.add(row.spot);
                     a.dbus.add(row.dbus);
+                    a.cents += row.cents;
                     a.usage_rows += 1;
                     if is_listed {
                         a.listed_rows += 1;
@@ -1054,6 +1117,27 @@ impl Builder {
                     ])?;
                     *n += 1;
                 }
+            }
+            // Its finished runs in (start_time, job_run_id) order, with their cost.
+            let mut finished_runs: Vec<u32> = job_runs
+                .iter()
+                .copied()
+                .filter(|&i| runs[i as usize].start_time.is_some() && matches!(runs[i as usize].status, Status::Success | Status::Failed))
+                .collect();
+            finished_runs.sort_by(|&a, &b| {
+                let (x, y) = (&runs[a as usize], &runs[b as usize]);
+                x.start_time.cmp(&y.start_time).then_with(|| run_names[a as usize].cmp(&run_names[b as usize]))
+            });
+            for &i in &finished_runs {
+                let run = &runs[i as usize];
+                run_batch.push(&[
+                    ValueRef::Text(job_name.as_bytes()),
+                    ValueRef::Text(run.start_time.as_deref().unwrap_or_default().as_bytes()),
+                    ValueRef::Text(run_names[i as usize].as_bytes()),
+                    ValueRef::Text(if run.status == Status::Success { b"SUCCESS" } else { b"FAILED" }),
+                    num_ref(run.duration),
+                    num_ref(run.cost.value()),
+                ])?;
             }
             for &i in job_runs {
                 let run = &runs[i as usize];
@@ -1211,6 +1295,7 @@ impl Builder {
                         evicted,
                         evicted_lo,
                         int(a.evicted_cost_n),
+                        int(a.cents),
                     ])?;
                 }
                 touched[i].clear();
@@ -1236,6 +1321,23 @@ impl Builder {
         gap_batch.finish()?;
         stats.listed_rows = listed_batch.finish()?;
         event_batch.finish()?;
+        stats.run_rows = run_batch.finish()?;
+
+        // Cent-rounded usage of other than listed jobs' runs, by day.
+        let mut batch = Batch::new(conn, schema, "agg_other_cents", "rank, kind, workspace_id, job_id, cents, usage_rows");
+        for (&(rank, kind, ws, job), &(cents, rows)) in &self.other_cents {
+            let ws = ws.map_or("", |w| self.workspaces.names[w as usize].as_str());
+            let job = job.map_or("", |j| names[j as usize].as_str());
+            batch.push(&[
+                ValueRef::Integer(i64::from(rank)),
+                ValueRef::Text(kind.as_str().as_bytes()),
+                ValueRef::Text(ws.as_bytes()),
+                ValueRef::Text(job.as_bytes()),
+                ValueRef::Integer(cents),
+                ValueRef::Integer(rows),
+            ])?;
+        }
+        batch.finish()?;
 
         // Resources other than known runs: their spans in the compute-type facts.
         let mut pairs = std::mem::take(&mut self.other_ranks);

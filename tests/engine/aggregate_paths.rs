@@ -24,7 +24,7 @@ use usage_copilot::data::db::UsageDb;
 use usage_copilot::data::seed::{self, SeedConfig};
 use usage_copilot::report::engine::parse_sql_file;
 use usage_copilot::report::output::{export_value, report_json};
-use usage_copilot::report::{registry, Report, ReportFilters, ReportResult, Value};
+use usage_copilot::report::{registry, ParamValue, Report, ReportFilters, ReportResult, Value};
 
 /// The reports' SQL over the raw tables, before the aggregates.
 const RAW_SQL: &[(&str, &str)] = &[
@@ -32,7 +32,9 @@ const RAW_SQL: &[(&str, &str)] = &[
     ("compute_type_cost", include_str!("raw_sql/compute_type_cost.sql")),
     ("job_cost", include_str!("raw_sql/job_cost.sql")),
     ("job_cost_pareto", include_str!("raw_sql/job_cost_pareto.sql")),
+    ("reliability_scorecard", include_str!("raw_sql/reliability_scorecard.sql")),
     ("spot_risk_by_job", include_str!("raw_sql/spot_risk_by_job.sql")),
+    ("tag_chargeback", include_str!("raw_sql/tag_chargeback.sql")),
 ];
 
 /// The built-in report with its raw-table SQL instead of its own.
@@ -109,12 +111,12 @@ struct Tally {
 }
 
 /// Runs `key` both ways and compares everything; returns the aggregate path's result.
-fn compare(conn: &Connection, key: &str, f: &ReportFilters, params: &BTreeMap<String, f64>, tally: &mut Tally) -> ReportResult {
+fn compare(conn: &Connection, key: &str, f: &ReportFilters, params: &BTreeMap<String, ParamValue>, tally: &mut Tally) -> ReportResult {
     let what = format!("{key} {}..{} {:?} {params:?}", f.from, f.to, f.workspace);
     let ours = registry().get(key).unwrap();
     let theirs = raw_report(key);
-    let a = ours.run(conn, f, params).unwrap_or_else(|e| panic!("{what}: {e}"));
-    let b = theirs.run(conn, f, params).unwrap_or_else(|e| panic!("{what} (raw SQL): {e}"));
+    let a = ours.run_with(conn, f, params).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let b = theirs.run_with(conn, f, params).unwrap_or_else(|e| panic!("{what} (raw SQL): {e}"));
     let (ja, jb) = (report_json(&ours.spec, &a), report_json(&theirs.spec, &b));
     assert!(ja == jb, "{what}: report JSON differs at {}", first_difference(&ja, &jb, "").unwrap_or_default());
     tally.runs += 1;
@@ -143,7 +145,15 @@ fn compare(conn: &Connection, key: &str, f: &ReportFilters, params: &BTreeMap<St
     a
 }
 
-const KEYS: [&str; 5] = ["job_cost", "compute_type_cost", "job_cost_pareto", "spot_risk_by_job", "anomaly_detection"];
+const KEYS: [&str; 7] = [
+    "job_cost",
+    "compute_type_cost",
+    "job_cost_pareto",
+    "spot_risk_by_job",
+    "anomaly_detection",
+    "tag_chargeback",
+    "reliability_scorecard",
+];
 
 /// The ranges every database is checked on (its data runs from 2025-11-01 for 60 days).
 fn ranges(workspace: &str) -> Vec<ReportFilters> {
@@ -168,8 +178,15 @@ fn check_every_report(conn: &Connection, workspace: &str) -> Tally {
             compare(conn, key, &f, &BTreeMap::new(), &mut tally);
         }
     }
-    let params: BTreeMap<String, f64> = [("window".into(), 7.0), ("warmup".into(), 3.0), ("threshold".into(), 2.0)].into();
+    let params: BTreeMap<String, ParamValue> =
+        [("window".into(), 7.0.into()), ("warmup".into(), 3.0.into()), ("threshold".into(), 2.0.into())].into();
     compare(conn, "anomaly_detection", &filters("2025-11-04", "2025-12-26", None), &params, &mut tally);
+    // Tag Chargeback by another key, its shared spend kept apart.
+    for f in [filters("2025-11-01", "2025-12-30", None), filters("2025-11-12", "2025-12-03", Some(workspace))] {
+        let params: BTreeMap<String, ParamValue> =
+            [("tag_key".into(), " Cost_Center ".into()), ("allocation".into(), "unallocated".into())].into();
+        compare(conn, "tag_chargeback", &f, &params, &mut tally);
+    }
     tally
 }
 
@@ -228,7 +245,14 @@ fn messy() -> Connection {
          INSERT INTO compute_usage(compute_usage_id, parent_id, parent_type, compute_sku, dbus_consumed, total_cost, usage_date)
          VALUES ('U-GHOST-1', 'R-GHOST', 'JOB_RUN', 'JOBS_COMPUTE', 3.0, 4.5, '2025-11-20'),
                 ('U-GHOST-2', 'R-ORPHAN', 'JOB_RUN', 'JOBS_COMPUTE', 2.0, 3.25, '2025-11-21'),
-                ('U-GHOST-3', 'R-ORPHAN', 'JOB_RUN', 'JOBS_COMPUTE', 2.0, 1.75, '2025-11-23');
+                ('U-GHOST-3', 'R-ORPHAN', 'JOB_RUN', 'JOBS_COMPUTE', 2.0, 1.75, '2025-11-23'),
+                ('U-STRAY-1', 'WH-NOWHERE', 'SQL_WAREHOUSE', 'SQL_PRO', 1.0, 2.675, '2025-11-22');
+         -- Tags as a JSON object (a key twice, a messy spelling) and tags that are not JSON.
+         UPDATE jobs SET tags = '{\"team\": \"  Supply_Chain \", \"Team\": \"zeta\", \"cost_center\": \"CC-9\"}' WHERE rowid % 8 = 1;
+         UPDATE jobs SET tags = 'not json' WHERE rowid % 9 = 2;
+         -- Costs on half a cent, for the cent rounding of Tag Chargeback.
+         UPDATE compute_usage SET total_cost = 0.125 WHERE rowid % 29 = 0;
+         UPDATE compute_usage SET total_cost = -0.005 WHERE rowid % 31 = 0;
          INSERT INTO job_runs(job_run_id, job_id, start_time, run_status, duration_ms, spot_ratio)
          VALUES ('R-ORPHAN', 'J-NOT-IN-JOBS', '2025-11-21 03:00:00', 'FAILED', 60000, 0.5);",
     )
@@ -248,6 +272,8 @@ fn aggregates_give_the_raw_tables_figures_on_every_special_shape() {
     assert!(count(&conn, "SELECT COUNT(*) FROM agg_job_block WHERE evicted_runs > 0") > 10, "evicted runs of one day");
     assert!(count(&conn, "SELECT COUNT(*) FROM agg_series WHERE regular = 0") == 1, "a series with dates that are not days");
     assert!(count(&conn, "SELECT COUNT(*) FROM agg_job_source_block") > 0, "spot sources");
+    assert!(count(&conn, "SELECT COUNT(DISTINCT kind) FROM agg_other_cents") == 3, "clusters, unknown runs and jobs");
+    assert!(count(&conn, "SELECT COUNT(*) FROM agg_other_cents WHERE kind = 'compute' AND workspace_id = ''") == 1, "a stray warehouse");
     let tally = check_every_report(&conn, "OU-SCALE-01");
     eprintln!("edited database: {tally:?}");
 }
@@ -318,4 +344,42 @@ fn a_connection_without_aggregates_gets_them_at_its_first_report() {
     for key in KEYS {
         compare(&conn, key, &f, &BTreeMap::new(), &mut tally);
     }
+}
+
+/// The job evidence's peers (spend and runs with usage in range, per job) read from the
+/// aggregates, against the raw-table query they replaced, on the edited database: same jobs,
+/// same run counts, the same spend to the cent (and within an ulp unrounded).
+#[test]
+fn job_peers_from_the_aggregates_equal_the_raw_tables() {
+    const RAW_PEERS: &str = "SELECT r.job_id, SUM(u.total_cost) AS cost, COUNT(DISTINCT r.job_run_id) AS runs
+        FROM compute_usage u JOIN job_runs r ON r.job_run_id = u.parent_id JOIN jobs j ON j.job_id = r.job_id
+        WHERE u.parent_type = 'JOB_RUN' AND u.usage_date BETWEEN :from AND :to
+          AND (:workspace IS NULL OR j.workspace_id = :workspace)
+        GROUP BY r.job_id ORDER BY r.job_id";
+    let queries = parse_sql_file(include_str!("../../sql/evidence/job.sql")).unwrap();
+    let ours = &queries.iter().find(|q| q.name == "peers").unwrap().sql;
+    let conn = messy();
+    let rows = |sql: &str, f: &ReportFilters| -> Vec<(String, Option<f64>, i64)> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let (from, to) = (f.from.to_string(), f.to.to_string());
+        let rows = stmt
+            .query_map(rusqlite::named_params! {":from": from, ":to": to, ":workspace": f.workspace}, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    };
+    let mut compared = 0;
+    for f in ranges("OU-SCALE-01") {
+        let (a, b) = (rows(ours, &f), rows(RAW_PEERS, &f));
+        assert_eq!(a.len(), b.len(), "{}..{} {:?}: jobs", f.from, f.to, f.workspace);
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!((&x.0, x.2), (&y.0, y.2), "{}..{} {:?}: job and runs", f.from, f.to, f.workspace);
+            assert_eq!(x.1.is_some(), y.1.is_some(), "{}..{}: {} spend NULL", f.from, f.to, x.0);
+            let (p, q) = (x.1.unwrap_or(0.0), y.1.unwrap_or(0.0));
+            assert!((p - q).abs() <= 1e-9 * q.abs().max(1.0), "{}..{}: {} spend {p} vs {q}", f.from, f.to, x.0);
+            compared += 1;
+        }
+    }
+    assert!(compared > 150, "{compared}");
 }
