@@ -296,19 +296,6 @@ CREATE TEMP TABLE IF NOT EXISTS agg_other_cents (
     PRIMARY KEY (rank, kind, workspace_id, job_id)
 ) WITHOUT ROWID;
 
--- Every finished run (SUCCESS or FAILED) by job in start order, with its cost: the SUM() of
--- all its usage rows' total_cost (NULL when it has none or none has a cost). A job's runs in
--- a range are one range seek, in the order the Reliability Scorecard walks them.
-CREATE TEMP TABLE IF NOT EXISTS agg_run (
-    job_id      TEXT NOT NULL,
-    start_time  TEXT NOT NULL,
-    job_run_id  TEXT NOT NULL,
-    status      TEXT NOT NULL,
-    duration_ms,
-    cost,
-    PRIMARY KEY (job_id, start_time, job_run_id)
-) WITHOUT ROWID;
-
 -- The same usage spans by job_run_spot.source, for runs that have a job_run_spot row.
 CREATE TEMP TABLE IF NOT EXISTS agg_job_source_block (
     lvl         INTEGER NOT NULL,

@@ -3,23 +3,34 @@
 -- ran past the job's usual p95 duration, scored 0–100 (the formula is in the spec's notes).
 -- Parameters: :from, :to (inclusive dates), :workspace (NULL = all).
 -- Runs count when they started in the range and finished (SUCCESS or FAILED); skipped and
--- running runs are left out. A run's cost is the cost of all its usage rows. Runs and their
--- costs are read from the per-run aggregate (agg_run), keyed by job and start time.
+-- running runs are left out. A run's cost is the cost of all its usage rows. Runs are read
+-- through the (job_id, start_time) index, their usage through (parent_id, parent_type).
 
 -- query: rows
--- The range's finished runs of each job in scope, in start order, with their cost and the
--- status of the run before (agg_run: one range seek per job; see sql/create_usage_tables.sql).
 WITH runs AS MATERIALIZED (
-    SELECT a.job_id, j.job_name, a.job_run_id, a.start_time, a.status, a.duration_ms,
-           julianday(a.start_time) * 24.0 AS start_h, COALESCE(a.cost, 0) AS cost
+    SELECT r.job_id, j.job_name, r.job_run_id, r.start_time, r.run_status AS status, r.duration_ms,
+           julianday(r.start_time) * 24.0 AS start_h
     FROM jobs j
-    JOIN agg_run a ON a.job_id = j.job_id
+    JOIN job_runs r ON r.job_id = j.job_id
     WHERE (:workspace IS NULL OR j.workspace_id = :workspace)
-      AND a.start_time >= :from AND a.start_time < date(:to, '+1 day')
+      AND r.start_time >= :from AND r.start_time < date(:to, '+1 day')
+      AND r.run_status IN ('SUCCESS', 'FAILED')
 ),
+-- The cost of every job run, from one pass over the covering usage index (cheaper than a
+-- lookup per run on a large file), from the range's first day on: a run that starts in the
+-- range has no usage dated before it.
+run_cost AS MATERIALIZED (
+    SELECT u.parent_id AS job_run_id, SUM(u.total_cost) AS cost
+    FROM compute_usage u INDEXED BY idx_compute_usage_day
+    WHERE u.usage_date >= :from AND u.parent_type = 'JOB_RUN'
+    GROUP BY u.parent_id
+),
+-- Runs in start order per job, each with its cost and the status of the run before it.
 ordered AS (
-    SELECT x.*, LAG(x.status) OVER (PARTITION BY x.job_id ORDER BY x.start_time, x.job_run_id) AS previous
+    SELECT x.*, COALESCE(c.cost, 0) AS cost,
+           LAG(x.status) OVER (PARTITION BY x.job_id ORDER BY x.start_time, x.job_run_id) AS previous
     FROM runs x
+    LEFT JOIN run_cost c ON c.job_run_id = x.job_run_id
 ),
 -- An incident starts at a failure after a success (or at the first run); a retry is any
 -- run right after a failure.

@@ -1,8 +1,7 @@
 //! The pre-aggregated tables the reports read (`agg_*`, defined at the end of
 //! `sql/create_usage_tables.sql`, which says what each holds): facts per job and block of
-//! days (with the cent-rounded spend Tag Chargeback counts), per compute type and day, every
-//! finished run with its cost in start order per job, and each entity's daily cost series,
-//! built once from the raw rows and stored with the dataset.
+//! days (with the cent-rounded spend Tag Chargeback counts), per compute type and day, and
+//! each entity's daily cost series, built once from the raw rows and stored with the dataset.
 //!
 //! - [`build`] (re)builds the whole set from the raw tables: **an importer calls it once at
 //!   the end of an import**, after the last raw row is written and before the database is
@@ -59,7 +58,6 @@ pub struct BuildStats {
     pub run_gaps: usize,
     pub listed_rows: usize,
     pub complex_evicted_runs: usize,
-    pub run_rows: usize,
     /// Milliseconds per phase: reading the raw rows, summing, writing, the fingerprint.
     pub phase_ms: BTreeMap<String, f64>,
 }
@@ -518,16 +516,12 @@ struct JobRow {
 
 struct Run {
     job: u32,
-    /// start_time as it is (text), for `agg_run`.
-    start_time: Option<Box<str>>,
     /// The day id of date(start_time), then its rank.
     start: Option<u32>,
     status: Status,
     duration: Num,
     spot_ratio: Num,
     source: Option<u32>,
-    /// The SUM() of its usage rows' cost.
-    cost: SqlSum,
 }
 
 /// A row of `agg_other_cents`: day rank, kind, workspace id and job id (as ids).
@@ -783,8 +777,7 @@ impl Builder {
             let source = self.sources.id(&source);
             spot.insert(run, source);
         }
-        let mut stmt =
-            conn.prepare("SELECT job_run_id, job_id, date(start_time), run_status, duration_ms, spot_ratio, start_time FROM job_runs")?;
+        let mut stmt = conn.prepare("SELECT job_run_id, job_id, date(start_time), run_status, duration_ms, spot_ratio FROM job_runs")?;
         let mut rows = stmt.query([])?;
         let (mut last_day, mut last_day_id) = (String::new(), 0u32);
         while let Some(r) = rows.next()? {
@@ -810,16 +803,11 @@ impl Builder {
             };
             let run = Run {
                 job: self.job_id(job),
-                start_time: match r.get_ref(6)? {
-                    ValueRef::Null => None,
-                    other => text(other).map(String::into_boxed_str),
-                },
                 start,
                 status,
                 duration: Num::of(r.get_ref(4)?),
                 spot_ratio: Num::of(r.get_ref(5)?),
                 source: spot.get(id).copied(),
-                cost: SqlSum::default(),
             };
             self.run_ids.id(id);
             self.runs.push(run);
@@ -916,7 +904,6 @@ impl Builder {
             // The compute-type facts: all workspaces, and the workspace in scope (if any).
             let workspace = match run {
                 Some(run) => {
-                    self.runs[run as usize].cost.add(cost);
                     let r = &self.runs[run as usize];
                     let spot = cost.times(if r.spot_ratio.is_null() { Num::Int(0) } else { r.spot_ratio });
                     self.job_rows.push(JobRow { run, rank, cost, spot, dbus, cents });
@@ -1046,7 +1033,6 @@ impl Builder {
         let mut gap_batch = Batch::new(conn, schema, "agg_run_gap", "end_rank, job_id, job_run_id, next_rank, failed, source");
         let mut listed_batch = Batch::new(conn, schema, "agg_run_usage", "rank, job_id, job_run_id, seq, cost, spot_cost");
         let mut event_batch = Batch::new(conn, schema, "agg_evicted_event", "rank, job_id, job_run_id");
-        let mut run_batch = Batch::new(conn, schema, "agg_run", "job_id, start_time, job_run_id, status, duration_ms, cost");
         let mut series: Vec<(&'static str, String, Series)> = Vec::new();
         let mut eviction_day = vec![false; self.day_of_rank.len()];
         for &job in &job_order {
@@ -1117,27 +1103,6 @@ impl Builder {
                     ])?;
                     *n += 1;
                 }
-            }
-            // Its finished runs in (start_time, job_run_id) order, with their cost.
-            let mut finished_runs: Vec<u32> = job_runs
-                .iter()
-                .copied()
-                .filter(|&i| runs[i as usize].start_time.is_some() && matches!(runs[i as usize].status, Status::Success | Status::Failed))
-                .collect();
-            finished_runs.sort_by(|&a, &b| {
-                let (x, y) = (&runs[a as usize], &runs[b as usize]);
-                x.start_time.cmp(&y.start_time).then_with(|| run_names[a as usize].cmp(&run_names[b as usize]))
-            });
-            for &i in &finished_runs {
-                let run = &runs[i as usize];
-                run_batch.push(&[
-                    ValueRef::Text(job_name.as_bytes()),
-                    ValueRef::Text(run.start_time.as_deref().unwrap_or_default().as_bytes()),
-                    ValueRef::Text(run_names[i as usize].as_bytes()),
-                    ValueRef::Text(if run.status == Status::Success { b"SUCCESS" } else { b"FAILED" }),
-                    num_ref(run.duration),
-                    num_ref(run.cost.value()),
-                ])?;
             }
             for &i in job_runs {
                 let run = &runs[i as usize];
@@ -1321,7 +1286,6 @@ impl Builder {
         gap_batch.finish()?;
         stats.listed_rows = listed_batch.finish()?;
         event_batch.finish()?;
-        stats.run_rows = run_batch.finish()?;
 
         // Cent-rounded usage of other than listed jobs' runs, by day.
         let mut batch = Batch::new(conn, schema, "agg_other_cents", "rank, kind, workspace_id, job_id, cents, usage_rows");

@@ -32,7 +32,6 @@ const RAW_SQL: &[(&str, &str)] = &[
     ("compute_type_cost", include_str!("raw_sql/compute_type_cost.sql")),
     ("job_cost", include_str!("raw_sql/job_cost.sql")),
     ("job_cost_pareto", include_str!("raw_sql/job_cost_pareto.sql")),
-    ("reliability_scorecard", include_str!("raw_sql/reliability_scorecard.sql")),
     ("spot_risk_by_job", include_str!("raw_sql/spot_risk_by_job.sql")),
     ("tag_chargeback", include_str!("raw_sql/tag_chargeback.sql")),
 ];
@@ -145,15 +144,7 @@ fn compare(conn: &Connection, key: &str, f: &ReportFilters, params: &BTreeMap<St
     a
 }
 
-const KEYS: [&str; 7] = [
-    "job_cost",
-    "compute_type_cost",
-    "job_cost_pareto",
-    "spot_risk_by_job",
-    "anomaly_detection",
-    "tag_chargeback",
-    "reliability_scorecard",
-];
+const KEYS: [&str; 6] = ["job_cost", "compute_type_cost", "job_cost_pareto", "spot_risk_by_job", "anomaly_detection", "tag_chargeback"];
 
 /// The ranges every database is checked on (its data runs from 2025-11-01 for 60 days).
 fn ranges(workspace: &str) -> Vec<ReportFilters> {
