@@ -109,9 +109,11 @@ test-spark: setup
 test-docs: docs index
 	$(BIN)/copilot docs eval --check
 
+# Two test files at a time (node's default is one on 2 cores): each drives its own page and
+# server, and much of a browser test is waiting on the page, so two overlap well.
 test-e2e: dist tools
 	node build-tools/web/size-budget.mjs dist
-	node --test tests/e2e/
+	node --test --test-concurrency=2 tests/e2e/
 
 ## bench: benchmarks, printed as medians and ratios against a baseline measured in the same run;
 ## bench/duckdb.mjs compares the app with DuckDB-WASM and native SQLite on the seeded DB, and on
