@@ -292,7 +292,6 @@ CREATE TEMP TABLE IF NOT EXISTS agg_other_cents (
     workspace_id TEXT NOT NULL,
     job_id       TEXT NOT NULL,
     cents        INTEGER NOT NULL,
-    usage_rows   INTEGER NOT NULL,
     PRIMARY KEY (rank, kind, workspace_id, job_id)
 ) WITHOUT ROWID;
 

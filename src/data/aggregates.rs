@@ -711,8 +711,8 @@ struct Builder {
     compute_workspace: FxMap<(String, String), u32>,
     compute_id_workspace: FxMap<String, u32>,
     /// Cent-rounded usage that is not of a listed job's run: (rank, kind, workspace, job)
-    /// → (cents, rows); see `agg_other_cents`.
-    other_cents: BTreeMap<OtherCentsKey, (i64, i64)>,
+    /// → cents; see `agg_other_cents`.
+    other_cents: BTreeMap<OtherCentsKey, i64>,
     sources: Names,
     runs: Vec<Run>,
     run_ids: Names,
@@ -897,9 +897,7 @@ impl Builder {
                 None => Some((OtherKind::Compute, self.compute_id_workspace.get(parent_id).copied(), None)),
             };
             if let Some((kind, ws, job)) = other {
-                let acc = self.other_cents.entry((rank, kind, ws, job)).or_default();
-                acc.0 += cents;
-                acc.1 += 1;
+                *self.other_cents.entry((rank, kind, ws, job)).or_default() += cents;
             }
             // The compute-type facts: all workspaces, and the workspace in scope (if any).
             let workspace = match run {
@@ -1288,8 +1286,8 @@ impl Builder {
         event_batch.finish()?;
 
         // Cent-rounded usage of other than listed jobs' runs, by day.
-        let mut batch = Batch::new(conn, schema, "agg_other_cents", "rank, kind, workspace_id, job_id, cents, usage_rows");
-        for (&(rank, kind, ws, job), &(cents, rows)) in &self.other_cents {
+        let mut batch = Batch::new(conn, schema, "agg_other_cents", "rank, kind, workspace_id, job_id, cents");
+        for (&(rank, kind, ws, job), &cents) in &self.other_cents {
             let ws = ws.map_or("", |w| self.workspaces.names[w as usize].as_str());
             let job = job.map_or("", |j| names[j as usize].as_str());
             batch.push(&[
@@ -1298,7 +1296,6 @@ impl Builder {
                 ValueRef::Text(ws.as_bytes()),
                 ValueRef::Text(job.as_bytes()),
                 ValueRef::Integer(cents),
-                ValueRef::Integer(rows),
             ])?;
         }
         batch.finish()?;
